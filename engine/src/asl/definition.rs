@@ -1,0 +1,1049 @@
+//! The typed form of a state machine definition and its parser. Parsing validates as it
+//! goes and reports every problem with the state and field it concerns.
+
+use crate::asl::choice::{parse_timestamp, Condition};
+use crate::asl::intrinsics::{looks_like_intrinsic, Intrinsic};
+use crate::asl::jsonpath::JsonPath;
+use crate::asl::template::Template;
+use serde_json::{Map, Value};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::fmt;
+use std::sync::Arc;
+use time::OffsetDateTime;
+
+/// One problem found in a definition, located like `States.Train.Retry[0].ErrorEquals`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issue {
+    pub location: String,
+    pub message: String,
+}
+
+impl fmt::Display for Issue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.location, self.message)
+    }
+}
+
+/// Why a definition was rejected: every issue found, not only the first.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid state machine definition: {}", issues.iter().map(|i| i.to_string()).collect::<Vec<_>>().join("; "))]
+pub struct DefinitionError {
+    pub issues: Vec<Issue>,
+}
+
+/// Where a state's `InputPath`/`OutputPath`/`ResultPath` points.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PathField {
+    /// The field is absent: `$`.
+    Default,
+    /// The field is `null`: discard (an empty object for input/output, the input for results).
+    Discard,
+    Path(JsonPath),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Seconds {
+    Fixed(u64),
+    Path(JsonPath),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskSpec {
+    pub resource: String,
+    pub timeout: Option<Seconds>,
+    pub heartbeat: Option<Seconds>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum WaitFor {
+    Seconds(u64),
+    Timestamp(OffsetDateTime),
+    SecondsPath(JsonPath),
+    TimestampPath(JsonPath),
+}
+
+/// `Error`/`Cause` of a Fail state: written out, or read from a path or intrinsic.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TextSource {
+    Literal(String),
+    Path(JsonPath),
+    Intrinsic(Intrinsic),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChoiceBranch {
+    pub condition: Condition,
+    pub next: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum StateKind {
+    Pass {
+        result: Option<Value>,
+    },
+    Task(TaskSpec),
+    Choice {
+        choices: Vec<ChoiceBranch>,
+        default: Option<String>,
+    },
+    Wait(WaitFor),
+    Succeed,
+    Fail {
+        error: Option<TextSource>,
+        cause: Option<TextSource>,
+    },
+    Parallel {
+        branches: Vec<Arc<StateMachine>>,
+    },
+    Map {
+        processor: Arc<StateMachine>,
+        items_path: PathField,
+        item_selector: Option<Template>,
+        max_concurrency: usize,
+    },
+}
+
+impl StateKind {
+    /// The prefix of this state's history events (`TaskStateEntered`, …).
+    pub fn event_prefix(&self) -> &'static str {
+        match self {
+            StateKind::Pass { .. } => "Pass",
+            StateKind::Task(_) => "Task",
+            StateKind::Choice { .. } => "Choice",
+            StateKind::Wait(_) => "Wait",
+            StateKind::Succeed => "Succeed",
+            StateKind::Fail { .. } => "Fail",
+            StateKind::Parallel { .. } => "Parallel",
+            StateKind::Map { .. } => "Map",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Retrier {
+    pub error_equals: Vec<String>,
+    pub interval_seconds: f64,
+    pub max_attempts: u32,
+    pub backoff_rate: f64,
+    pub max_delay_seconds: Option<f64>,
+    pub full_jitter: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Catcher {
+    pub error_equals: Vec<String>,
+    pub result_path: PathField,
+    pub next: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct State {
+    pub name: String,
+    pub kind: StateKind,
+    pub input_path: PathField,
+    pub output_path: PathField,
+    pub result_path: PathField,
+    pub parameters: Option<Template>,
+    pub result_selector: Option<Template>,
+    /// `None` for a state that ends its machine (`End: true`, Succeed, Fail).
+    pub next: Option<String>,
+    pub retry: Vec<Retrier>,
+    pub catch: Vec<Catcher>,
+}
+
+/// A state machine, or a Parallel branch, or a Map's item processor.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StateMachine {
+    pub comment: Option<String>,
+    pub start_at: String,
+    pub states: BTreeMap<String, Arc<State>>,
+    pub timeout_seconds: Option<u64>,
+}
+
+impl StateMachine {
+    pub fn state(&self, name: &str) -> Option<&Arc<State>> {
+        self.states.get(name)
+    }
+
+    /// Parses and validates a whole definition.
+    pub fn parse(definition: &Value) -> Result<StateMachine, DefinitionError> {
+        let mut issues = Vec::new();
+        let machine = parse_machine(definition, "", true, &mut issues);
+        match machine {
+            Some(m) if issues.is_empty() => Ok(m),
+            _ => Err(DefinitionError { issues }),
+        }
+    }
+
+    pub fn parse_str(text: &str) -> Result<StateMachine, DefinitionError> {
+        let value: Value = serde_json::from_str(text).map_err(|e| DefinitionError {
+            issues: vec![Issue {
+                location: "(definition)".into(),
+                message: format!("not valid JSON: {e}"),
+            }],
+        })?;
+        Self::parse(&value)
+    }
+}
+
+struct Ctx<'a> {
+    issues: &'a mut Vec<Issue>,
+    location: String,
+}
+
+impl Ctx<'_> {
+    fn issue(&mut self, field: &str, message: impl Into<String>) {
+        let location = if field.is_empty() {
+            self.location.clone()
+        } else if self.location.is_empty() {
+            field.to_string()
+        } else {
+            format!("{}.{}", self.location, field)
+        };
+        self.issues.push(Issue {
+            location,
+            message: message.into(),
+        });
+    }
+}
+
+fn join(prefix: &str, rest: &str) -> String {
+    if prefix.is_empty() {
+        rest.to_string()
+    } else {
+        format!("{prefix}.{rest}")
+    }
+}
+
+fn parse_machine(
+    value: &Value,
+    location: &str,
+    top_level: bool,
+    issues: &mut Vec<Issue>,
+) -> Option<StateMachine> {
+    let mut ctx = Ctx {
+        issues,
+        location: location.to_string(),
+    };
+    let Some(obj) = value.as_object() else {
+        ctx.issue("", "a state machine must be a JSON object");
+        return None;
+    };
+    if obj.get("QueryLanguage").and_then(Value::as_str) == Some("JSONata") {
+        ctx.issue(
+            "QueryLanguage",
+            "JSONata is not supported by the local engine; use the JSONPath query language",
+        );
+        return None;
+    }
+    let mut allowed = vec!["StartAt", "States", "Comment", "Version", "QueryLanguage"];
+    if top_level {
+        allowed.push("TimeoutSeconds");
+    } else {
+        allowed.push("ProcessorConfig");
+    }
+    for key in obj.keys() {
+        if !allowed.contains(&key.as_str()) {
+            ctx.issue(key, "unknown field");
+        }
+    }
+    let start_at = match obj.get("StartAt") {
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(_) => {
+            ctx.issue("StartAt", "must be a string");
+            None
+        }
+        None => {
+            ctx.issue("StartAt", "missing required field StartAt");
+            None
+        }
+    };
+    let timeout_seconds = match obj.get("TimeoutSeconds") {
+        None => None,
+        Some(v) => match v.as_u64() {
+            Some(n) if n > 0 => Some(n),
+            _ => {
+                ctx.issue("TimeoutSeconds", "must be a positive integer");
+                None
+            }
+        },
+    };
+    let Some(states_obj) = obj.get("States").and_then(Value::as_object) else {
+        ctx.issue("States", "missing required object States");
+        return None;
+    };
+    if states_obj.is_empty() {
+        ctx.issue("States", "must contain at least one state");
+    }
+    let mut states = BTreeMap::new();
+    for (name, state_value) in states_obj {
+        let state_location = join(location, &format!("States.{name}"));
+        if name.chars().count() > 80 {
+            ctx.issue(
+                &format!("States.{name}"),
+                "a state name has at most 80 characters",
+            );
+        }
+        if let Some(state) = parse_state(name, state_value, &state_location, ctx.issues) {
+            states.insert(name.clone(), Arc::new(state));
+        }
+    }
+    let start_at = start_at?;
+    if !states_obj.contains_key(&start_at) {
+        ctx.issue(
+            "StartAt",
+            format!("'{start_at}' is not a state of this machine"),
+        );
+        return None;
+    }
+    check_transitions(&start_at, &states, &mut ctx);
+    Some(StateMachine {
+        comment: obj
+            .get("Comment")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        start_at,
+        states,
+        timeout_seconds,
+    })
+}
+
+/// Every transition target exists, and every state is reachable from `StartAt`.
+fn check_transitions(start_at: &str, states: &BTreeMap<String, Arc<State>>, ctx: &mut Ctx) {
+    let targets = |state: &State| -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        if let Some(next) = &state.next {
+            out.push(("Next".to_string(), next.clone()));
+        }
+        if let StateKind::Choice { choices, default } = &state.kind {
+            for (i, c) in choices.iter().enumerate() {
+                out.push((format!("Choices[{i}].Next"), c.next.clone()));
+            }
+            if let Some(d) = default {
+                out.push(("Default".to_string(), d.clone()));
+            }
+        }
+        for (i, c) in state.catch.iter().enumerate() {
+            out.push((format!("Catch[{i}].Next"), c.next.clone()));
+        }
+        out
+    };
+    for (name, state) in states {
+        for (field, target) in targets(state) {
+            if !states.contains_key(&target) {
+                ctx.issue(
+                    &format!("States.{name}.{field}"),
+                    format!("'{target}' is not a state of this machine"),
+                );
+            }
+        }
+    }
+    let mut seen = BTreeSet::new();
+    let mut queue = VecDeque::from([start_at.to_string()]);
+    while let Some(name) = queue.pop_front() {
+        if !seen.insert(name.clone()) {
+            continue;
+        }
+        if let Some(state) = states.get(&name) {
+            queue.extend(targets(state).into_iter().map(|(_, t)| t));
+        }
+    }
+    for name in states.keys() {
+        if !seen.contains(name) {
+            ctx.issue(
+                &format!("States.{name}"),
+                "the state is unreachable from StartAt",
+            );
+        }
+    }
+}
+
+const COMMON: &[&str] = &["Type", "Comment", "Assign"];
+
+fn allowed_fields(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "Pass" => &[
+            "Next",
+            "End",
+            "InputPath",
+            "OutputPath",
+            "ResultPath",
+            "Parameters",
+            "Result",
+        ],
+        "Task" => &[
+            "Next",
+            "End",
+            "InputPath",
+            "OutputPath",
+            "ResultPath",
+            "Parameters",
+            "ResultSelector",
+            "Resource",
+            "TimeoutSeconds",
+            "TimeoutSecondsPath",
+            "HeartbeatSeconds",
+            "HeartbeatSecondsPath",
+            "Retry",
+            "Catch",
+            "Credentials",
+        ],
+        "Choice" => &["InputPath", "OutputPath", "Choices", "Default"],
+        "Wait" => &[
+            "Next",
+            "End",
+            "InputPath",
+            "OutputPath",
+            "Seconds",
+            "Timestamp",
+            "SecondsPath",
+            "TimestampPath",
+        ],
+        "Succeed" => &["InputPath", "OutputPath"],
+        "Fail" => &["Error", "Cause", "ErrorPath", "CausePath"],
+        "Parallel" => &[
+            "Next",
+            "End",
+            "InputPath",
+            "OutputPath",
+            "ResultPath",
+            "Parameters",
+            "ResultSelector",
+            "Branches",
+            "Retry",
+            "Catch",
+        ],
+        "Map" => &[
+            "Next",
+            "End",
+            "InputPath",
+            "OutputPath",
+            "ResultPath",
+            "Parameters",
+            "ResultSelector",
+            "ItemsPath",
+            "ItemSelector",
+            "ItemProcessor",
+            "Iterator",
+            "MaxConcurrency",
+            "Retry",
+            "Catch",
+            "Label",
+        ],
+        _ => &[],
+    }
+}
+
+fn parse_path_field(
+    obj: &Map<String, Value>,
+    field: &str,
+    reference: bool,
+    ctx: &mut Ctx,
+) -> PathField {
+    match obj.get(field) {
+        None => PathField::Default,
+        Some(Value::Null) => PathField::Discard,
+        Some(Value::String(text)) => match JsonPath::parse(text) {
+            Ok(path) if reference && !path.is_reference_path() => {
+                ctx.issue(
+                    field,
+                    format!("'{text}' is not a reference path (only fields and indexes on $)"),
+                );
+                PathField::Default
+            }
+            Ok(path) => PathField::Path(path),
+            Err(e) => {
+                ctx.issue(field, e.to_string());
+                PathField::Default
+            }
+        },
+        Some(_) => {
+            ctx.issue(field, "must be a path string or null");
+            PathField::Default
+        }
+    }
+}
+
+fn parse_template(obj: &Map<String, Value>, field: &str, ctx: &mut Ctx) -> Option<Template> {
+    let value = obj.get(field)?;
+    match Template::compile(value) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            ctx.issue(field, e);
+            None
+        }
+    }
+}
+
+fn parse_path(obj: &Map<String, Value>, field: &str, ctx: &mut Ctx) -> Option<JsonPath> {
+    let text = obj.get(field)?;
+    let Some(text) = text.as_str() else {
+        ctx.issue(field, "must be a path string");
+        return None;
+    };
+    match JsonPath::parse(text) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            ctx.issue(field, e.to_string());
+            None
+        }
+    }
+}
+
+fn parse_error_list(value: Option<&Value>, field: &str, ctx: &mut Ctx) -> Vec<String> {
+    let Some(items) = value.and_then(Value::as_array).filter(|a| !a.is_empty()) else {
+        ctx.issue(
+            field,
+            "ErrorEquals must be a non-empty array of error names",
+        );
+        return Vec::new();
+    };
+    let names: Vec<String> = items
+        .iter()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect();
+    if names.len() != items.len() {
+        ctx.issue(field, "every error name must be a string");
+    }
+    if names.iter().any(|n| n == "States.ALL") && names.len() > 1 {
+        ctx.issue(field, "States.ALL must appear alone in ErrorEquals");
+    }
+    names
+}
+
+fn parse_seconds(obj: &Map<String, Value>, field: &str, ctx: &mut Ctx) -> Option<Seconds> {
+    let path_field = format!("{field}Path");
+    match (obj.get(field), obj.get(&path_field)) {
+        (Some(_), Some(_)) => {
+            ctx.issue(
+                field,
+                format!("{field} and {path_field} cannot both be set"),
+            );
+            None
+        }
+        (Some(v), None) => match v.as_u64() {
+            Some(n) if n > 0 => Some(Seconds::Fixed(n)),
+            _ => {
+                ctx.issue(field, "must be a positive integer");
+                None
+            }
+        },
+        (None, Some(_)) => parse_path(obj, &path_field, ctx).map(Seconds::Path),
+        (None, None) => None,
+    }
+}
+
+fn parse_text_source(obj: &Map<String, Value>, field: &str, ctx: &mut Ctx) -> Option<TextSource> {
+    let path_field = format!("{field}Path");
+    match (obj.get(field), obj.get(&path_field)) {
+        (Some(_), Some(_)) => {
+            ctx.issue(
+                field,
+                format!("{field} and {path_field} cannot both be set"),
+            );
+            None
+        }
+        (Some(Value::String(s)), None) => Some(TextSource::Literal(s.clone())),
+        (Some(_), None) => {
+            ctx.issue(field, "must be a string");
+            None
+        }
+        (None, Some(Value::String(text))) if looks_like_intrinsic(text) => {
+            match Intrinsic::parse(text) {
+                Ok(i) => Some(TextSource::Intrinsic(i)),
+                Err(e) => {
+                    ctx.issue(&path_field, e.to_string());
+                    None
+                }
+            }
+        }
+        (None, Some(_)) => parse_path(obj, &path_field, ctx).map(TextSource::Path),
+        (None, None) => None,
+    }
+}
+
+fn parse_retry(obj: &Map<String, Value>, ctx: &mut Ctx) -> Vec<Retrier> {
+    let Some(value) = obj.get("Retry") else {
+        return Vec::new();
+    };
+    let Some(items) = value.as_array() else {
+        ctx.issue("Retry", "must be an array of retriers");
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let field = format!("Retry[{i}]");
+        let Some(r) = item.as_object() else {
+            ctx.issue(&field, "must be an object");
+            continue;
+        };
+        let error_equals =
+            parse_error_list(r.get("ErrorEquals"), &format!("{field}.ErrorEquals"), ctx);
+        if error_equals.iter().any(|e| e == "States.ALL") && i + 1 != items.len() {
+            ctx.issue(&field, "a retrier with States.ALL must be the last one");
+        }
+        let number = |name: &str, default: f64, ctx: &mut Ctx| -> f64 {
+            match r.get(name) {
+                None => default,
+                Some(v) => v.as_f64().unwrap_or_else(|| {
+                    ctx.issue(&format!("{field}.{name}"), "must be a number");
+                    default
+                }),
+            }
+        };
+        let interval_seconds = number("IntervalSeconds", 1.0, ctx);
+        if interval_seconds < 1.0 || interval_seconds.fract() != 0.0 {
+            ctx.issue(
+                &format!("{field}.IntervalSeconds"),
+                "must be a positive integer",
+            );
+        }
+        let max_attempts = number("MaxAttempts", 3.0, ctx);
+        if max_attempts < 0.0 || max_attempts.fract() != 0.0 {
+            ctx.issue(
+                &format!("{field}.MaxAttempts"),
+                "must be a non-negative integer",
+            );
+        }
+        let backoff_rate = number("BackoffRate", 2.0, ctx);
+        if backoff_rate < 1.0 {
+            ctx.issue(&format!("{field}.BackoffRate"), "must be at least 1.0");
+        }
+        let max_delay_seconds = r
+            .get("MaxDelaySeconds")
+            .map(|_| number("MaxDelaySeconds", 0.0, ctx));
+        if max_delay_seconds.is_some_and(|d| d < 1.0) {
+            ctx.issue(
+                &format!("{field}.MaxDelaySeconds"),
+                "must be a positive integer",
+            );
+        }
+        let full_jitter = match r.get("JitterStrategy").map(|v| v.as_str()) {
+            None | Some(Some("NONE")) => false,
+            Some(Some("FULL")) => true,
+            Some(_) => {
+                ctx.issue(&format!("{field}.JitterStrategy"), "must be FULL or NONE");
+                false
+            }
+        };
+        for key in r.keys() {
+            if ![
+                "ErrorEquals",
+                "IntervalSeconds",
+                "MaxAttempts",
+                "BackoffRate",
+                "MaxDelaySeconds",
+                "JitterStrategy",
+                "Comment",
+            ]
+            .contains(&key.as_str())
+            {
+                ctx.issue(&format!("{field}.{key}"), "unknown field");
+            }
+        }
+        out.push(Retrier {
+            error_equals,
+            interval_seconds,
+            max_attempts: max_attempts.max(0.0) as u32,
+            backoff_rate,
+            max_delay_seconds,
+            full_jitter,
+        });
+    }
+    out
+}
+
+fn parse_catch(obj: &Map<String, Value>, ctx: &mut Ctx) -> Vec<Catcher> {
+    let Some(value) = obj.get("Catch") else {
+        return Vec::new();
+    };
+    let Some(items) = value.as_array() else {
+        ctx.issue("Catch", "must be an array of catchers");
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let field = format!("Catch[{i}]");
+        let Some(c) = item.as_object() else {
+            ctx.issue(&field, "must be an object");
+            continue;
+        };
+        let error_equals =
+            parse_error_list(c.get("ErrorEquals"), &format!("{field}.ErrorEquals"), ctx);
+        if error_equals.iter().any(|e| e == "States.ALL") && i + 1 != items.len() {
+            ctx.issue(&field, "a catcher with States.ALL must be the last one");
+        }
+        let mut inner = Ctx {
+            issues: ctx.issues,
+            location: join(&ctx.location, &field),
+        };
+        let result_path = parse_path_field(c, "ResultPath", true, &mut inner);
+        let Some(next) = c.get("Next").and_then(Value::as_str) else {
+            ctx.issue(&format!("{field}.Next"), "missing required field Next");
+            continue;
+        };
+        out.push(Catcher {
+            error_equals,
+            result_path,
+            next: next.to_string(),
+        });
+    }
+    out
+}
+
+fn parse_state(
+    name: &str,
+    value: &Value,
+    location: &str,
+    issues: &mut Vec<Issue>,
+) -> Option<State> {
+    let mut ctx = Ctx {
+        issues,
+        location: location.to_string(),
+    };
+    let Some(obj) = value.as_object() else {
+        ctx.issue("", "a state must be a JSON object");
+        return None;
+    };
+    if obj.get("QueryLanguage").and_then(Value::as_str) == Some("JSONata") {
+        ctx.issue(
+            "QueryLanguage",
+            "JSONata is not supported by the local engine",
+        );
+        return None;
+    }
+    let Some(kind_name) = obj.get("Type").and_then(Value::as_str) else {
+        ctx.issue("Type", "missing required field Type");
+        return None;
+    };
+    let allowed = allowed_fields(kind_name);
+    if allowed.is_empty() {
+        ctx.issue("Type", format!("unknown state type '{kind_name}'"));
+        return None;
+    }
+    for key in obj.keys() {
+        if !COMMON.contains(&key.as_str()) && !allowed.contains(&key.as_str()) {
+            if ["Arguments", "Output"].contains(&key.as_str()) {
+                ctx.issue(
+                    key,
+                    "is a JSONata field; JSONata is not supported by the local engine",
+                );
+            } else {
+                ctx.issue(key, format!("unknown field for a {kind_name} state"));
+            }
+        }
+    }
+    let terminal_by_type = matches!(kind_name, "Choice" | "Succeed" | "Fail");
+    let next = obj.get("Next").and_then(Value::as_str).map(str::to_string);
+    let end = obj.get("End").and_then(Value::as_bool).unwrap_or(false);
+    if !terminal_by_type {
+        match (&next, end) {
+            (Some(_), true) => ctx.issue("Next", "a state cannot have both Next and End"),
+            (None, false) => ctx.issue(
+                "Next",
+                "the state is not terminal: it needs Next or \"End\": true",
+            ),
+            _ => {}
+        }
+        if obj.get("Next").is_some_and(|v| !v.is_string()) {
+            ctx.issue("Next", "must be a state name");
+        }
+    }
+    let kind = match kind_name {
+        "Pass" => StateKind::Pass {
+            result: obj.get("Result").cloned(),
+        },
+        "Task" => {
+            let resource = match obj.get("Resource") {
+                Some(Value::String(r)) if !r.is_empty() => r.clone(),
+                _ => {
+                    ctx.issue("Resource", "missing required field Resource");
+                    String::new()
+                }
+            };
+            StateKind::Task(TaskSpec {
+                resource,
+                timeout: parse_seconds(obj, "TimeoutSeconds", &mut ctx),
+                heartbeat: parse_seconds(obj, "HeartbeatSeconds", &mut ctx),
+            })
+        }
+        "Choice" => {
+            let mut choices = Vec::new();
+            match obj.get("Choices").and_then(Value::as_array) {
+                Some(items) if !items.is_empty() => {
+                    for (i, item) in items.iter().enumerate() {
+                        let field = format!("Choices[{i}]");
+                        let Some(rule) = item.as_object() else {
+                            ctx.issue(&field, "must be an object");
+                            continue;
+                        };
+                        let Some(next) = rule.get("Next").and_then(Value::as_str) else {
+                            ctx.issue(
+                                &format!("{field}.Next"),
+                                "a top-level choice rule needs Next",
+                            );
+                            continue;
+                        };
+                        match Condition::parse(rule) {
+                            Ok(condition) => choices.push(ChoiceBranch {
+                                condition,
+                                next: next.to_string(),
+                            }),
+                            Err(e) => ctx.issue(&field, e),
+                        }
+                    }
+                }
+                _ => ctx.issue("Choices", "must be a non-empty array of choice rules"),
+            }
+            StateKind::Choice {
+                choices,
+                default: obj
+                    .get("Default")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+            }
+        }
+        "Wait" => {
+            let present: Vec<&str> = ["Seconds", "Timestamp", "SecondsPath", "TimestampPath"]
+                .into_iter()
+                .filter(|f| obj.contains_key(*f))
+                .collect();
+            if present.len() != 1 {
+                ctx.issue("", "a Wait state needs exactly one of Seconds, Timestamp, SecondsPath, TimestampPath");
+                return None;
+            }
+            match present[0] {
+                "Seconds" => match obj["Seconds"].as_u64() {
+                    Some(n) => StateKind::Wait(WaitFor::Seconds(n)),
+                    None => {
+                        ctx.issue("Seconds", "must be a non-negative integer");
+                        return None;
+                    }
+                },
+                "Timestamp" => match obj["Timestamp"].as_str().and_then(parse_timestamp) {
+                    Some(t) => StateKind::Wait(WaitFor::Timestamp(t)),
+                    None => {
+                        ctx.issue(
+                            "Timestamp",
+                            "must be an RFC 3339 timestamp such as 2016-03-14T01:59:00Z",
+                        );
+                        return None;
+                    }
+                },
+                "SecondsPath" => StateKind::Wait(WaitFor::SecondsPath(parse_path(
+                    obj,
+                    "SecondsPath",
+                    &mut ctx,
+                )?)),
+                _ => StateKind::Wait(WaitFor::TimestampPath(parse_path(
+                    obj,
+                    "TimestampPath",
+                    &mut ctx,
+                )?)),
+            }
+        }
+        "Succeed" => StateKind::Succeed,
+        "Fail" => StateKind::Fail {
+            error: parse_text_source(obj, "Error", &mut ctx),
+            cause: parse_text_source(obj, "Cause", &mut ctx),
+        },
+        "Parallel" => {
+            let mut branches = Vec::new();
+            match obj.get("Branches").and_then(Value::as_array) {
+                Some(items) if !items.is_empty() => {
+                    for (i, item) in items.iter().enumerate() {
+                        let loc = join(location, &format!("Branches[{i}]"));
+                        if let Some(m) = parse_machine(item, &loc, false, ctx.issues) {
+                            branches.push(Arc::new(m));
+                        }
+                    }
+                }
+                _ => ctx.issue("Branches", "must be a non-empty array of branches"),
+            }
+            StateKind::Parallel { branches }
+        }
+        "Map" => {
+            let (processor_value, field) = match (obj.get("ItemProcessor"), obj.get("Iterator")) {
+                (Some(p), None) => (p, "ItemProcessor"),
+                (None, Some(p)) => (p, "Iterator"),
+                _ => {
+                    ctx.issue(
+                        "ItemProcessor",
+                        "a Map state needs exactly one of ItemProcessor or Iterator",
+                    );
+                    return None;
+                }
+            };
+            let mode = processor_value
+                .get("ProcessorConfig")
+                .and_then(|c| c.get("Mode"))
+                .and_then(Value::as_str)
+                .unwrap_or("INLINE");
+            if mode != "INLINE" {
+                ctx.issue(
+                    &format!("{field}.ProcessorConfig.Mode"),
+                    format!("mode {mode} is not supported: only INLINE Map states run locally"),
+                );
+            }
+            let loc = join(location, field);
+            let processor = parse_machine(processor_value, &loc, false, ctx.issues).map(Arc::new);
+            if obj.contains_key("ItemSelector") && obj.contains_key("Parameters") {
+                ctx.issue(
+                    "ItemSelector",
+                    "ItemSelector and Parameters cannot both be set",
+                );
+            }
+            let selector_field = if obj.contains_key("ItemSelector") {
+                "ItemSelector"
+            } else {
+                "Parameters"
+            };
+            let item_selector = parse_template(obj, selector_field, &mut ctx);
+            let max_concurrency = match obj.get("MaxConcurrency") {
+                None => 0,
+                Some(v) => v.as_u64().map(|n| n as usize).unwrap_or_else(|| {
+                    ctx.issue("MaxConcurrency", "must be a non-negative integer");
+                    0
+                }),
+            };
+            StateKind::Map {
+                processor: processor?,
+                items_path: parse_path_field(obj, "ItemsPath", false, &mut ctx),
+                item_selector,
+                max_concurrency,
+            }
+        }
+        _ => return None,
+    };
+    let parameters = if kind_name == "Map" {
+        None
+    } else {
+        parse_template(obj, "Parameters", &mut ctx)
+    };
+    Some(State {
+        name: name.to_string(),
+        input_path: parse_path_field(obj, "InputPath", false, &mut ctx),
+        output_path: parse_path_field(obj, "OutputPath", false, &mut ctx),
+        result_path: parse_path_field(obj, "ResultPath", true, &mut ctx),
+        parameters,
+        result_selector: parse_template(obj, "ResultSelector", &mut ctx),
+        next: if terminal_by_type { None } else { next },
+        retry: parse_retry(obj, &mut ctx),
+        catch: parse_catch(obj, &mut ctx),
+        kind,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn issues(def: Value) -> Vec<String> {
+        StateMachine::parse(&def)
+            .unwrap_err()
+            .issues
+            .into_iter()
+            .map(|i| i.to_string())
+            .collect()
+    }
+
+    // https://docs.aws.amazon.com/step-functions/latest/dg/concepts-amazon-states-language.html
+    // (the "Hello World" example: one Pass state with Result and End)
+    #[test]
+    fn hello_world_from_the_docs_parses() {
+        let m = StateMachine::parse(&json!({
+            "Comment": "A Hello World example of the Amazon States Language using a Pass state",
+            "StartAt": "HelloWorld",
+            "States": {"HelloWorld": {"Type": "Pass", "Result": "Hello World!", "End": true}}
+        }))
+        .unwrap();
+        assert_eq!(m.start_at, "HelloWorld");
+        assert!(m.state("HelloWorld").unwrap().next.is_none());
+    }
+
+    #[test]
+    fn errors_name_the_state_and_field() {
+        let found = issues(json!({"States": {"A": {"Type": "Pass", "End": true}}}));
+        assert!(
+            found.iter().any(|i| i.contains("StartAt: missing")),
+            "{found:?}"
+        );
+
+        let found = issues(json!({"StartAt": "A", "States": {
+            "A": {"Type": "Pass", "Next": "Nowhere"},
+            "B": {"Type": "Pass"},
+            "C": {"Type": "Task", "Resource": "x", "InputPath": "nope", "End": true,
+                  "Parameters": {"v.$": "States.Frobnicate(1)"}}
+        }}));
+        let joined = found.join("\n");
+        assert!(
+            joined.contains("States.A.Next: 'Nowhere' is not a state"),
+            "{joined}"
+        );
+        assert!(
+            joined.contains("States.B.Next: the state is not terminal"),
+            "{joined}"
+        );
+        assert!(
+            joined.contains("States.B: the state is unreachable"),
+            "{joined}"
+        );
+        assert!(
+            joined.contains("States.C.InputPath: invalid JSONPath 'nope'"),
+            "{joined}"
+        );
+        assert!(
+            joined.contains(
+                "States.C.Parameters: 'v.$': unknown intrinsic function 'States.Frobnicate'"
+            ),
+            "{joined}"
+        );
+    }
+
+    #[test]
+    fn jsonata_is_reported_as_not_supported() {
+        let found = issues(json!({"QueryLanguage": "JSONata", "StartAt": "A",
+            "States": {"A": {"Type": "Pass", "End": true}}}));
+        assert!(found[0].contains("JSONata is not supported"), "{found:?}");
+        let found = issues(json!({"StartAt": "A",
+            "States": {"A": {"Type": "Pass", "Output": "{% $states.input %}", "End": true}}}));
+        assert!(found[0].contains("JSONata"), "{found:?}");
+    }
+
+    #[test]
+    fn retry_catch_and_reference_paths_are_checked() {
+        let found = issues(json!({"StartAt": "A", "States": {
+            "A": {"Type": "Task", "Resource": "r", "End": true, "ResultPath": "$.a[*]",
+                  "Retry": [{"ErrorEquals": ["States.ALL", "X"], "BackoffRate": 0.5}],
+                  "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Gone"}]}
+        }}));
+        let joined = found.join("\n");
+        assert!(
+            joined.contains("States.A.ResultPath: '$.a[*]' is not a reference path"),
+            "{joined}"
+        );
+        assert!(
+            joined.contains("States.A.Retry[0].ErrorEquals: States.ALL must appear alone"),
+            "{joined}"
+        );
+        assert!(joined.contains("States.A.Retry[0].BackoffRate"), "{joined}");
+        assert!(
+            joined.contains("States.A.Catch[0].Next: 'Gone' is not a state"),
+            "{joined}"
+        );
+    }
+
+    #[test]
+    fn nested_branches_are_validated_with_their_location() {
+        let found = issues(json!({"StartAt": "P", "States": {
+            "P": {"Type": "Parallel", "End": true, "Branches": [
+                {"StartAt": "X", "States": {"X": {"Type": "Wait", "End": true}}}
+            ]}
+        }}));
+        assert!(
+            found[0].starts_with("States.P.Branches[0].States.X"),
+            "{found:?}"
+        );
+    }
+}

@@ -1,0 +1,825 @@
+//! Intrinsic functions (`States.Format(...)` and friends) as payload templates use them:
+//! parsed once when the definition is validated, evaluated per state execution.
+
+use crate::asl::jsonpath::{JsonPath, PathError};
+use crate::error::StatesError;
+use base64::Engine as _;
+use serde_json::{Map, Value};
+
+/// Escaped braces inside string literals are kept apart from placeholders with these
+/// private-use characters until the value is produced.
+const OPEN_BRACE: char = '\u{E000}';
+const CLOSE_BRACE: char = '\u{E001}';
+
+/// The most characters `Base64Encode`, `Base64Decode` and `Hash` accept.
+const MAX_STRING_INPUT: usize = 10_000;
+/// The most elements `ArrayRange` may produce.
+const MAX_RANGE_ITEMS: usize = 1000;
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum IntrinsicParseError {
+    #[error("invalid intrinsic function '{text}': {reason}")]
+    Syntax { text: String, reason: String },
+    #[error("unknown intrinsic function '{name}' in '{text}'")]
+    Unknown { name: String, text: String },
+    #[error("the intrinsic function {name} takes {expected} argument(s), found {found}")]
+    Arity {
+        name: String,
+        expected: &'static str,
+        found: usize,
+    },
+    #[error(transparent)]
+    Path(#[from] PathError),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Function {
+    Format,
+    StringToJson,
+    JsonToString,
+    Array,
+    ArrayPartition,
+    ArrayContains,
+    ArrayRange,
+    ArrayGetItem,
+    ArrayLength,
+    ArrayUnique,
+    Base64Encode,
+    Base64Decode,
+    Hash,
+    JsonMerge,
+    MathRandom,
+    MathAdd,
+    StringSplit,
+    Uuid,
+}
+
+impl Function {
+    fn from_name(name: &str) -> Option<Function> {
+        use Function::*;
+        Some(match name {
+            "States.Format" => Format,
+            "States.StringToJson" => StringToJson,
+            "States.JsonToString" => JsonToString,
+            "States.Array" => Array,
+            "States.ArrayPartition" => ArrayPartition,
+            "States.ArrayContains" => ArrayContains,
+            "States.ArrayRange" => ArrayRange,
+            "States.ArrayGetItem" => ArrayGetItem,
+            "States.ArrayLength" => ArrayLength,
+            "States.ArrayUnique" => ArrayUnique,
+            "States.Base64Encode" => Base64Encode,
+            "States.Base64Decode" => Base64Decode,
+            "States.Hash" => Hash,
+            "States.JsonMerge" => JsonMerge,
+            "States.MathRandom" => MathRandom,
+            "States.MathAdd" => MathAdd,
+            "States.StringSplit" => StringSplit,
+            "States.UUID" => Uuid,
+            _ => return None,
+        })
+    }
+
+    /// Accepted argument counts, as (min, max, description).
+    fn arity(self) -> (usize, usize, &'static str) {
+        use Function::*;
+        match self {
+            Format => (1, usize::MAX, "at least 1"),
+            Array => (0, usize::MAX, "any number of"),
+            Uuid => (0, 0, "0"),
+            StringToJson | JsonToString | ArrayLength | ArrayUnique | Base64Encode
+            | Base64Decode => (1, 1, "1"),
+            ArrayPartition | ArrayContains | ArrayGetItem | Hash | MathAdd | StringSplit => {
+                (2, 2, "2")
+            }
+            ArrayRange | JsonMerge => (3, 3, "3"),
+            MathRandom => (2, 3, "2 or 3"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Argument {
+    Literal(Value),
+    Path(JsonPath),
+    Call(Box<Intrinsic>),
+}
+
+/// One parsed call such as `States.Format('{}', $.a)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Intrinsic {
+    pub name: String,
+    pub function: Function,
+    pub args: Vec<Argument>,
+}
+
+/// Whether a `.$` value is an intrinsic call rather than a path.
+pub fn looks_like_intrinsic(text: &str) -> bool {
+    text.trim_start().starts_with("States.")
+}
+
+impl Intrinsic {
+    pub fn parse(text: &str) -> Result<Intrinsic, IntrinsicParseError> {
+        let mut parser = Parser {
+            text,
+            chars: text.chars().collect(),
+            pos: 0,
+        };
+        parser.skip_spaces();
+        let call = parser.call()?;
+        parser.skip_spaces();
+        if parser.pos != parser.chars.len() {
+            return Err(parser.syntax("unexpected characters after the closing ')'"));
+        }
+        Ok(call)
+    }
+
+    pub fn evaluate(&self, input: &Value, context: &Value) -> Result<Value, StatesError> {
+        let mut args = Vec::with_capacity(self.args.len());
+        for arg in &self.args {
+            args.push(match arg {
+                Argument::Literal(v) => restore_braces(v),
+                Argument::Path(p) => p
+                    .select(input, context)
+                    .map_err(|e| StatesError::runtime(e.to_string()))?,
+                Argument::Call(inner) => inner.evaluate(input, context)?,
+            });
+        }
+        if let Function::Format = self.function {
+            return format(&self.args, &args);
+        }
+        call(self.function, &self.name, args)
+    }
+}
+
+fn restore_braces(value: &Value) -> Value {
+    match value {
+        Value::String(s) if s.contains([OPEN_BRACE, CLOSE_BRACE]) => {
+            Value::String(s.replace(OPEN_BRACE, "{").replace(CLOSE_BRACE, "}"))
+        }
+        other => other.clone(),
+    }
+}
+
+fn fail(name: &str, reason: impl std::fmt::Display) -> StatesError {
+    StatesError::intrinsic(format!("Invalid arguments in {name}: {reason}"))
+}
+
+fn format(raw_args: &[Argument], args: &[Value]) -> Result<Value, StatesError> {
+    let name = "States.Format";
+    // The template keeps its escaped braces apart from placeholders, so read it raw.
+    let template = match &raw_args[0] {
+        Argument::Literal(Value::String(s)) => s.clone(),
+        _ => match &args[0] {
+            Value::String(s) => s.clone(),
+            other => return Err(fail(name, format!("the template {other} is not a string"))),
+        },
+    };
+    let mut values = args[1..].iter();
+    let mut out = String::new();
+    let mut chars = template.chars().peekable();
+    let mut placeholders = 0;
+    while let Some(c) = chars.next() {
+        if c == '{' && chars.peek() == Some(&'}') {
+            chars.next();
+            placeholders += 1;
+            let value = values.next().ok_or_else(|| {
+                fail(
+                    name,
+                    format!(
+                        "the template has more placeholders than the {} argument(s)",
+                        args.len() - 1
+                    ),
+                )
+            })?;
+            match value {
+                Value::String(s) => out.push_str(s),
+                Value::Number(_) | Value::Bool(_) | Value::Null => out.push_str(&value.to_string()),
+                other => {
+                    return Err(fail(
+                        name,
+                        format!("{other} is not a string, number, boolean or null"),
+                    ))
+                }
+            }
+        } else if c == OPEN_BRACE {
+            out.push('{');
+        } else if c == CLOSE_BRACE {
+            out.push('}');
+        } else {
+            out.push(c);
+        }
+    }
+    if placeholders != args.len() - 1 {
+        return Err(fail(
+            name,
+            format!(
+                "the template has {placeholders} placeholder(s) for {} argument(s)",
+                args.len() - 1
+            ),
+        ));
+    }
+    Ok(Value::String(out))
+}
+
+fn as_str<'a>(name: &str, v: &'a Value) -> Result<&'a str, StatesError> {
+    v.as_str()
+        .ok_or_else(|| fail(name, format!("{v} is not a string")))
+}
+
+fn as_array<'a>(name: &str, v: &'a Value) -> Result<&'a Vec<Value>, StatesError> {
+    v.as_array()
+        .ok_or_else(|| fail(name, format!("{v} is not an array")))
+}
+
+fn as_integer(name: &str, v: &Value) -> Result<i64, StatesError> {
+    if let Some(i) = v.as_i64() {
+        return Ok(i);
+    }
+    match v.as_f64() {
+        Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(f as i64),
+        _ => Err(fail(name, format!("{v} is not an integer"))),
+    }
+}
+
+fn limited<'a>(name: &str, s: &'a str) -> Result<&'a str, StatesError> {
+    if s.chars().count() > MAX_STRING_INPUT {
+        return Err(fail(
+            name,
+            format!("the input has more than {MAX_STRING_INPUT} characters"),
+        ));
+    }
+    Ok(s)
+}
+
+fn call(function: Function, name: &str, args: Vec<Value>) -> Result<Value, StatesError> {
+    use Function::*;
+    match function {
+        Format => unreachable_format(),
+        StringToJson => {
+            let text = as_str(name, &args[0])?;
+            serde_json::from_str(text).map_err(|e| fail(name, format!("not JSON: {e}")))
+        }
+        JsonToString => Ok(Value::String(args[0].to_string())),
+        Array => Ok(Value::Array(args)),
+        ArrayPartition => {
+            let items = as_array(name, &args[0])?;
+            let size = as_integer(name, &args[1])?;
+            if size <= 0 {
+                return Err(fail(name, "the chunk size must be a positive integer"));
+            }
+            Ok(Value::Array(
+                items
+                    .chunks(size as usize)
+                    .map(|c| Value::Array(c.to_vec()))
+                    .collect(),
+            ))
+        }
+        ArrayContains => Ok(Value::Bool(as_array(name, &args[0])?.contains(&args[1]))),
+        ArrayRange => {
+            let start = as_integer(name, &args[0])?;
+            let end = as_integer(name, &args[1])?;
+            let step = as_integer(name, &args[2])?;
+            if step == 0 {
+                return Err(fail(name, "the step cannot be 0"));
+            }
+            let mut out = Vec::new();
+            let mut at = start;
+            while (step > 0 && at <= end) || (step < 0 && at >= end) {
+                if out.len() == MAX_RANGE_ITEMS {
+                    return Err(fail(
+                        name,
+                        format!("the range has more than {MAX_RANGE_ITEMS} items"),
+                    ));
+                }
+                out.push(Value::from(at));
+                at += step;
+            }
+            Ok(Value::Array(out))
+        }
+        ArrayGetItem => {
+            let items = as_array(name, &args[0])?;
+            let index = as_integer(name, &args[1])?;
+            usize::try_from(index)
+                .ok()
+                .and_then(|i| items.get(i))
+                .cloned()
+                .ok_or_else(|| fail(name, format!("the index {index} is out of bounds")))
+        }
+        ArrayLength => Ok(Value::from(as_array(name, &args[0])?.len())),
+        ArrayUnique => {
+            let mut seen: Vec<Value> = Vec::new();
+            for item in as_array(name, &args[0])? {
+                if !seen.contains(item) {
+                    seen.push(item.clone());
+                }
+            }
+            Ok(Value::Array(seen))
+        }
+        Base64Encode => {
+            let text = limited(name, as_str(name, &args[0])?)?;
+            Ok(Value::String(
+                base64::engine::general_purpose::STANDARD.encode(text.as_bytes()),
+            ))
+        }
+        Base64Decode => {
+            let text = limited(name, as_str(name, &args[0])?)?;
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(text)
+                .map_err(|e| fail(name, format!("not base64: {e}")))?;
+            String::from_utf8(bytes)
+                .map(Value::String)
+                .map_err(|_| fail(name, "the decoded data is not UTF-8 text"))
+        }
+        Hash => {
+            let text = limited(name, as_str(name, &args[0])?)?;
+            let algorithm = as_str(name, &args[1])?;
+            hash(text.as_bytes(), algorithm)
+                .map(Value::String)
+                .ok_or_else(|| {
+                    fail(
+                        name,
+                        format!(
+                            "unknown algorithm '{algorithm}' (MD5, SHA-1, SHA-256, SHA-384, SHA-512)"
+                        ),
+                    )
+                })
+        }
+        JsonMerge => {
+            let (Value::Object(left), Value::Object(right)) = (&args[0], &args[1]) else {
+                return Err(fail(name, "both values to merge must be objects"));
+            };
+            if args[2] != Value::Bool(false) {
+                return Err(fail(
+                    name,
+                    "only a shallow merge is supported: the third argument must be false",
+                ));
+            }
+            let mut merged: Map<String, Value> = left.clone();
+            for (k, v) in right {
+                merged.insert(k.clone(), v.clone());
+            }
+            Ok(Value::Object(merged))
+        }
+        MathRandom => {
+            let start = as_integer(name, &args[0])?;
+            let end = as_integer(name, &args[1])?;
+            if start >= end {
+                return Err(fail(name, "the start must be lower than the end"));
+            }
+            let seed = match args.get(2) {
+                Some(v) => Some(as_integer(name, v)?),
+                None => None,
+            };
+            Ok(Value::from(random_between(start, end, seed)))
+        }
+        MathAdd => {
+            let a = as_integer(name, &args[0])?;
+            let b = as_integer(name, &args[1])?;
+            let range = i64::from(i32::MIN)..=i64::from(i32::MAX);
+            if !range.contains(&a) || !range.contains(&b) {
+                return Err(fail(name, "the values must be 32-bit integers"));
+            }
+            Ok(Value::from(a + b))
+        }
+        StringSplit => {
+            let text = as_str(name, &args[0])?;
+            let splitters: Vec<char> = as_str(name, &args[1])?.chars().collect();
+            Ok(Value::Array(
+                text.split(|c| splitters.contains(&c))
+                    .filter(|s| !s.is_empty())
+                    .map(|s| Value::String(s.to_string()))
+                    .collect(),
+            ))
+        }
+        Uuid => Ok(Value::String(uuid::Uuid::new_v4().to_string())),
+    }
+}
+
+/// `Format` is handled before `call` because it needs the raw template.
+fn unreachable_format() -> Result<Value, StatesError> {
+    Err(StatesError::intrinsic(
+        "States.Format evaluated out of order",
+    ))
+}
+
+fn random_between(start: i64, end: i64, seed: Option<i64>) -> i64 {
+    use rand::{Rng, SeedableRng};
+    match seed {
+        Some(seed) => rand::rngs::StdRng::seed_from_u64(seed as u64).random_range(start..end),
+        None => rand::rng().random_range(start..end),
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn hash(data: &[u8], algorithm: &str) -> Option<String> {
+    use sha2::Digest;
+    Some(match algorithm {
+        "MD5" => hex(&md5::Md5::digest(data)),
+        "SHA-1" => hex(&sha1::Sha1::digest(data)),
+        "SHA-256" => hex(&sha2::Sha256::digest(data)),
+        "SHA-384" => hex(&sha2::Sha384::digest(data)),
+        "SHA-512" => hex(&sha2::Sha512::digest(data)),
+        _ => return None,
+    })
+}
+
+struct Parser<'a> {
+    text: &'a str,
+    chars: Vec<char>,
+    pos: usize,
+}
+
+impl Parser<'_> {
+    fn syntax(&self, reason: &str) -> IntrinsicParseError {
+        IntrinsicParseError::Syntax {
+            text: self.text.to_string(),
+            reason: reason.to_string(),
+        }
+    }
+
+    fn peek(&self) -> Option<char> {
+        self.chars.get(self.pos).copied()
+    }
+
+    fn skip_spaces(&mut self) {
+        while self.peek().is_some_and(char::is_whitespace) {
+            self.pos += 1;
+        }
+    }
+
+    fn call(&mut self) -> Result<Intrinsic, IntrinsicParseError> {
+        let start = self.pos;
+        while self
+            .peek()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_')
+        {
+            self.pos += 1;
+        }
+        let name: String = self.chars[start..self.pos].iter().collect();
+        let function = Function::from_name(&name).ok_or_else(|| IntrinsicParseError::Unknown {
+            name: name.clone(),
+            text: self.text.to_string(),
+        })?;
+        self.skip_spaces();
+        if self.peek() != Some('(') {
+            return Err(self.syntax("expected '(' after the function name"));
+        }
+        self.pos += 1;
+        let mut args = Vec::new();
+        self.skip_spaces();
+        if self.peek() == Some(')') {
+            self.pos += 1;
+        } else {
+            loop {
+                self.skip_spaces();
+                args.push(self.argument()?);
+                self.skip_spaces();
+                match self.peek() {
+                    Some(',') => self.pos += 1,
+                    Some(')') => {
+                        self.pos += 1;
+                        break;
+                    }
+                    _ => return Err(self.syntax("expected ',' or ')' after an argument")),
+                }
+            }
+        }
+        let (min, max, expected) = function.arity();
+        if args.len() < min || args.len() > max {
+            return Err(IntrinsicParseError::Arity {
+                name,
+                expected,
+                found: args.len(),
+            });
+        }
+        Ok(Intrinsic {
+            name,
+            function,
+            args,
+        })
+    }
+
+    fn argument(&mut self) -> Result<Argument, IntrinsicParseError> {
+        match self.peek() {
+            Some('\'') => self.string().map(|s| Argument::Literal(Value::String(s))),
+            Some('$') => {
+                let start = self.pos;
+                let mut depth = 0i32;
+                let mut quote: Option<char> = None;
+                while let Some(c) = self.peek() {
+                    match (quote, c) {
+                        (Some(q), c) if c == q => quote = None,
+                        (Some(_), _) => {}
+                        (None, '\'') | (None, '"') => quote = Some(c),
+                        (None, '[') | (None, '(') => depth += 1,
+                        (None, ']') => depth -= 1,
+                        (None, ')') if depth == 0 => break,
+                        (None, ')') => depth -= 1,
+                        (None, ',') if depth == 0 => break,
+                        (None, c) if c.is_whitespace() && depth == 0 => break,
+                        _ => {}
+                    }
+                    self.pos += 1;
+                }
+                let text: String = self.chars[start..self.pos].iter().collect();
+                Ok(Argument::Path(JsonPath::parse(&text)?))
+            }
+            Some('S') => Ok(Argument::Call(Box::new(self.call()?))),
+            Some(_) => {
+                let start = self.pos;
+                while self
+                    .peek()
+                    .is_some_and(|c| c != ',' && c != ')' && !c.is_whitespace())
+                {
+                    self.pos += 1;
+                }
+                let text: String = self.chars[start..self.pos].iter().collect();
+                match serde_json::from_str::<Value>(&text) {
+                    Ok(v @ (Value::Number(_) | Value::Bool(_) | Value::Null)) => {
+                        Ok(Argument::Literal(v))
+                    }
+                    _ => Err(self.syntax(&format!(
+                        "'{text}' is not a string, number, boolean, null, path or function"
+                    ))),
+                }
+            }
+            None => Err(self.syntax("missing argument")),
+        }
+    }
+
+    fn string(&mut self) -> Result<String, IntrinsicParseError> {
+        self.pos += 1;
+        let mut out = String::new();
+        loop {
+            match self.peek() {
+                None => return Err(self.syntax("unterminated string literal")),
+                Some('\\') => {
+                    let escaped = self
+                        .chars
+                        .get(self.pos + 1)
+                        .copied()
+                        .ok_or_else(|| self.syntax("unterminated string literal"))?;
+                    out.push(match escaped {
+                        '{' => OPEN_BRACE,
+                        '}' => CLOSE_BRACE,
+                        other => other,
+                    });
+                    self.pos += 2;
+                }
+                Some('\'') => {
+                    self.pos += 1;
+                    return Ok(out);
+                }
+                Some(c) => {
+                    out.push(c);
+                    self.pos += 1;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const PAGE: &str =
+        "https://docs.aws.amazon.com/step-functions/latest/dg/intrinsic-functions.html";
+
+    fn eval(text: &str, input: Value) -> Result<Value, StatesError> {
+        Intrinsic::parse(text)
+            .unwrap_or_else(|e| panic!("{text}: {e} ({PAGE})"))
+            .evaluate(&input, &json!({}))
+    }
+
+    // https://docs.aws.amazon.com/step-functions/latest/dg/intrinsic-functions.html#asl-intrsc-func-generic
+    #[test]
+    fn format_from_the_docs() {
+        assert_eq!(
+            eval(
+                "States.Format('Hello, my name is {}.', $.name)",
+                json!({"name": "Arnav"})
+            )
+            .unwrap(),
+            json!("Hello, my name is Arnav.")
+        );
+        assert_eq!(
+            eval(r"States.Format('\{\} {} \\ \'x\'', 3)", json!({})).unwrap(),
+            json!(r"{} 3 \ 'x'")
+        );
+        assert_eq!(
+            eval("States.Format('{} and {}', true, null)", json!({})).unwrap(),
+            json!("true and null")
+        );
+        let err = eval("States.Format('{} {}', 1)", json!({})).unwrap_err();
+        assert_eq!(err.error, "States.IntrinsicFailure");
+        assert!(eval("States.Format('{}', $.o)", json!({"o": {"a": 1}})).is_err());
+    }
+
+    // https://docs.aws.amazon.com/step-functions/latest/dg/intrinsic-functions.html#asl-intrsc-func-json-manipulate
+    #[test]
+    fn json_string_conversions_from_the_docs() {
+        assert_eq!(
+            eval(
+                "States.StringToJson($.escapedJsonString)",
+                json!({"escapedJsonString": "{\"foo\": \"bar\"}"})
+            )
+            .unwrap(),
+            json!({"foo": "bar"})
+        );
+        assert_eq!(
+            eval(
+                "States.JsonToString($.unescapedJson)",
+                json!({"unescapedJson": {"foo": "bar"}})
+            )
+            .unwrap(),
+            json!("{\"foo\":\"bar\"}")
+        );
+        assert!(eval("States.StringToJson('{nope')", json!({})).is_err());
+    }
+
+    // https://docs.aws.amazon.com/step-functions/latest/dg/intrinsic-functions.html#asl-intrsc-func-arrays
+    #[test]
+    fn array_functions_from_the_docs() {
+        let nine = json!({"inputArray": [1, 2, 3, 4, 5, 6, 7, 8, 9], "lookingFor": 5, "index": 5});
+        assert_eq!(
+            eval(
+                "States.Array('Foo', 2020, $.someJson, null)",
+                json!({"someJson": {"random": "abcdefghij"}})
+            )
+            .unwrap(),
+            json!(["Foo", 2020, {"random": "abcdefghij"}, null])
+        );
+        assert_eq!(
+            eval("States.ArrayPartition($.inputArray,4)", nine.clone()).unwrap(),
+            json!([[1, 2, 3, 4], [5, 6, 7, 8], [9]])
+        );
+        assert_eq!(
+            eval(
+                "States.ArrayContains($.inputArray, $.lookingFor)",
+                nine.clone()
+            )
+            .unwrap(),
+            json!(true)
+        );
+        assert_eq!(
+            eval("States.ArrayRange(1, 9, 2)", json!({})).unwrap(),
+            json!([1, 3, 5, 7, 9])
+        );
+        assert_eq!(
+            eval("States.ArrayGetItem($.inputArray, $.index)", nine.clone()).unwrap(),
+            json!(6)
+        );
+        assert_eq!(
+            eval("States.ArrayLength($.inputArray)", nine).unwrap(),
+            json!(9)
+        );
+        assert_eq!(
+            eval(
+                "States.ArrayUnique($.inputArray)",
+                json!({"inputArray": [1, 2, 3, 3, 3, 3, 3, 3, 4]})
+            )
+            .unwrap(),
+            json!([1, 2, 3, 4])
+        );
+        assert!(eval("States.ArrayRange(1, 5000, 1)", json!({})).is_err());
+        assert!(eval("States.ArrayGetItem($.a, 3)", json!({"a": [1]})).is_err());
+        assert!(eval("States.ArrayPartition($.a, 0)", json!({"a": [1]})).is_err());
+    }
+
+    // https://docs.aws.amazon.com/step-functions/latest/dg/intrinsic-functions.html#asl-intrsc-func-data-encode-decode
+    #[test]
+    fn base64_from_the_docs() {
+        assert_eq!(
+            eval(
+                "States.Base64Encode($.input)",
+                json!({"input": "Data to encode"})
+            )
+            .unwrap(),
+            json!("RGF0YSB0byBlbmNvZGU=")
+        );
+        assert_eq!(
+            eval(
+                "States.Base64Decode($.base64)",
+                json!({"base64": "RGF0YSB0byBlbmNvZGU="})
+            )
+            .unwrap(),
+            json!("Data to encode")
+        );
+        assert!(eval("States.Base64Decode('***')", json!({})).is_err());
+    }
+
+    // https://docs.aws.amazon.com/step-functions/latest/dg/intrinsic-functions.html#asl-intrsc-func-uuid-generate
+    #[test]
+    fn hash_from_the_docs() {
+        assert_eq!(
+            eval(
+                "States.Hash($.Data, $.Algorithm)",
+                json!({"Data": "input data", "Algorithm": "SHA-1"})
+            )
+            .unwrap(),
+            json!("aaff4a450a104cd177d28d18d74485e8cae074b7")
+        );
+        assert_eq!(
+            eval("States.Hash('abc', 'MD5')", json!({})).unwrap(),
+            json!("900150983cd24fb0d6963f7d28e17f72")
+        );
+        assert!(eval("States.Hash('abc', 'CRC32')", json!({})).is_err());
+    }
+
+    // https://docs.aws.amazon.com/step-functions/latest/dg/intrinsic-functions.html#asl-intrsc-func-json-manipulate
+    #[test]
+    fn json_merge_from_the_docs() {
+        let input = json!({"json1": {"a": {"a1": 1, "a2": 2}, "b": 2}, "json2": {"a": {"a3": 1, "a4": 2}, "c": 3}});
+        assert_eq!(
+            eval("States.JsonMerge($.json1, $.json2, false)", input.clone()).unwrap(),
+            json!({"a": {"a3": 1, "a4": 2}, "b": 2, "c": 3})
+        );
+        assert!(eval("States.JsonMerge($.json1, $.json2, true)", input).is_err());
+    }
+
+    // https://docs.aws.amazon.com/step-functions/latest/dg/intrinsic-functions.html#asl-intrsc-func-math-operation
+    #[test]
+    fn math_from_the_docs() {
+        assert_eq!(
+            eval(
+                "States.MathAdd($.value1, $.step)",
+                json!({"value1": 111, "step": -1})
+            )
+            .unwrap(),
+            json!(110)
+        );
+        for _ in 0..50 {
+            let v = eval(
+                "States.MathRandom($.start, $.end)",
+                json!({"start": 1, "end": 999}),
+            )
+            .unwrap()
+            .as_i64()
+            .unwrap();
+            assert!((1..999).contains(&v));
+        }
+        let seeded = "States.MathRandom(1, 999, 7)";
+        assert_eq!(
+            eval(seeded, json!({})).unwrap(),
+            eval(seeded, json!({})).unwrap()
+        );
+        assert!(eval("States.MathAdd(1.5, 1)", json!({})).is_err());
+    }
+
+    // https://docs.aws.amazon.com/step-functions/latest/dg/intrinsic-functions.html#asl-intrsc-func-string-operation
+    #[test]
+    fn string_split_from_the_docs() {
+        assert_eq!(
+            eval(
+                "States.StringSplit($.inputString, $.splitter)",
+                json!({"inputString": "1,2,3,4,5", "splitter": ","})
+            )
+            .unwrap(),
+            json!(["1", "2", "3", "4", "5"])
+        );
+        assert_eq!(
+            eval(
+                "States.StringSplit($.inputString, $.splitter)",
+                json!({"inputString": "This.is+a,test=string", "splitter": ".+,="})
+            )
+            .unwrap(),
+            json!(["This", "is", "a", "test", "string"])
+        );
+    }
+
+    // https://docs.aws.amazon.com/step-functions/latest/dg/intrinsic-functions.html#asl-intrsc-func-uuid-generate
+    #[test]
+    fn uuid_is_a_v4_uuid() {
+        let v = eval("States.UUID()", json!({})).unwrap();
+        let parsed = uuid::Uuid::parse_str(v.as_str().unwrap()).unwrap();
+        assert_eq!(parsed.get_version_num(), 4);
+    }
+
+    #[test]
+    fn nested_calls_and_parse_errors() {
+        assert_eq!(
+            eval(
+                "States.ArrayLength(States.Array(1, 2, States.UUID()))",
+                json!({})
+            )
+            .unwrap(),
+            json!(3)
+        );
+        assert!(matches!(
+            Intrinsic::parse("States.Nope(1)"),
+            Err(IntrinsicParseError::Unknown { .. })
+        ));
+        assert!(matches!(
+            Intrinsic::parse("States.UUID(1)"),
+            Err(IntrinsicParseError::Arity { .. })
+        ));
+        assert!(Intrinsic::parse("States.Format('x'").is_err());
+        assert!(Intrinsic::parse("States.Array(foo)").is_err());
+    }
+}

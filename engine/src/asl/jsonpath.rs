@@ -1,0 +1,713 @@
+//! JSONPath as Step Functions' JSONPath dialect uses it: `$` (the state input) or `$$`
+//! (the context object), then `.field`, `['field']`, `[index]`, `[*]`, `[start:end:step]`,
+//! unions `[a,b]`, recursive descent `..field` and filters `[?(@.a > 1)]`.
+//!
+//! A path made only of fields and indexes is *definite*: it selects one value and fails
+//! when that value is absent. Any other path selects a list (possibly empty), which is how
+//! Step Functions returns wildcard and filter matches.
+
+use serde_json::{Map, Value};
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PathError {
+    #[error("invalid JSONPath '{path}': {reason}")]
+    Syntax { path: String, reason: String },
+    #[error("the JSONPath '{path}' could not be found in the input '{input}'")]
+    NoMatch { path: String, input: String },
+    #[error("unable to apply the reference path '{path}': {reason}")]
+    CannotSet { path: String, reason: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Root {
+    /// `$`: the data the state is working on.
+    Input,
+    /// `$$`: the context object.
+    Context,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Step {
+    Field(String),
+    Index(i64),
+    Wildcard,
+    Slice(Option<i64>, Option<i64>, Option<i64>),
+    Union(Vec<UnionMember>),
+    Descendant(Option<String>),
+    Filter(Filter),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum UnionMember {
+    Field(String),
+    Index(i64),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Filter {
+    Exists(Vec<Step>),
+    Compare(Vec<Step>, Comparison, Value),
+    And(Box<Filter>, Box<Filter>),
+    Or(Box<Filter>, Box<Filter>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Comparison {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+/// A parsed JSONPath.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JsonPath {
+    source: String,
+    root: Root,
+    steps: Vec<Step>,
+}
+
+impl fmt::Display for JsonPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.source)
+    }
+}
+
+impl JsonPath {
+    pub fn parse(source: &str) -> Result<JsonPath, PathError> {
+        let syntax = |reason: &str| PathError::Syntax {
+            path: source.to_string(),
+            reason: reason.to_string(),
+        };
+        let (root, rest) = if let Some(rest) = source.strip_prefix("$$") {
+            (Root::Context, rest)
+        } else if let Some(rest) = source.strip_prefix('$') {
+            (Root::Input, rest)
+        } else {
+            return Err(syntax("a path must start with '$' or '$$'"));
+        };
+        let mut parser = StepParser {
+            chars: rest.chars().collect(),
+            pos: 0,
+        };
+        let steps = parser.steps(false).map_err(|reason| syntax(&reason))?;
+        if parser.pos != parser.chars.len() {
+            return Err(syntax("unexpected trailing characters"));
+        }
+        Ok(JsonPath {
+            source: source.to_string(),
+            root,
+            steps,
+        })
+    }
+
+    pub fn root(&self) -> Root {
+        self.root
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.source
+    }
+
+    /// Fields and indexes only: selects at most one value.
+    pub fn is_definite(&self) -> bool {
+        self.steps
+            .iter()
+            .all(|s| matches!(s, Step::Field(_) | Step::Index(_)))
+    }
+
+    /// A reference path (what `ResultPath` accepts): definite, on the state's data.
+    pub fn is_reference_path(&self) -> bool {
+        self.root == Root::Input && self.is_definite()
+    }
+
+    /// Selects from `input` (for `$`) or `context` (for `$$`).
+    pub fn select(&self, input: &Value, context: &Value) -> Result<Value, PathError> {
+        let doc = match self.root {
+            Root::Input => input,
+            Root::Context => context,
+        };
+        let found = apply_steps(&self.steps, doc);
+        if self.is_definite() {
+            found
+                .into_iter()
+                .next()
+                .cloned()
+                .ok_or_else(|| PathError::NoMatch {
+                    path: self.source.clone(),
+                    input: doc.to_string(),
+                })
+        } else {
+            Ok(Value::Array(found.into_iter().cloned().collect()))
+        }
+    }
+
+    /// Whether a definite path finds a value (what `IsPresent` tests).
+    pub fn is_present(&self, input: &Value, context: &Value) -> bool {
+        let doc = match self.root {
+            Root::Input => input,
+            Root::Context => context,
+        };
+        !apply_steps(&self.steps, doc).is_empty()
+    }
+
+    /// Places `value` at this reference path inside `target`, creating the missing objects
+    /// on the way, as `ResultPath` does.
+    pub fn set(&self, target: Value, value: Value) -> Result<Value, PathError> {
+        if !self.is_reference_path() {
+            return Err(PathError::CannotSet {
+                path: self.source.clone(),
+                reason: "only a reference path of fields and indexes can receive a result".into(),
+            });
+        }
+        if self.steps.is_empty() {
+            return Ok(value);
+        }
+        let mut target = target;
+        set_in(&mut target, &self.steps, value).map_err(|reason| PathError::CannotSet {
+            path: self.source.clone(),
+            reason,
+        })?;
+        Ok(target)
+    }
+}
+
+fn set_in(target: &mut Value, steps: &[Step], value: Value) -> Result<(), String> {
+    let Some((first, rest)) = steps.split_first() else {
+        *target = value;
+        return Ok(());
+    };
+    match first {
+        Step::Field(name) => {
+            let Value::Object(map) = target else {
+                return Err(format!(
+                    "the field '{name}' cannot be added to a non-object value {target}"
+                ));
+            };
+            if rest.is_empty() {
+                map.insert(name.clone(), value);
+                return Ok(());
+            }
+            let slot = map
+                .entry(name.clone())
+                .or_insert_with(|| Value::Object(Map::new()));
+            set_in(slot, rest, value)
+        }
+        Step::Index(index) => {
+            let Value::Array(items) = target else {
+                return Err(format!(
+                    "the index [{index}] needs an array, found {target}"
+                ));
+            };
+            let len = items.len() as i64;
+            let at = if *index < 0 { len + index } else { *index };
+            if at < 0 || at >= len {
+                return Err(format!("the index [{index}] is outside the array"));
+            }
+            set_in(&mut items[at as usize], rest, value)
+        }
+        _ => Err("only fields and indexes can be assigned".into()),
+    }
+}
+
+fn apply_steps<'a>(steps: &[Step], doc: &'a Value) -> Vec<&'a Value> {
+    let mut current = vec![doc];
+    for step in steps {
+        let mut next = Vec::new();
+        for node in current {
+            apply_step(step, node, &mut next);
+        }
+        current = next;
+    }
+    current
+}
+
+fn normalise_index(index: i64, len: usize) -> Option<usize> {
+    let len = len as i64;
+    let at = if index < 0 { len + index } else { index };
+    (0..len).contains(&at).then_some(at as usize)
+}
+
+fn apply_step<'a>(step: &Step, node: &'a Value, out: &mut Vec<&'a Value>) {
+    match step {
+        Step::Field(name) => {
+            if let Some(v) = node.as_object().and_then(|m| m.get(name)) {
+                out.push(v);
+            }
+        }
+        Step::Index(index) => {
+            if let Some(items) = node.as_array() {
+                if let Some(at) = normalise_index(*index, items.len()) {
+                    out.push(&items[at]);
+                }
+            }
+        }
+        Step::Wildcard => match node {
+            Value::Object(map) => out.extend(map.values()),
+            Value::Array(items) => out.extend(items.iter()),
+            _ => {}
+        },
+        Step::Slice(start, end, step) => {
+            if let Some(items) = node.as_array() {
+                out.extend(slice_indexes(items.len(), *start, *end, *step).map(|i| &items[i]));
+            }
+        }
+        Step::Union(members) => {
+            for member in members {
+                match member {
+                    UnionMember::Field(name) => apply_step(&Step::Field(name.clone()), node, out),
+                    UnionMember::Index(i) => apply_step(&Step::Index(*i), node, out),
+                }
+            }
+        }
+        Step::Descendant(name) => collect_descendants(node, name.as_deref(), out),
+        Step::Filter(filter) => {
+            let candidates: Vec<&Value> = match node {
+                Value::Array(items) => items.iter().collect(),
+                Value::Object(map) => map.values().collect(),
+                _ => Vec::new(),
+            };
+            out.extend(candidates.into_iter().filter(|c| filter_matches(filter, c)));
+        }
+    }
+}
+
+/// The indexes `[start:end:step]` selects, with Python-like negative bounds.
+pub(crate) fn slice_indexes(
+    len: usize,
+    start: Option<i64>,
+    end: Option<i64>,
+    step: Option<i64>,
+) -> impl Iterator<Item = usize> {
+    let len = len as i64;
+    let step = step.unwrap_or(1).max(1);
+    let clamp = |v: i64| {
+        let v = if v < 0 { len + v } else { v };
+        v.clamp(0, len)
+    };
+    let start = clamp(start.unwrap_or(0));
+    let end = clamp(end.unwrap_or(len));
+    (start..end).step_by(step as usize).map(|i| i as usize)
+}
+
+fn collect_descendants<'a>(node: &'a Value, name: Option<&str>, out: &mut Vec<&'a Value>) {
+    match node {
+        Value::Object(map) => {
+            for (key, value) in map {
+                if name.is_none_or(|n| n == key) {
+                    out.push(value);
+                }
+            }
+            for value in map.values() {
+                collect_descendants(value, name, out);
+            }
+        }
+        Value::Array(items) => {
+            if name.is_none() {
+                out.extend(items.iter());
+            }
+            for value in items {
+                collect_descendants(value, name, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn filter_matches(filter: &Filter, candidate: &Value) -> bool {
+    match filter {
+        Filter::Exists(steps) => !apply_steps(steps, candidate).is_empty(),
+        Filter::Compare(steps, op, literal) => {
+            let found = apply_steps(steps, candidate);
+            let Some(left) = found.first() else {
+                return false;
+            };
+            compare_values(left, *op, literal)
+        }
+        Filter::And(a, b) => filter_matches(a, candidate) && filter_matches(b, candidate),
+        Filter::Or(a, b) => filter_matches(a, candidate) || filter_matches(b, candidate),
+    }
+}
+
+fn compare_values(left: &Value, op: Comparison, right: &Value) -> bool {
+    use std::cmp::Ordering;
+    let ordering = match (left, right) {
+        (Value::Number(a), Value::Number(b)) => a
+            .as_f64()
+            .zip(b.as_f64())
+            .and_then(|(a, b)| a.partial_cmp(&b)),
+        (Value::String(a), Value::String(b)) => Some(a.cmp(b)),
+        (a, b) if a == b => Some(Ordering::Equal),
+        _ => None,
+    };
+    match (op, ordering) {
+        (Comparison::Eq, Some(o)) => o == Ordering::Equal,
+        (Comparison::Ne, o) => o != Some(Ordering::Equal),
+        (Comparison::Lt, Some(o)) => o == Ordering::Less,
+        (Comparison::Le, Some(o)) => o != Ordering::Greater,
+        (Comparison::Gt, Some(o)) => o == Ordering::Greater,
+        (Comparison::Ge, Some(o)) => o != Ordering::Less,
+        _ => false,
+    }
+}
+
+struct StepParser {
+    chars: Vec<char>,
+    pos: usize,
+}
+
+impl StepParser {
+    fn peek(&self) -> Option<char> {
+        self.chars.get(self.pos).copied()
+    }
+
+    fn peek_at(&self, offset: usize) -> Option<char> {
+        self.chars.get(self.pos + offset).copied()
+    }
+
+    fn eat(&mut self, c: char) -> bool {
+        if self.peek() == Some(c) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn skip_spaces(&mut self) {
+        while self.peek().is_some_and(char::is_whitespace) {
+            self.pos += 1;
+        }
+    }
+
+    /// Steps until the end, or (inside a filter) until an operator or `)`.
+    fn steps(&mut self, in_filter: bool) -> Result<Vec<Step>, String> {
+        let mut steps = Vec::new();
+        while let Some(c) = self.peek() {
+            match c {
+                '.' if self.peek_at(1) == Some('.') => {
+                    self.pos += 2;
+                    if self.eat('*') {
+                        steps.push(Step::Descendant(None));
+                    } else {
+                        let name = self.field_name()?;
+                        steps.push(Step::Descendant(Some(name)));
+                    }
+                }
+                '.' => {
+                    self.pos += 1;
+                    if self.eat('*') {
+                        steps.push(Step::Wildcard);
+                    } else {
+                        steps.push(Step::Field(self.field_name()?));
+                    }
+                }
+                '[' => {
+                    self.pos += 1;
+                    steps.push(self.bracket()?);
+                }
+                _ if in_filter => break,
+                other => return Err(format!("unexpected character '{other}'")),
+            }
+        }
+        Ok(steps)
+    }
+
+    fn field_name(&mut self) -> Result<String, String> {
+        let start = self.pos;
+        while let Some(c) = self.peek() {
+            if matches!(
+                c,
+                '.' | '[' | ']' | ' ' | ')' | '=' | '<' | '>' | '!' | '&' | '|' | ','
+            ) {
+                break;
+            }
+            self.pos += 1;
+        }
+        if self.pos == start {
+            return Err("empty field name".into());
+        }
+        Ok(self.chars[start..self.pos].iter().collect())
+    }
+
+    fn quoted(&mut self) -> Result<String, String> {
+        let quote = self.peek().ok_or("unterminated string")?;
+        self.pos += 1;
+        let mut out = String::new();
+        loop {
+            match self.peek() {
+                None => return Err("unterminated string".into()),
+                Some('\\') => {
+                    let escaped = self.peek_at(1).ok_or("unterminated string")?;
+                    out.push(escaped);
+                    self.pos += 2;
+                }
+                Some(c) if c == quote => {
+                    self.pos += 1;
+                    return Ok(out);
+                }
+                Some(c) => {
+                    out.push(c);
+                    self.pos += 1;
+                }
+            }
+        }
+    }
+
+    fn integer(&mut self) -> Result<Option<i64>, String> {
+        self.skip_spaces();
+        let start = self.pos;
+        if self.peek() == Some('-') {
+            self.pos += 1;
+        }
+        while self.peek().is_some_and(|c| c.is_ascii_digit()) {
+            self.pos += 1;
+        }
+        if self.pos == start {
+            return Ok(None);
+        }
+        let text: String = self.chars[start..self.pos].iter().collect();
+        self.skip_spaces();
+        text.parse::<i64>()
+            .map(Some)
+            .map_err(|_| format!("'{text}' is not an integer"))
+    }
+
+    fn bracket(&mut self) -> Result<Step, String> {
+        self.skip_spaces();
+        let step = match self.peek() {
+            Some('*') => {
+                self.pos += 1;
+                Step::Wildcard
+            }
+            Some('?') => {
+                self.pos += 1;
+                if !self.eat('(') {
+                    return Err("a filter must be written [?(...)]".into());
+                }
+                let filter = self.filter_or()?;
+                self.skip_spaces();
+                if !self.eat(')') {
+                    return Err("missing ')' closing the filter".into());
+                }
+                Step::Filter(filter)
+            }
+            Some('\'') | Some('"') => {
+                let mut names = vec![self.quoted()?];
+                self.skip_spaces();
+                while self.eat(',') {
+                    self.skip_spaces();
+                    names.push(self.quoted()?);
+                    self.skip_spaces();
+                }
+                if names.len() == 1 {
+                    Step::Field(names.remove(0))
+                } else {
+                    Step::Union(names.into_iter().map(UnionMember::Field).collect())
+                }
+            }
+            _ => {
+                let first = self.integer()?;
+                if self.peek() == Some(':') {
+                    self.pos += 1;
+                    let end = self.integer()?;
+                    let step = if self.eat(':') { self.integer()? } else { None };
+                    if step == Some(0) {
+                        return Err("a slice step cannot be 0".into());
+                    }
+                    Step::Slice(first, end, step)
+                } else {
+                    let first = first.ok_or("expected an index, a slice, '*' or a name")?;
+                    let mut indexes = vec![first];
+                    while self.eat(',') {
+                        indexes.push(self.integer()?.ok_or("expected an index after ','")?);
+                    }
+                    if indexes.len() == 1 {
+                        Step::Index(first)
+                    } else {
+                        Step::Union(indexes.into_iter().map(UnionMember::Index).collect())
+                    }
+                }
+            }
+        };
+        self.skip_spaces();
+        if !self.eat(']') {
+            return Err("missing ']'".into());
+        }
+        Ok(step)
+    }
+
+    fn filter_or(&mut self) -> Result<Filter, String> {
+        let mut left = self.filter_and()?;
+        loop {
+            self.skip_spaces();
+            if self.peek() == Some('|') && self.peek_at(1) == Some('|') {
+                self.pos += 2;
+                let right = self.filter_and()?;
+                left = Filter::Or(Box::new(left), Box::new(right));
+            } else {
+                return Ok(left);
+            }
+        }
+    }
+
+    fn filter_and(&mut self) -> Result<Filter, String> {
+        let mut left = self.filter_term()?;
+        loop {
+            self.skip_spaces();
+            if self.peek() == Some('&') && self.peek_at(1) == Some('&') {
+                self.pos += 2;
+                let right = self.filter_term()?;
+                left = Filter::And(Box::new(left), Box::new(right));
+            } else {
+                return Ok(left);
+            }
+        }
+    }
+
+    fn filter_term(&mut self) -> Result<Filter, String> {
+        self.skip_spaces();
+        if !self.eat('@') {
+            return Err("a filter condition must start with '@'".into());
+        }
+        let steps = self.steps(true)?;
+        self.skip_spaces();
+        let op = match (self.peek(), self.peek_at(1)) {
+            (Some('='), Some('=')) => Some((Comparison::Eq, 2)),
+            (Some('!'), Some('=')) => Some((Comparison::Ne, 2)),
+            (Some('<'), Some('=')) => Some((Comparison::Le, 2)),
+            (Some('>'), Some('=')) => Some((Comparison::Ge, 2)),
+            (Some('<'), _) => Some((Comparison::Lt, 1)),
+            (Some('>'), _) => Some((Comparison::Gt, 1)),
+            _ => None,
+        };
+        let Some((op, width)) = op else {
+            return Ok(Filter::Exists(steps));
+        };
+        self.pos += width;
+        self.skip_spaces();
+        let literal = self.literal()?;
+        Ok(Filter::Compare(steps, op, literal))
+    }
+
+    fn literal(&mut self) -> Result<Value, String> {
+        match self.peek() {
+            Some('\'') | Some('"') => Ok(Value::String(self.quoted()?)),
+            _ => {
+                let start = self.pos;
+                while self
+                    .peek()
+                    .is_some_and(|c| !c.is_whitespace() && c != ')' && c != '&' && c != '|')
+                {
+                    self.pos += 1;
+                }
+                let text: String = self.chars[start..self.pos].iter().collect();
+                serde_json::from_str(&text).map_err(|_| format!("'{text}' is not a literal"))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn select(path: &str, input: &Value) -> Result<Value, PathError> {
+        JsonPath::parse(path)?.select(input, &Value::Null)
+    }
+
+    // https://docs.aws.amazon.com/step-functions/latest/dg/amazon-states-language-paths.html
+    // ("Reference paths": the example document and its results)
+    #[test]
+    fn reference_paths_from_the_paths_page() {
+        let input = json!({"foo": 123, "bar": ["a", "b", "c"], "car": {"cdr": true}});
+        assert_eq!(select("$.foo", &input).unwrap(), json!(123));
+        assert_eq!(select("$.bar", &input).unwrap(), json!(["a", "b", "c"]));
+        assert_eq!(select("$.car.cdr", &input).unwrap(), json!(true));
+        assert_eq!(select("$['car']['cdr']", &input).unwrap(), json!(true));
+        assert_eq!(select("$.bar[1]", &input).unwrap(), json!("b"));
+    }
+
+    // https://docs.aws.amazon.com/step-functions/latest/dg/input-output-inputpath-params.html
+    // (InputPath "$.a" and a wildcard "$.a[*]" selecting a list)
+    #[test]
+    fn wildcard_and_slice_select_lists() {
+        let input = json!({"a": [1, 2, 3, 4]});
+        assert_eq!(select("$.a[0,1]", &input).unwrap(), json!([1, 2]));
+        assert_eq!(select("$.a[*]", &input).unwrap(), json!([1, 2, 3, 4]));
+        assert_eq!(select("$.a[1:3]", &input).unwrap(), json!([2, 3]));
+        assert_eq!(select("$.a[1:]", &input).unwrap(), json!([2, 3, 4]));
+        assert_eq!(select("$.a[-1]", &input).unwrap(), json!(4));
+        assert_eq!(select("$.a[::2]", &input).unwrap(), json!([1, 3]));
+    }
+
+    // https://docs.aws.amazon.com/step-functions/latest/dg/amazon-states-language-paths.html
+    // (Step Functions accepts the JsonPath filter syntax of the Jayway implementation)
+    #[test]
+    fn filters_and_recursive_descent() {
+        let input = json!({"items": [{"n": "x", "p": 5}, {"n": "y", "p": 15}, {"n": "z"}]});
+        assert_eq!(
+            select("$.items[?(@.p > 10)].n", &input).unwrap(),
+            json!(["y"])
+        );
+        assert_eq!(
+            select("$.items[?(@.p)].n", &input).unwrap(),
+            json!(["x", "y"])
+        );
+        assert_eq!(
+            select("$.items[?(@.n == 'x' || @.n == 'z')].n", &input).unwrap(),
+            json!(["x", "z"])
+        );
+        assert_eq!(select("$..n", &input).unwrap(), json!(["x", "y", "z"]));
+    }
+
+    #[test]
+    fn a_missing_definite_path_is_an_error_naming_the_path() {
+        let err = select("$.missing", &json!({"a": 1})).unwrap_err();
+        assert!(err.to_string().contains("$.missing"), "{err}");
+        assert_eq!(select("$.a[*]", &json!({"a": []})).unwrap(), json!([]));
+    }
+
+    #[test]
+    fn context_root_reads_the_context_object() {
+        let path = JsonPath::parse("$$.Execution.Id").unwrap();
+        let ctx = json!({"Execution": {"Id": "arn:x"}});
+        assert_eq!(path.select(&json!({}), &ctx).unwrap(), json!("arn:x"));
+    }
+
+    #[test]
+    fn syntax_errors_are_reported() {
+        for bad in ["foo", "$.", "$[", "$.a[1", "$.a[?(@.b >)]", "$.a]"] {
+            assert!(JsonPath::parse(bad).is_err(), "{bad} should not parse");
+        }
+    }
+
+    // https://docs.aws.amazon.com/step-functions/latest/dg/input-output-resultpath.html
+    // ("Use ResultPath to include the result with the input": $.taskresult is added)
+    #[test]
+    fn set_creates_missing_fields_and_replaces_at_root() {
+        let input = json!({"comment": "x", "details": "y"});
+        let path = JsonPath::parse("$.taskresult").unwrap();
+        assert_eq!(
+            path.set(input.clone(), json!("Hello, AWS Step Functions!"))
+                .unwrap(),
+            json!({"comment": "x", "details": "y", "taskresult": "Hello, AWS Step Functions!"})
+        );
+        let nested = JsonPath::parse("$.a.b.c").unwrap();
+        assert_eq!(
+            nested.set(json!({}), json!(1)).unwrap(),
+            json!({"a": {"b": {"c": 1}}})
+        );
+        let root = JsonPath::parse("$").unwrap();
+        assert_eq!(root.set(input, json!(7)).unwrap(), json!(7));
+        assert!(nested.set(json!({"a": 3}), json!(1)).is_err());
+        assert!(JsonPath::parse("$.a[*]")
+            .unwrap()
+            .set(json!({}), json!(1))
+            .is_err());
+    }
+}
