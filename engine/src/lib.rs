@@ -1,6 +1,24 @@
 //! Gatehouse's embedded workflow engine: runs Amazon States Language definitions with
 //! AWS Step Functions semantics, provides a local SageMaker, and keeps everything in one
 //! SQLite file. A plain library: no web code.
+//!
+//! Entry point: [`Engine::open`] with an [`EngineConfig`].
 
 pub mod asl;
+pub mod clock;
+pub mod engine;
 pub mod error;
+pub mod integrations;
+pub mod runtime;
+pub mod sagemaker;
+pub mod store;
+
+pub use engine::{
+    Engine, EngineConfig, EngineError, ExecutionDescription, ExecutionList, ExecutionStatus,
+    ExecutionSummary, HistoryPage, HistoryRequest, ListExecutionsRequest, Notification,
+    StartedExecution, APPROVAL_NOTIFIER, ENDPOINT_NOTIFIER,
+};
+pub use error::StatesError;
+pub use integrations::lambda::{handler, FunctionError, LambdaHandler, LambdaRequest};
+pub use runtime::Limits;
+pub use sagemaker::{LocalSageMaker, SageMakerError};

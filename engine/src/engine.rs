@@ -1,0 +1,879 @@
+//! The public face of the engine: the Step Functions API (state machines, executions,
+//! history, task tokens) over the interpreter, plus access to the local SageMaker.
+
+use crate::asl::definition::{DefinitionError, StateMachine};
+use crate::asl::substitutions::substitute;
+use crate::clock::{epoch_millis, rfc3339, Clock, TokioClock};
+use crate::error::{names, StatesError};
+use crate::integrations::lambda::{handler, LambdaHandler, LambdaRegistry};
+use crate::integrations::Services;
+use crate::runtime::history;
+use crate::runtime::runner::run_machine;
+use crate::runtime::tokens::{failure_decision, is_well_formed, success_decision, TokenHub};
+use crate::runtime::{io, Env, ExecutionRun, Limits};
+use crate::sagemaker::LocalSageMaker;
+use crate::store::{Closing, ExecutionRow, Store, StoreError, TOKEN_WAITING};
+use base64::Engine as _;
+use serde::Serialize;
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use time::OffsetDateTime;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// The built-in function that records "approval requested" with a dashboard link.
+pub const APPROVAL_NOTIFIER: &str = "gatehouse-approval-notifier";
+/// The built-in function that records "endpoint ready".
+pub const ENDPOINT_NOTIFIER: &str = "gatehouse-endpoint-notifier";
+
+const REGION: &str = "local";
+const ACCOUNT: &str = "000000000000";
+
+/// Errors of the engine API, named after the Step Functions API errors.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("InvalidDefinition: {0}")]
+    InvalidDefinition(#[from] DefinitionError),
+    #[error("InvalidName: {0}")]
+    InvalidName(String),
+    #[error("InvalidArn: {0}")]
+    InvalidArn(String),
+    #[error("StateMachineDoesNotExist: {0}")]
+    StateMachineDoesNotExist(String),
+    #[error("ExecutionDoesNotExist: {0}")]
+    ExecutionDoesNotExist(String),
+    #[error("ExecutionAlreadyExists: {0}")]
+    ExecutionAlreadyExists(String),
+    #[error("InvalidExecutionInput: {0}")]
+    InvalidExecutionInput(String),
+    #[error("InvalidOutput: {0}")]
+    InvalidOutput(String),
+    #[error("InvalidToken: {0}")]
+    InvalidToken(String),
+    #[error("TaskDoesNotExist: {0}")]
+    TaskDoesNotExist(String),
+    #[error("TaskTimedOut: {0}")]
+    TaskTimedOut(String),
+    #[error("storage failure: {0}")]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Io(String),
+}
+
+#[derive(Clone)]
+pub struct EngineConfig {
+    /// The SQLite file; `None` keeps everything in memory (tests, one-shot runs).
+    pub database: Option<PathBuf>,
+    /// Where `s3://bucket/key` objects live.
+    pub data_dir: PathBuf,
+    /// The dashboard's base URL, for links in notifications.
+    pub dashboard_url: String,
+    pub limits: Limits,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl EngineConfig {
+    pub fn new(database: Option<PathBuf>, data_dir: PathBuf) -> Self {
+        EngineConfig {
+            database,
+            data_dir,
+            dashboard_url: "http://127.0.0.1:3000".into(),
+            limits: Limits::default(),
+            clock: Arc::new(TokioClock::new()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StartedExecution {
+    pub execution_arn: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub start_date: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ExecutionStatus {
+    Running,
+    Succeeded,
+    Failed,
+    TimedOut,
+    Aborted,
+}
+
+impl ExecutionStatus {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ExecutionStatus::Running => "RUNNING",
+            ExecutionStatus::Succeeded => "SUCCEEDED",
+            ExecutionStatus::Failed => "FAILED",
+            ExecutionStatus::TimedOut => "TIMED_OUT",
+            ExecutionStatus::Aborted => "ABORTED",
+        }
+    }
+
+    fn parse(s: &str) -> ExecutionStatus {
+        match s {
+            "SUCCEEDED" => ExecutionStatus::Succeeded,
+            "FAILED" => ExecutionStatus::Failed,
+            "TIMED_OUT" => ExecutionStatus::TimedOut,
+            "ABORTED" => ExecutionStatus::Aborted,
+            _ => ExecutionStatus::Running,
+        }
+    }
+}
+
+/// What DescribeExecution returns.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExecutionDescription {
+    pub execution_arn: String,
+    pub state_machine_arn: String,
+    pub name: String,
+    pub status: ExecutionStatus,
+    #[serde(with = "time::serde::rfc3339")]
+    pub start_date: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub stop_date: Option<OffsetDateTime>,
+    pub input: String,
+    pub output: Option<String>,
+    pub error: Option<String>,
+    pub cause: Option<String>,
+}
+
+/// One entry of ListExecutions.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExecutionSummary {
+    pub execution_arn: String,
+    pub state_machine_arn: String,
+    pub name: String,
+    pub status: ExecutionStatus,
+    #[serde(with = "time::serde::rfc3339")]
+    pub start_date: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub stop_date: Option<OffsetDateTime>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ListExecutionsRequest {
+    pub state_machine_arn: Option<String>,
+    pub status_filter: Option<ExecutionStatus>,
+    /// 1..=1000, default 100.
+    pub max_results: Option<usize>,
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExecutionList {
+    pub executions: Vec<ExecutionSummary>,
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct HistoryRequest {
+    pub max_results: Option<usize>,
+    pub next_token: Option<String>,
+    pub reverse_order: bool,
+}
+
+/// A page of GetExecutionHistory: events as AWS shapes them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryPage {
+    pub events: Vec<Value>,
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Notification {
+    pub id: i64,
+    pub kind: String,
+    pub execution_arn: Option<String>,
+    pub body: Value,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created: OffsetDateTime,
+}
+
+struct Inner {
+    env: Arc<Env>,
+    sagemaker: Arc<LocalSageMaker>,
+    lambdas: Arc<LambdaRegistry>,
+    running: Mutex<HashMap<String, JoinHandle<()>>>,
+    machines: Mutex<HashMap<String, Arc<StateMachine>>>,
+    closed: watch::Sender<u64>,
+}
+
+/// The embedded Step Functions. Cheap to clone.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+fn from_ms(ms: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+fn check_name(kind: &str, name: &str) -> Result<(), EngineError> {
+    let ok = !name.is_empty()
+        && name.chars().count() <= 80
+        && !name
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "<>{}[]?*\"#%\\^|~`$&,;:/".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(EngineError::InvalidName(format!("'{name}' is not a valid {kind} name (1-80 characters, no spaces or <>{{}}[]?*\"#%\\^|~`$&,;:/)")))
+    }
+}
+
+fn describe(row: ExecutionRow) -> ExecutionDescription {
+    ExecutionDescription {
+        execution_arn: row.arn,
+        state_machine_arn: row.state_machine_arn,
+        name: row.name,
+        status: ExecutionStatus::parse(&row.status),
+        start_date: from_ms(row.start_ms),
+        stop_date: row.stop_ms.map(from_ms),
+        input: row.input,
+        output: row.output,
+        error: row.error,
+        cause: row.cause,
+    }
+}
+
+fn encode_cursor(n: i64) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("gh:{n}"))
+}
+
+fn decode_cursor(token: &str) -> Result<i64, EngineError> {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(token)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|s| s.strip_prefix("gh:").and_then(|n| n.parse().ok()))
+        .ok_or_else(|| EngineError::Io("InvalidToken: the pagination token is not valid".into()))
+}
+
+impl Engine {
+    /// Opens (or creates) the store, registers the built-in functions and resumes every
+    /// execution and job that was running when the previous process stopped. Must run
+    /// inside a tokio runtime.
+    pub async fn open(config: EngineConfig) -> Result<Engine, EngineError> {
+        let store = Arc::new(match &config.database {
+            Some(path) => Store::open(path)?,
+            None => Store::open_in_memory()?,
+        });
+        std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+            EngineError::Io(format!("cannot create {}: {e}", config.data_dir.display()))
+        })?;
+        let sagemaker = Arc::new(LocalSageMaker::new(
+            store.clone(),
+            config.data_dir.clone(),
+            config.clock.clone(),
+        ));
+        let lambdas = Arc::new(LambdaRegistry::default());
+        register_builtins(&lambdas, &store, &config);
+        let env = Arc::new(Env {
+            store,
+            clock: config.clock.clone(),
+            services: Services {
+                sagemaker: sagemaker.clone(),
+                lambdas: lambdas.clone(),
+            },
+            tokens: TokenHub::default(),
+            limits: config.limits.clone(),
+        });
+        let engine = Engine {
+            inner: Arc::new(Inner {
+                env,
+                sagemaker,
+                lambdas,
+                running: Mutex::new(HashMap::new()),
+                machines: Mutex::new(HashMap::new()),
+                closed: watch::channel(0).0,
+            }),
+        };
+        engine
+            .inner
+            .sagemaker
+            .resume_unfinished_jobs()
+            .map_err(|e| EngineError::Io(e.to_string()))?;
+        for row in engine.inner.env.store.running_executions()? {
+            engine.spawn(row)?;
+        }
+        Ok(engine)
+    }
+
+    pub fn sagemaker(&self) -> &Arc<LocalSageMaker> {
+        &self.inner.sagemaker
+    }
+
+    /// Registers a local Lambda function under `name`.
+    pub fn register_function(&self, name: &str, handler: LambdaHandler) {
+        self.inner.lambdas.register(name, handler);
+    }
+
+    pub fn function_names(&self) -> Vec<String> {
+        self.inner.lambdas.names()
+    }
+
+    // --- state machines -------------------------------------------------------------
+
+    /// CreateStateMachine (or update, if the name exists): validates the definition after
+    /// resolving `${Name}` substitutions. Returns the state machine ARN.
+    pub fn create_state_machine(
+        &self,
+        name: &str,
+        definition: &str,
+        substitutions: &BTreeMap<String, String>,
+    ) -> Result<String, EngineError> {
+        check_name("state machine", name)?;
+        let mut value: Value = serde_json::from_str(definition).map_err(|e| DefinitionError {
+            issues: vec![crate::asl::definition::Issue {
+                location: "(definition)".into(),
+                message: format!("not valid JSON: {e}"),
+            }],
+        })?;
+        substitute(&mut value, substitutions);
+        let machine = Arc::new(StateMachine::parse(&value)?);
+        let arn = format!("arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{name}");
+        self.inner.env.store.put_state_machine(
+            &arn,
+            name,
+            &value.to_string(),
+            epoch_millis(self.inner.env.clock.now()),
+        )?;
+        self.inner
+            .machines
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(arn.clone(), machine);
+        Ok(arn)
+    }
+
+    /// (arn, name) of every state machine.
+    pub fn list_state_machines(&self) -> Result<Vec<(String, String)>, EngineError> {
+        Ok(self
+            .inner
+            .env
+            .store
+            .state_machines()?
+            .into_iter()
+            .map(|(a, n, _)| (a, n))
+            .collect())
+    }
+
+    /// The stored (substituted) definition.
+    pub fn state_machine_definition(&self, arn: &str) -> Result<String, EngineError> {
+        self.inner
+            .env
+            .store
+            .state_machine_definition(arn)?
+            .ok_or_else(|| EngineError::StateMachineDoesNotExist(arn.to_string()))
+    }
+
+    fn machine(&self, arn: &str) -> Result<Arc<StateMachine>, EngineError> {
+        if let Some(m) = self
+            .inner
+            .machines
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(arn)
+        {
+            return Ok(m.clone());
+        }
+        let text = self.state_machine_definition(arn)?;
+        let machine = Arc::new(StateMachine::parse_str(&text)?);
+        self.inner
+            .machines
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(arn.to_string(), machine.clone());
+        Ok(machine)
+    }
+
+    // --- executions -----------------------------------------------------------------
+
+    /// StartExecution. A name already used with the same input while that execution runs
+    /// returns it again (StartExecution is idempotent for Standard workflows); otherwise a
+    /// used name is `ExecutionAlreadyExists`.
+    pub fn start_execution(
+        &self,
+        state_machine_arn: &str,
+        name: Option<&str>,
+        input: Option<&str>,
+    ) -> Result<StartedExecution, EngineError> {
+        self.machine(state_machine_arn)?;
+        let machine_name = state_machine_arn
+            .rsplit(':')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        let name = name
+            .map(str::to_string)
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        check_name("execution", &name)?;
+        let input_text = input.unwrap_or("{}");
+        let input: Value = serde_json::from_str(input_text).map_err(|e| {
+            EngineError::InvalidExecutionInput(format!("the input is not JSON: {e}"))
+        })?;
+        io::check_size(
+            &input,
+            self.inner.env.limits.max_payload_bytes,
+            "execution input",
+        )
+        .map_err(|e| EngineError::InvalidExecutionInput(e.cause))?;
+        let arn = format!("arn:aws:states:{REGION}:{ACCOUNT}:execution:{machine_name}:{name}");
+        let now = self.inner.env.clock.now();
+        let row = ExecutionRow {
+            seq: 0,
+            arn: arn.clone(),
+            state_machine_arn: state_machine_arn.to_string(),
+            name: name.clone(),
+            status: "RUNNING".into(),
+            input: input.to_string(),
+            output: None,
+            error: None,
+            cause: None,
+            start_ms: epoch_millis(now),
+            stop_ms: None,
+        };
+        let started = history::event(
+            "ExecutionStarted",
+            now,
+            0,
+            Some(
+                json!({"input": row.input, "inputDetails": {"truncated": false}, "roleArn": role_arn(), "stateMachineArn": state_machine_arn}),
+            ),
+        );
+        match self.inner.env.store.insert_execution(&row, &started)? {
+            Ok(()) => {
+                let stored = self
+                    .inner
+                    .env
+                    .store
+                    .execution(&arn)?
+                    .ok_or_else(|| EngineError::ExecutionDoesNotExist(arn.clone()))?;
+                self.spawn(stored)?;
+                Ok(StartedExecution {
+                    execution_arn: arn,
+                    start_date: from_ms(row.start_ms),
+                })
+            }
+            Err(existing)
+                if existing.status == "RUNNING"
+                    && serde_json::from_str::<Value>(&existing.input).ok() == Some(input) =>
+            {
+                Ok(StartedExecution {
+                    execution_arn: existing.arn,
+                    start_date: from_ms(existing.start_ms),
+                })
+            }
+            Err(existing) => Err(EngineError::ExecutionAlreadyExists(format!(
+                "Execution Already Exists: '{}'",
+                existing.arn
+            ))),
+        }
+    }
+
+    fn spawn(&self, row: ExecutionRow) -> Result<(), EngineError> {
+        let machine = self.machine(&row.state_machine_arn)?;
+        let run = Arc::new(ExecutionRun {
+            env: self.inner.env.clone(),
+            arn: row.arn.clone(),
+            name: row.name.clone(),
+            state_machine_arn: row.state_machine_arn.clone(),
+            state_machine_name: row
+                .state_machine_arn
+                .rsplit(':')
+                .next()
+                .unwrap_or_default()
+                .to_string(),
+            role_arn: role_arn(),
+            input: serde_json::from_str(&row.input).unwrap_or(Value::Null),
+            start: from_ms(row.start_ms),
+        });
+        let inner = self.inner.clone();
+        let arn = row.arn.clone();
+        let mut running = self.inner.running.lock().unwrap_or_else(|p| p.into_inner());
+        let handle = tokio::spawn(async move {
+            let env = run.env.clone();
+            let deadline = machine
+                .timeout_seconds
+                .map(|t| run.start + std::time::Duration::from_secs(t));
+            let work = run_machine(run.clone(), machine, run.input.clone(), String::new(), 1);
+            let result = match deadline {
+                Some(deadline) => tokio::select! {
+                    r = work => Some(r),
+                    _ = env.clock.sleep_until(deadline) => None,
+                },
+                None => Some(work.await),
+            };
+            let now = env.clock.now();
+            let last = env.store.event_count(&run.arn).unwrap_or(0);
+            let (status, output, error) = match &result {
+                Some(Ok((output, _))) => ("SUCCEEDED", Some(output.to_string()), None),
+                Some(Err(e)) => ("FAILED", None, Some(e.clone())),
+                None => (
+                    "TIMED_OUT",
+                    None,
+                    Some(StatesError::new(
+                        names::TIMEOUT,
+                        "The execution ran longer than its TimeoutSeconds.",
+                    )),
+                ),
+            };
+            let event = match (status, &output, &error) {
+                ("SUCCEEDED", Some(out), _) => history::event(
+                    "ExecutionSucceeded",
+                    now,
+                    last,
+                    Some(json!({"output": out, "outputDetails": {"truncated": false}})),
+                ),
+                ("TIMED_OUT", _, Some(e)) => history::event(
+                    "ExecutionTimedOut",
+                    now,
+                    last,
+                    Some(history::error_details(&e.error, &e.cause)),
+                ),
+                (_, _, Some(e)) => history::event(
+                    "ExecutionFailed",
+                    now,
+                    last,
+                    Some(history::error_details(&e.error, &e.cause)),
+                ),
+                _ => history::event("ExecutionFailed", now, last, None),
+            };
+            let nonempty = |s: &str| (!s.is_empty()).then(|| s.to_string());
+            let err_text = error.as_ref().and_then(|e| nonempty(&e.error));
+            let cause_text = error.as_ref().and_then(|e| nonempty(&e.cause));
+            let closing = Closing {
+                status,
+                output: output.as_deref(),
+                error: err_text.as_deref(),
+                cause: cause_text.as_deref(),
+                stop_ms: epoch_millis(now),
+                event_key: "end",
+                event,
+            };
+            // A storage failure here leaves the execution RUNNING: it is resumed and
+            // closed again by the next process.
+            let _ = env.store.close_execution(&run.arn, &closing);
+            inner
+                .running
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&run.arn);
+            inner.closed.send_modify(|n| *n += 1);
+        });
+        running.insert(arn, handle);
+        Ok(())
+    }
+
+    pub fn describe_execution(
+        &self,
+        execution_arn: &str,
+    ) -> Result<ExecutionDescription, EngineError> {
+        self.inner
+            .env
+            .store
+            .execution(execution_arn)?
+            .map(describe)
+            .ok_or_else(|| EngineError::ExecutionDoesNotExist(execution_arn.to_string()))
+    }
+
+    /// ListExecutions, newest first.
+    pub fn list_executions(
+        &self,
+        request: &ListExecutionsRequest,
+    ) -> Result<ExecutionList, EngineError> {
+        let limit = request.max_results.unwrap_or(100).clamp(1, 1000);
+        let before = request
+            .next_token
+            .as_deref()
+            .map(decode_cursor)
+            .transpose()?;
+        let rows = self.inner.env.store.list_executions(
+            request.state_machine_arn.as_deref(),
+            request.status_filter.as_ref().map(ExecutionStatus::as_str),
+            before,
+            limit + 1,
+        )?;
+        let more = rows.len() > limit;
+        let rows: Vec<ExecutionRow> = rows.into_iter().take(limit).collect();
+        let next_token = if more {
+            rows.last().map(|r| encode_cursor(r.seq))
+        } else {
+            None
+        };
+        Ok(ExecutionList {
+            executions: rows
+                .into_iter()
+                .map(|r| {
+                    let d = describe(r);
+                    ExecutionSummary {
+                        execution_arn: d.execution_arn,
+                        state_machine_arn: d.state_machine_arn,
+                        name: d.name,
+                        status: d.status,
+                        start_date: d.start_date,
+                        stop_date: d.stop_date,
+                    }
+                })
+                .collect(),
+            next_token,
+        })
+    }
+
+    /// StopExecution: aborts a running execution (`ExecutionAborted`); its open task
+    /// tokens stop accepting decisions.
+    pub async fn stop_execution(
+        &self,
+        execution_arn: &str,
+        error: Option<&str>,
+        cause: Option<&str>,
+    ) -> Result<OffsetDateTime, EngineError> {
+        let row = self
+            .inner
+            .env
+            .store
+            .execution(execution_arn)?
+            .ok_or_else(|| EngineError::ExecutionDoesNotExist(execution_arn.to_string()))?;
+        if row.status != "RUNNING" {
+            return Ok(from_ms(row.stop_ms.unwrap_or(row.start_ms)));
+        }
+        let handle = self
+            .inner
+            .running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(execution_arn);
+        if let Some(handle) = handle {
+            handle.abort();
+            let _ = handle.await;
+        }
+        let now = self.inner.env.clock.now();
+        let last = self.inner.env.store.event_count(execution_arn)?;
+        let closing = Closing {
+            status: "ABORTED",
+            output: None,
+            error,
+            cause,
+            stop_ms: epoch_millis(now),
+            event_key: "end",
+            event: history::event(
+                "ExecutionAborted",
+                now,
+                last,
+                Some(history::error_details(
+                    error.unwrap_or_default(),
+                    cause.unwrap_or_default(),
+                )),
+            ),
+        };
+        self.inner
+            .env
+            .store
+            .close_execution(execution_arn, &closing)?;
+        self.inner.closed.send_modify(|n| *n += 1);
+        Ok(now)
+    }
+
+    /// Waits until the execution is no longer RUNNING.
+    pub async fn wait_for_execution(
+        &self,
+        execution_arn: &str,
+    ) -> Result<ExecutionDescription, EngineError> {
+        let mut closed = self.inner.closed.subscribe();
+        loop {
+            let d = self.describe_execution(execution_arn)?;
+            if d.status != ExecutionStatus::Running {
+                return Ok(d);
+            }
+            if closed.changed().await.is_err() {
+                return Ok(d);
+            }
+        }
+    }
+
+    /// GetExecutionHistory.
+    pub fn get_execution_history(
+        &self,
+        execution_arn: &str,
+        request: &HistoryRequest,
+    ) -> Result<HistoryPage, EngineError> {
+        self.describe_execution(execution_arn)?;
+        let limit = request.max_results.unwrap_or(1000).clamp(1, 1000);
+        let cursor = request
+            .next_token
+            .as_deref()
+            .map(decode_cursor)
+            .transpose()?;
+        let mut events =
+            self.inner
+                .env
+                .store
+                .events(execution_arn, cursor, request.reverse_order, limit + 1)?;
+        let more = events.len() > limit;
+        events.truncate(limit);
+        let next_token = if more {
+            events
+                .last()
+                .and_then(|e| e["id"].as_i64())
+                .map(encode_cursor)
+        } else {
+            None
+        };
+        Ok(HistoryPage { events, next_token })
+    }
+
+    // --- task tokens ----------------------------------------------------------------
+
+    fn decide(&self, token: &str, decision: &Value) -> Result<(), EngineError> {
+        if !is_well_formed(token) {
+            return Err(EngineError::InvalidToken(
+                "Invalid Token: the task token is malformed".into(),
+            ));
+        }
+        let store = &self.inner.env.store;
+        let row = store
+            .token(token)?
+            .ok_or_else(|| EngineError::TaskDoesNotExist("Task Does Not Exist".into()))?;
+        if row.status != TOKEN_WAITING || !store.decide_token(token, decision)? {
+            return Err(EngineError::TaskTimedOut(
+                "Task Timed Out: the task has already been decided, timed out or stopped".into(),
+            ));
+        }
+        self.inner.env.tokens.wake(token);
+        Ok(())
+    }
+
+    /// SendTaskSuccess. Once this returns, the decision is durable.
+    pub fn send_task_success(&self, token: &str, output: &str) -> Result<(), EngineError> {
+        let output: Value = serde_json::from_str(output)
+            .map_err(|e| EngineError::InvalidOutput(format!("the output is not JSON: {e}")))?;
+        io::check_size(
+            &output,
+            self.inner.env.limits.max_payload_bytes,
+            "task output",
+        )
+        .map_err(|e| EngineError::InvalidOutput(e.cause))?;
+        self.decide(token, &success_decision(output))
+    }
+
+    /// SendTaskFailure. Once this returns, the decision is durable.
+    pub fn send_task_failure(
+        &self,
+        token: &str,
+        error: &str,
+        cause: &str,
+    ) -> Result<(), EngineError> {
+        self.decide(token, &failure_decision(error, cause))
+    }
+
+    /// SendTaskHeartbeat.
+    pub fn send_task_heartbeat(&self, token: &str) -> Result<(), EngineError> {
+        if !is_well_formed(token) {
+            return Err(EngineError::InvalidToken(
+                "Invalid Token: the task token is malformed".into(),
+            ));
+        }
+        let store = &self.inner.env.store;
+        store
+            .token(token)?
+            .ok_or_else(|| EngineError::TaskDoesNotExist("Task Does Not Exist".into()))?;
+        if !store.heartbeat_token(token, epoch_millis(self.inner.env.clock.now()))? {
+            return Err(EngineError::TaskTimedOut("Task Timed Out".into()));
+        }
+        self.inner.env.tokens.wake(token);
+        Ok(())
+    }
+
+    /// Notifications recorded by the built-in functions, oldest first.
+    pub fn notifications(&self) -> Result<Vec<Notification>, EngineError> {
+        Ok(self
+            .inner
+            .env
+            .store
+            .notifications()?
+            .into_iter()
+            .map(|(id, kind, execution_arn, body, created)| Notification {
+                id,
+                kind,
+                execution_arn,
+                body,
+                created: from_ms(created),
+            })
+            .collect())
+    }
+
+    /// Stops the tasks of this process without touching stored state (what a crash does,
+    /// minus the crash): everything resumes on the next `open`.
+    pub fn shutdown(&self) {
+        let handles: Vec<JoinHandle<()>> = self
+            .inner
+            .running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .drain()
+            .map(|(_, h)| h)
+            .collect();
+        for h in handles {
+            h.abort();
+        }
+    }
+}
+
+fn role_arn() -> String {
+    format!("arn:aws:iam::{ACCOUNT}:role/gatehouse-local")
+}
+
+/// The built-in functions. The approval notifier never stores the task token in clear:
+/// the dashboard reads it from the history server-side.
+fn register_builtins(lambdas: &LambdaRegistry, store: &Arc<Store>, config: &EngineConfig) {
+    let (approval_store, clock, dashboard) = (
+        store.clone(),
+        config.clock.clone(),
+        config.dashboard_url.trim_end_matches('/').to_string(),
+    );
+    lambdas.register(
+        APPROVAL_NOTIFIER,
+        handler(move |request| {
+            let mut payload = request.payload.clone();
+            let token_hash = payload
+                .get("token")
+                .and_then(Value::as_str)
+                .map(|t| {
+                    use sha2::Digest;
+                    sha2::Sha256::digest(t.as_bytes()).iter().map(|b| format!("{b:02x}")).collect::<String>()
+                });
+            if let Some(map) = payload.as_object_mut() {
+                map.remove("token");
+            }
+            let link = format!("{dashboard}/approvals?execution={}", request.execution_arn);
+            let body = json!({"state": request.state_name, "link": link, "payload": payload, "tokenSha256": token_hash});
+            approval_store
+                .add_notification("approval_requested", Some(&request.execution_arn), &body, epoch_millis(clock.now()))
+                .map_err(|e| crate::integrations::lambda::FunctionError { error: "Lambda.ServiceException".into(), cause: e.to_string() })?;
+            Ok(json!({"notified": true, "link": link}))
+        }),
+    );
+    let (endpoint_store, clock) = (store.clone(), config.clock.clone());
+    lambdas.register(
+        ENDPOINT_NOTIFIER,
+        handler(move |request| {
+            let body = json!({"state": request.state_name, "payload": request.payload, "at": rfc3339(clock.now())});
+            endpoint_store
+                .add_notification("endpoint_ready", Some(&request.execution_arn), &body, epoch_millis(clock.now()))
+                .map_err(|e| crate::integrations::lambda::FunctionError { error: "Lambda.ServiceException".into(), cause: e.to_string() })?;
+            Ok(request.payload)
+        }),
+    );
+}

@@ -1,0 +1,135 @@
+//! Running executions: the interpreter, its journal-backed replay, task tokens.
+
+pub mod history;
+pub mod io;
+pub(crate) mod resource;
+pub(crate) mod runner;
+pub(crate) mod task;
+pub(crate) mod tokens;
+
+use crate::clock::{epoch_millis, rfc3339, Clock};
+use crate::error::StatesError;
+use crate::integrations::Services;
+use crate::store::Store;
+use serde_json::{json, Value};
+use std::sync::Arc;
+use time::OffsetDateTime;
+
+/// Bounds Step Functions enforces.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// A state's input/output or a task's result (256 KiB in AWS).
+    pub max_payload_bytes: usize,
+    /// Events in one execution's history (25,000 in AWS).
+    pub max_history_events: i64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_payload_bytes: io::MAX_PAYLOAD_BYTES,
+            max_history_events: 25_000,
+        }
+    }
+}
+
+/// What every execution shares: storage, time, integrations, token waiters.
+pub(crate) struct Env {
+    pub store: Arc<Store>,
+    pub clock: Arc<dyn Clock>,
+    pub services: Services,
+    pub tokens: tokens::TokenHub,
+    pub limits: Limits,
+}
+
+/// One running execution.
+pub(crate) struct ExecutionRun {
+    pub env: Arc<Env>,
+    pub arn: String,
+    pub name: String,
+    pub state_machine_arn: String,
+    pub state_machine_name: String,
+    pub role_arn: String,
+    pub input: Value,
+    pub start: OffsetDateTime,
+}
+
+impl ExecutionRun {
+    /// Appends a history event under a key unique within the execution; a replayed step
+    /// finds its event already there and gets the same id back.
+    pub fn emit(
+        &self,
+        key: &str,
+        event_type: &str,
+        previous: i64,
+        details: Option<Value>,
+    ) -> Result<i64, StatesError> {
+        let event = history::event(event_type, self.env.clock.now(), previous, details);
+        self.env
+            .store
+            .append_event(&self.arn, key, &event)
+            .map_err(storage_failure)
+    }
+
+    pub fn journal_get(&self, key: &str) -> Result<Option<Value>, StatesError> {
+        self.env
+            .store
+            .journal_get(&self.arn, key)
+            .map_err(storage_failure)
+    }
+
+    pub fn journal_put(&self, key: &str, body: &Value) -> Result<(), StatesError> {
+        self.env
+            .store
+            .journal_put(&self.arn, key, body)
+            .map_err(storage_failure)
+    }
+
+    /// A timestamp first computed by this step, kept in the journal so that a restarted
+    /// execution waits for the same moment instead of starting the wait again.
+    pub fn journaled_deadline(
+        &self,
+        key: &str,
+        compute: impl FnOnce() -> OffsetDateTime,
+    ) -> Result<OffsetDateTime, StatesError> {
+        if let Some(stored) = self.journal_get(key)? {
+            if let Some(ms) = stored.get("at_ms").and_then(Value::as_i64) {
+                return OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+                    .map_err(|e| StatesError::runtime(e.to_string()));
+            }
+        }
+        let at = compute();
+        self.journal_put(key, &json!({"at_ms": epoch_millis(at)}))?;
+        Ok(at)
+    }
+
+    /// The context object (`$$`) for a state.
+    pub fn context(
+        &self,
+        state_name: &str,
+        entered: OffsetDateTime,
+        retry_count: u32,
+        token: Option<&str>,
+    ) -> Value {
+        let mut ctx = json!({
+            "Execution": {
+                "Id": self.arn,
+                "Input": self.input,
+                "Name": self.name,
+                "RoleArn": self.role_arn,
+                "StartTime": rfc3339(self.start),
+                "RedriveCount": 0
+            },
+            "State": {"EnteredTime": rfc3339(entered), "Name": state_name, "RetryCount": retry_count},
+            "StateMachine": {"Id": self.state_machine_arn, "Name": self.state_machine_name}
+        });
+        if let Some(token) = token {
+            ctx["Task"] = json!({"Token": token});
+        }
+        ctx
+    }
+}
+
+pub(crate) fn storage_failure(e: crate::store::StoreError) -> StatesError {
+    StatesError::runtime(format!("the engine could not record the execution: {e}"))
+}

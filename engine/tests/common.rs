@@ -1,0 +1,105 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use engine::{Engine, EngineConfig, ExecutionStatus, HistoryRequest};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub fn repo_file(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(relative)
+}
+
+pub fn read(relative: &str) -> String {
+    std::fs::read_to_string(repo_file(relative)).unwrap()
+}
+
+pub fn local_substitutions() -> BTreeMap<String, String> {
+    serde_json::from_str(&read("infra/statemachine/local-substitutions.json")).unwrap()
+}
+
+/// A data dir with the iris files where the definitions expect them.
+pub fn data_dir_with_iris(root: &Path) -> PathBuf {
+    let data = root.join("data");
+    let bucket = data.join("ml-models");
+    std::fs::create_dir_all(bucket.join("iris")).unwrap();
+    for f in ["iris.csv", "train.csv", "test.csv"] {
+        std::fs::copy(
+            repo_file(&format!("engine/data/iris/{f}")),
+            bucket.join("iris").join(f),
+        )
+        .unwrap();
+    }
+    std::fs::copy(
+        repo_file("engine/data/iris/iris.csv"),
+        bucket.join("iris.csv"),
+    )
+    .unwrap();
+    data
+}
+
+pub async fn open(root: &Path) -> Engine {
+    let config = EngineConfig::new(Some(root.join("engine.sqlite")), data_dir_with_iris(root));
+    Engine::open(config).await.unwrap()
+}
+
+pub fn history(engine: &Engine, arn: &str) -> Vec<Value> {
+    engine
+        .get_execution_history(arn, &HistoryRequest::default())
+        .unwrap()
+        .events
+}
+
+pub fn event_types(engine: &Engine, arn: &str) -> Vec<String> {
+    history(engine, arn)
+        .iter()
+        .map(|e| e["type"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The task token of a `.waitForTaskToken` task scheduled and not yet closed, read from
+/// the TaskScheduled event's parameters as the dashboard does.
+pub fn pending_token(engine: &Engine, arn: &str) -> Option<String> {
+    let events = history(engine, arn);
+    let mut token = None;
+    for e in &events {
+        match e["type"].as_str() {
+            Some("TaskScheduled")
+                if e["taskScheduledEventDetails"]["resource"] == "invoke.waitForTaskToken" =>
+            {
+                let params: Value = serde_json::from_str(
+                    e["taskScheduledEventDetails"]["parameters"]
+                        .as_str()
+                        .unwrap(),
+                )
+                .unwrap();
+                token = params["Payload"]["token"].as_str().map(str::to_string);
+            }
+            Some("TaskSucceeded") | Some("TaskFailed") | Some("TaskTimedOut") => token = None,
+            _ => {}
+        }
+    }
+    let submitted = events.iter().any(|e| e["type"] == "TaskSubmitted");
+    token.filter(|_| submitted)
+}
+
+/// Polls (in real time) until the execution waits for a decision.
+pub async fn wait_for_pending_token(engine: &Engine, arn: &str) -> String {
+    for _ in 0..3000 {
+        if let Some(token) = pending_token(engine, arn) {
+            return token;
+        }
+        let status = engine.describe_execution(arn).unwrap().status;
+        assert_eq!(
+            status,
+            ExecutionStatus::Running,
+            "{:?}",
+            engine.describe_execution(arn).unwrap()
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("the execution never asked for a decision");
+}
