@@ -154,25 +154,26 @@ async fn run_state(
             StateKind::Succeed => io::input_path(&state.input_path, &raw, &ctx)
                 .and_then(|v| io::output_path(&state.output_path, &v, &ctx)),
             StateKind::Fail { error, cause } => {
-                let text =
-                    |source: &Option<TextSource>| -> Result<String, StatesError> {
-                        Ok(match source {
-                            None => String::new(),
-                            Some(TextSource::Literal(s)) => s.clone(),
-                            Some(TextSource::Path(p)) => match p.select(&raw, &ctx) {
-                                Ok(Value::String(s)) => s,
-                                Ok(other) => return Err(StatesError::runtime(format!(
+                let text = |source: &Option<TextSource>| -> Result<String, StatesError> {
+                    Ok(match source {
+                        None => String::new(),
+                        Some(TextSource::Literal(s)) => s.clone(),
+                        Some(TextSource::Path(p)) => match p.select(&raw, &ctx) {
+                            Ok(Value::String(s)) => s,
+                            Ok(other) => {
+                                return Err(StatesError::runtime(format!(
                                     "the path '{p}' of state '{}' selected {other}, not a string",
                                     state.name
-                                ))),
-                                Err(e) => return Err(StatesError::runtime(e.to_string())),
-                            },
-                            Some(TextSource::Intrinsic(i)) => match i.evaluate(&raw, &ctx)? {
-                                Value::String(s) => s,
-                                other => other.to_string(),
-                            },
-                        })
-                    };
+                                )))
+                            }
+                            Err(e) => return Err(StatesError::runtime(e.to_string())),
+                        },
+                        Some(TextSource::Intrinsic(i)) => match i.evaluate(&raw, &ctx)? {
+                            Value::String(s) => s,
+                            other => other.to_string(),
+                        },
+                    })
+                };
                 let failure = match (text(error), text(cause)) {
                     (Ok(error), Ok(cause)) => StatesError::new(error, cause),
                     (Err(e), _) | (_, Err(e)) => e,
