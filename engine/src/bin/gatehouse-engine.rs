@@ -1,5 +1,5 @@
 //! `gatehouse-engine validate FILE`
-//! `gatehouse-engine run --definition FILE --input FILE [--substitutions FILE] [--data-dir DIR] [--database FILE]`
+//! `gatehouse-engine run --definition FILE --input FILE [--substitutions FILE] [--data-dir DIR] [--database FILE] [--name NAME]`
 //!
 //! Exit codes: 0 success, 1 the execution failed (prints {"error","cause"}), 2 invalid
 //! definition or usage.
@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-const USAGE: &str = "usage:\n  gatehouse-engine validate FILE [--substitutions FILE]\n  gatehouse-engine run --definition FILE --input FILE [--substitutions FILE] [--data-dir DIR] [--database FILE]";
+const USAGE: &str = "usage:\n  gatehouse-engine validate FILE [--substitutions FILE]\n  gatehouse-engine run --definition FILE --input FILE [--substitutions FILE] [--data-dir DIR] [--database FILE] [--name NAME]";
 
 fn read(path: &str) -> Result<String, String> {
     std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))
@@ -117,7 +117,11 @@ async fn run(options: &Options) -> Result<ExitCode, String> {
         Err(e) => return Err(e.to_string()),
     };
     let started = engine
-        .start_execution(&arn, None, Some(&input))
+        .start_execution(
+            &arn,
+            options.named.get("name").map(String::as_str),
+            Some(&input),
+        )
         .map_err(|e| e.to_string())?;
     let done = engine
         .wait_for_execution(&started.execution_arn)

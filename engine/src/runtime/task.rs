@@ -155,6 +155,7 @@ pub(crate) async fn attempt(
         token.as_deref(),
         heartbeat,
         &akey,
+        resuming,
         &mut record,
         last,
     );
@@ -214,6 +215,7 @@ async fn invoke(
     token: Option<&str>,
     heartbeat: Option<u64>,
     akey: &str,
+    replayed: bool,
     record: &mut Value,
     last: &mut i64,
 ) -> Result<Value, StatesError> {
@@ -230,12 +232,14 @@ async fn invoke(
         }
         Resource::Service { service, action, pattern } => (service.as_str(), action.as_str(), *pattern),
     };
-    let resuming = record.get("submitted").is_some();
+    // A replayed attempt may have made its call before the process stopped: the service
+    // then answers from what exists instead of refusing a duplicate name.
+    let submitted = record.get("submitted").is_some();
     let call = ServiceCall {
         service,
         action,
         params,
-        resuming,
+        resuming: replayed,
         execution_arn: &run.arn,
         state_name: &state.name,
     };
@@ -243,7 +247,7 @@ async fn invoke(
     match pattern {
         Pattern::RequestResponse => services.request(&call).await,
         Pattern::Sync | Pattern::WaitForTaskToken => {
-            if !resuming {
+            if !submitted {
                 let submitted = if pattern == Pattern::Sync {
                     services.start_sync(&call).await?
                 } else {
