@@ -68,6 +68,17 @@ pub fn rfc3339(t: OffsetDateTime) -> String {
         .unwrap_or_else(|_| t.unix_timestamp().to_string())
 }
 
+/// `t + d`, saturating at the end of year 9999 instead of overflowing (a definition may
+/// ask for a wait or a timeout of u64::MAX seconds).
+pub fn after(t: OffsetDateTime, d: Duration) -> OffsetDateTime {
+    let far = time::macros::datetime!(9999-12-31 23:59:59 UTC);
+    time::Duration::try_from(d)
+        .ok()
+        .and_then(|d| t.checked_add(d))
+        .map(|sum| sum.min(far))
+        .unwrap_or(far)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -80,5 +91,15 @@ mod tests {
         clock.sleep(Duration::from_secs(3600)).await;
         assert!(clock.now() - before >= time::Duration::hours(1));
         assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn after_saturates_instead_of_overflowing() {
+        let t = OffsetDateTime::UNIX_EPOCH;
+        assert_eq!(
+            after(t, Duration::from_secs(60)),
+            t + time::Duration::minutes(1)
+        );
+        assert_eq!(after(t, Duration::from_secs(u64::MAX)).year(), 9999);
     }
 }

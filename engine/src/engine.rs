@@ -499,6 +499,9 @@ impl Engine {
             role_arn: role_arn(),
             input: serde_json::from_str(&row.input).unwrap_or(Value::Null),
             start: from_ms(row.start_ms),
+            event_count: std::sync::atomic::AtomicI64::new(
+                self.inner.env.store.event_count(&row.arn)?,
+            ),
         });
         let inner = self.inner.clone();
         let arn = row.arn.clone();
@@ -507,7 +510,7 @@ impl Engine {
             let env = run.env.clone();
             let deadline = machine
                 .timeout_seconds
-                .map(|t| run.start + std::time::Duration::from_secs(t));
+                .map(|t| crate::clock::after(run.start, std::time::Duration::from_secs(t)));
             let work = run_machine(run.clone(), machine, run.input.clone(), String::new(), 1);
             let result = match deadline {
                 Some(deadline) => tokio::select! {

@@ -5,6 +5,7 @@
 //! Entry point: [`Engine::open`] with an [`EngineConfig`].
 
 pub mod asl;
+pub mod callbacks;
 pub mod clock;
 pub mod engine;
 pub mod error;
@@ -13,6 +14,7 @@ pub mod runtime;
 pub mod sagemaker;
 pub mod store;
 
+pub use callbacks::{pending_callbacks, PendingCallback};
 pub use engine::{
     Engine, EngineConfig, EngineError, ExecutionDescription, ExecutionList, ExecutionStatus,
     ExecutionSummary, HistoryPage, HistoryRequest, ListExecutionsRequest, Notification,

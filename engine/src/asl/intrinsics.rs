@@ -293,7 +293,10 @@ fn call(function: Function, name: &str, args: Vec<Value>) -> Result<Value, State
                     ));
                 }
                 out.push(Value::from(at));
-                at += step;
+                at = match at.checked_add(step) {
+                    Some(next) => next,
+                    None => break,
+                };
             }
             Ok(Value::Array(out))
         }
@@ -688,6 +691,14 @@ mod tests {
             json!([1, 2, 3, 4])
         );
         assert!(eval("States.ArrayRange(1, 5000, 1)", json!({})).is_err());
+        assert_eq!(
+            eval(
+                "States.ArrayRange(9223372036854775806, 9223372036854775807, 5)",
+                json!({})
+            )
+            .unwrap(),
+            json!([9223372036854775806i64])
+        );
         assert!(eval("States.ArrayGetItem($.a, 3)", json!({"a": [1]})).is_err());
         assert!(eval("States.ArrayPartition($.a, 0)", json!({"a": [1]})).is_err());
     }

@@ -52,6 +52,8 @@ pub(crate) struct ExecutionRun {
     pub role_arn: String,
     pub input: Value,
     pub start: OffsetDateTime,
+    /// The highest event id written so far (ids are contiguous, so also the count).
+    pub event_count: std::sync::atomic::AtomicI64,
 }
 
 impl ExecutionRun {
@@ -65,10 +67,14 @@ impl ExecutionRun {
         details: Option<Value>,
     ) -> Result<i64, StatesError> {
         let event = history::event(event_type, self.env.clock.now(), previous, details);
-        self.env
+        let id = self
+            .env
             .store
             .append_event(&self.arn, key, &event)
-            .map_err(storage_failure)
+            .map_err(storage_failure)?;
+        self.event_count
+            .fetch_max(id, std::sync::atomic::Ordering::Relaxed);
+        Ok(id)
     }
 
     pub fn journal_get(&self, key: &str) -> Result<Option<Value>, StatesError> {

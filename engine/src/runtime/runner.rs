@@ -5,6 +5,7 @@
 //! task is started twice (task attempts have their own journal entries, see `task.rs`).
 
 use crate::asl::definition::{State, StateKind, StateMachine, TextSource, WaitFor};
+use crate::clock::after;
 use crate::error::{names, StatesError};
 use crate::runtime::history::{self, state_entered, state_exited};
 use crate::runtime::{io, task, ExecutionRun};
@@ -69,11 +70,7 @@ pub(crate) fn run_machine(
         let mut data = input;
         let mut previous = previous;
         for step in 1u64.. {
-            let events = run
-                .env
-                .store
-                .event_count(&run.arn)
-                .map_err(super::storage_failure)?;
+            let events = run.event_count.load(std::sync::atomic::Ordering::Relaxed);
             if events >= run.env.limits.max_history_events {
                 return Err(StatesError::runtime(format!(
                     "The execution history reached the limit of {} events.",
@@ -338,7 +335,7 @@ async fn wait_state(
 ) -> Result<Value, StatesError> {
     let effective = io::input_path(&state.input_path, raw, ctx)?;
     let target = match wait {
-        WaitFor::Seconds(n) => entered + Duration::from_secs(*n),
+        WaitFor::Seconds(n) => after(entered, Duration::from_secs(*n)),
         WaitFor::Timestamp(t) => *t,
         WaitFor::SecondsPath(p) => {
             let v = p
@@ -350,7 +347,7 @@ async fn wait_state(
                     state.name
                 ))
             })?;
-            entered + Duration::from_secs(secs)
+            after(entered, Duration::from_secs(secs))
         }
         WaitFor::TimestampPath(p) => {
             let v = p
@@ -376,7 +373,8 @@ pub(crate) fn retry_delay(retrier: &crate::asl::definition::Retrier, count: u32)
         use rand::Rng;
         seconds = rand::rng().random_range(0.0..=seconds);
     }
-    Duration::from_secs_f64(seconds.max(0.0))
+    // A large BackoffRate overflows to infinity: a year is as long as anyone waits.
+    Duration::from_secs_f64(seconds.clamp(0.0, 365.0 * 86400.0))
 }
 
 /// Runs a Task, Parallel or Map state's attempts until one succeeds or no retrier
@@ -429,7 +427,8 @@ async fn with_retries(
         let delay = retry_delay(retrier, counts[index]);
         counts[index] += 1;
         let now = run.env.clock.now();
-        let deadline = run.journaled_deadline(&format!("{key}/retry{attempt}"), || now + delay)?;
+        let deadline =
+            run.journaled_deadline(&format!("{key}/retry{attempt}"), || after(now, delay))?;
         run.env.clock.sleep_until(deadline).await;
         attempt += 1;
     }

@@ -3,6 +3,7 @@
 //! that same attempt — it does not create the job again or notify the approver twice.
 
 use crate::asl::definition::{Seconds, State, TaskSpec};
+use crate::clock::after;
 use crate::error::{names, StatesError};
 use crate::integrations::ServiceCall;
 use crate::runtime::history::error_details;
@@ -145,7 +146,10 @@ pub(crate) async fn attempt(
 
     let now = run.env.clock.now();
     let deadline = run.journaled_deadline(&format!("{akey}/deadline"), || {
-        now + Duration::from_secs(timeout.unwrap_or(DEFAULT_TIMEOUT_SECONDS))
+        after(
+            now,
+            Duration::from_secs(timeout.unwrap_or(DEFAULT_TIMEOUT_SECONDS)),
+        )
     })?;
     let work = invoke(
         run,

@@ -122,7 +122,7 @@ pub(crate) async fn wait_for_decision(
         let last =
             OffsetDateTime::from_unix_timestamp_nanos(i128::from(row.heartbeat_ms) * 1_000_000)
                 .map_err(|e| StatesError::runtime(e.to_string()))?;
-        let deadline = last + Duration::from_secs(hb);
+        let deadline = crate::clock::after(last, Duration::from_secs(hb));
         tokio::select! {
             _ = notified => continue,
             _ = clock.sleep_until(deadline) => {
