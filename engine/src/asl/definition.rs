@@ -358,7 +358,7 @@ fn check_transitions(start_at: &str, states: &BTreeMap<String, Arc<State>>, ctx:
     }
 }
 
-const COMMON: &[&str] = &["Type", "Comment", "Assign"];
+const COMMON: &[&str] = &["Type", "Comment"];
 
 fn allowed_fields(kind: &str) -> &'static [&'static str] {
     match kind {
@@ -723,7 +723,12 @@ fn parse_state(
     }
     for key in obj.keys() {
         if !COMMON.contains(&key.as_str()) && !allowed.contains(&key.as_str()) {
-            if ["Arguments", "Output"].contains(&key.as_str()) {
+            if key == "Assign" {
+                ctx.issue(
+                    key,
+                    "variables (Assign) are not supported by the local engine",
+                );
+            } else if ["Arguments", "Output"].contains(&key.as_str()) {
                 ctx.issue(
                     key,
                     "is a JSONata field; JSONata is not supported by the local engine",
@@ -1009,6 +1014,12 @@ mod tests {
         let found = issues(json!({"StartAt": "A",
             "States": {"A": {"Type": "Pass", "Output": "{% $states.input %}", "End": true}}}));
         assert!(found[0].contains("JSONata"), "{found:?}");
+        let found = issues(json!({"StartAt": "A",
+            "States": {"A": {"Type": "Pass", "Assign": {"x": 1}, "End": true}}}));
+        assert!(
+            found[0].contains("States.A.Assign: variables (Assign) are not supported"),
+            "{found:?}"
+        );
     }
 
     #[test]

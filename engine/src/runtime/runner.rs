@@ -597,14 +597,14 @@ async fn map(
                 Ok::<_, StatesError>((output, done))
             }
             .await;
-            if let Err(e) = &result {
+            if result.is_err() {
+                // Best effort: the Map's own failure event follows either way.
                 let _ = run.emit(
                     &format!("{scope}/failed"),
                     "MapIterationFailed",
                     started,
                     Some(details),
                 );
-                let _ = e;
             }
             (index, result)
         });
