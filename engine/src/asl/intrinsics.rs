@@ -15,6 +15,8 @@ const CLOSE_BRACE: char = '\u{E001}';
 const MAX_STRING_INPUT: usize = 10_000;
 /// The most elements `ArrayRange` may produce.
 const MAX_RANGE_ITEMS: usize = 1000;
+/// Step Functions allows up to 10 nested intrinsic functions in one field.
+const MAX_NESTING: usize = 10;
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum IntrinsicParseError {
@@ -124,6 +126,7 @@ impl Intrinsic {
             text,
             chars: text.chars().collect(),
             pos: 0,
+            depth: 0,
         };
         parser.skip_spaces();
         let call = parser.call()?;
@@ -434,6 +437,7 @@ struct Parser<'a> {
     text: &'a str,
     chars: Vec<char>,
     pos: usize,
+    depth: usize,
 }
 
 impl Parser<'_> {
@@ -455,6 +459,12 @@ impl Parser<'_> {
     }
 
     fn call(&mut self) -> Result<Intrinsic, IntrinsicParseError> {
+        self.depth += 1;
+        if self.depth > MAX_NESTING {
+            return Err(self.syntax(&format!(
+                "more than {MAX_NESTING} nested intrinsic functions"
+            )));
+        }
         let start = self.pos;
         while self
             .peek()
@@ -491,6 +501,7 @@ impl Parser<'_> {
                 }
             }
         }
+        self.depth -= 1;
         let (min, max, expected) = function.arity();
         if args.len() < min || args.len() > max {
             return Err(IntrinsicParseError::Arity {
@@ -832,5 +843,10 @@ mod tests {
         ));
         assert!(Intrinsic::parse("States.Format('x'").is_err());
         assert!(Intrinsic::parse("States.Array(foo)").is_err());
+        // https://docs.aws.amazon.com/step-functions/latest/dg/intrinsic-functions.html
+        // ("You can nest up to 10 intrinsic functions within a field")
+        let nest = |n: usize| format!("{}1{}", "States.Array(".repeat(n), ")".repeat(n));
+        assert!(Intrinsic::parse(&nest(10)).is_ok());
+        assert!(Intrinsic::parse(&nest(11)).is_err());
     }
 }

@@ -107,6 +107,12 @@ impl TrainedModel {
         let mut classes: Vec<String> = examples.iter().map(|e| e.label.clone()).collect();
         classes.sort();
         classes.dedup();
+        if classes.len() < 2 {
+            return Err(DataError::Invalid(format!(
+                "the training data needs at least two different labels, found only '{}'",
+                classes.join("")
+            )));
+        }
         let y: Vec<u32> = examples
             .iter()
             .map(|e| classes.iter().position(|c| *c == e.label).unwrap_or(0) as u32)
@@ -220,6 +226,11 @@ mod tests {
         );
         assert!(parse_labelled_csv("setosa\n", "t.csv").is_err());
         assert!(TrainedModel::train(&[]).is_err());
+        let one_class = parse_labelled_csv("a,1\na,2\n", "t.csv").unwrap();
+        assert!(TrainedModel::train(&one_class)
+            .unwrap_err()
+            .to_string()
+            .contains("at least two different labels"));
         let ragged = parse_labelled_csv("a,1,2\nb,1\n", "t.csv").unwrap();
         assert!(TrainedModel::train(&ragged)
             .unwrap_err()

@@ -311,6 +311,37 @@ impl LocalSageMaker {
         }
     }
 
+    /// Waits until a training job is Completed, Failed or Stopped; returns its description.
+    pub async fn wait_for_training_job(&self, name: &str) -> Result<Value, SageMakerError> {
+        self.wait_for_status(TRAINING_JOB, name, "TrainingJobStatus", "training job")
+            .await
+    }
+
+    /// Waits until a transform job is Completed, Failed or Stopped; returns its description.
+    pub async fn wait_for_transform_job(&self, name: &str) -> Result<Value, SageMakerError> {
+        self.wait_for_status(TRANSFORM_JOB, name, "TransformJobStatus", "transform job")
+            .await
+    }
+
+    async fn wait_for_status(
+        &self,
+        kind: &str,
+        name: &str,
+        field: &str,
+        label: &str,
+    ) -> Result<Value, SageMakerError> {
+        let mut changes = self.changes.subscribe();
+        loop {
+            let job = self.get(kind, name, label)?;
+            if job[field] != "InProgress" {
+                return Ok(job);
+            }
+            if changes.changed().await.is_err() {
+                return Ok(job);
+            }
+        }
+    }
+
     /// Re-runs jobs left InProgress by a process that stopped while they ran.
     pub fn resume_unfinished_jobs(self: &Arc<Self>) -> Result<usize, SageMakerError> {
         let mut resumed = 0;
