@@ -3,6 +3,7 @@
 //! decision?" with the same code.
 
 use serde_json::Value;
+use std::collections::HashMap;
 
 /// A `.waitForTaskToken` task that was scheduled and has not closed yet.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,45 +36,57 @@ fn find_token(value: &Value, tokens_seen: &mut Vec<String>) {
     }
 }
 
-/// Callbacks still open at the end of `events` (in id order).
+/// Callbacks still open at the end of `events` (in id order). A closing event
+/// (`TaskSucceeded`, `TaskFailed`, `TaskTimedOut`) is matched to its `TaskScheduled` by
+/// following `previousEventId` back, so interleaved Parallel branches are told apart.
 pub fn pending_callbacks(events: &[Value]) -> Vec<PendingCallback> {
-    let mut state_of_scope: Option<String> = None;
+    let by_id: HashMap<i64, &Value> = events
+        .iter()
+        .filter_map(|e| e["id"].as_i64().map(|id| (id, e)))
+        .collect();
     let mut open: Vec<PendingCallback> = Vec::new();
     for event in events {
         let kind = event["type"].as_str().unwrap_or_default();
-        if kind == "TaskStateEntered" {
-            state_of_scope = event["stateEnteredEventDetails"]["name"]
-                .as_str()
-                .map(str::to_string);
-        }
-        if kind == "TaskScheduled" {
-            let details = &event["taskScheduledEventDetails"];
-            let resource = details["resource"].as_str().unwrap_or_default();
-            if resource.ends_with(".waitForTaskToken") {
+        match kind {
+            "TaskScheduled" => {
+                let details = &event["taskScheduledEventDetails"];
+                let resource = details["resource"].as_str().unwrap_or_default();
+                if !resource.ends_with(".waitForTaskToken") {
+                    continue;
+                }
                 let parameters: Value = details["parameters"]
                     .as_str()
                     .and_then(|p| serde_json::from_str(p).ok())
                     .unwrap_or(Value::Null);
                 let mut tokens = Vec::new();
                 find_token(&parameters, &mut tokens);
+                let entered = by_id.get(&event["previousEventId"].as_i64().unwrap_or_default());
                 open.push(PendingCallback {
                     scheduled_event_id: event["id"].as_i64().unwrap_or_default(),
-                    state_name: state_of_scope.clone().unwrap_or_default(),
+                    state_name: entered
+                        .and_then(|e| e["stateEnteredEventDetails"]["name"].as_str())
+                        .unwrap_or_default()
+                        .to_string(),
                     resource: resource.to_string(),
                     parameters,
                     token: tokens.into_iter().next(),
                     scheduled_at: event["timestamp"].as_str().unwrap_or_default().to_string(),
                 });
             }
-        }
-        if matches!(
-            kind,
-            "TaskSucceeded" | "TaskFailed" | "TaskTimedOut" | "TaskStateExited"
-        ) {
-            open.pop();
-        }
-        if kind.starts_with("Execution") && kind != "ExecutionStarted" {
-            open.clear();
+            "TaskSucceeded" | "TaskFailed" | "TaskTimedOut" => {
+                let mut cursor = event["previousEventId"].as_i64();
+                // Bounded walk back to the TaskScheduled this event closes.
+                for _ in 0..8 {
+                    let Some(id) = cursor else { break };
+                    if let Some(i) = open.iter().position(|p| p.scheduled_event_id == id) {
+                        open.remove(i);
+                        break;
+                    }
+                    cursor = by_id.get(&id).and_then(|e| e["previousEventId"].as_i64());
+                }
+            }
+            k if k.starts_with("Execution") && k != "ExecutionStarted" => open.clear(),
+            _ => {}
         }
     }
     open
@@ -85,7 +98,7 @@ mod tests {
     use serde_json::json;
 
     fn scheduled(id: i64) -> Value {
-        json!({"id": id, "type": "TaskScheduled", "timestamp": "2026-01-01T00:00:00Z", "taskScheduledEventDetails": {
+        json!({"id": id, "previousEventId": id - 1, "type": "TaskScheduled", "timestamp": "2026-01-01T00:00:00Z", "taskScheduledEventDetails": {
             "resource": "invoke.waitForTaskToken", "resourceType": "lambda",
             "parameters": "{\"FunctionName\":\"f\",\"Payload\":{\"token\":\"tok\",\"x\":1}}"}})
     }
@@ -98,15 +111,18 @@ mod tests {
             json!({"id": 1, "type": "ExecutionStarted"}),
             entered,
             scheduled(3),
-            json!({"id": 4, "type": "TaskStarted"}),
-            json!({"id": 5, "type": "TaskSubmitted"}),
+            json!({"id": 4, "previousEventId": 3, "type": "TaskStarted"}),
+            json!({"id": 5, "previousEventId": 4, "type": "TaskSubmitted"}),
         ];
         let pending = pending_callbacks(&events);
         assert_eq!(pending.len(), 1);
         assert_eq!(pending[0].token.as_deref(), Some("tok"));
         assert_eq!(pending[0].state_name, "Approve");
         assert_eq!(pending[0].parameters["Payload"]["x"], 1);
-        events.push(json!({"id": 6, "type": "TaskSucceeded"}));
+        // Another branch's task closing does not close this one.
+        events.push(json!({"id": 6, "previousEventId": 1, "type": "TaskSucceeded"}));
+        assert_eq!(pending_callbacks(&events).len(), 1);
+        events.push(json!({"id": 7, "previousEventId": 5, "type": "TaskSucceeded"}));
         assert!(pending_callbacks(&events).is_empty());
     }
 }

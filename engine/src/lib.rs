@@ -24,3 +24,13 @@ pub use error::StatesError;
 pub use integrations::lambda::{handler, FunctionError, LambdaHandler, LambdaRequest};
 pub use runtime::Limits;
 pub use sagemaker::{LocalSageMaker, SageMakerError};
+
+#[cfg(test)]
+mod tests {
+    /// The server keeps one engine in its state and clones it into handlers.
+    #[test]
+    fn the_engine_can_be_shared_across_tasks() {
+        fn shareable<T: Send + Sync + Clone + 'static>() {}
+        shareable::<crate::Engine>();
+    }
+}

@@ -60,30 +60,16 @@ pub fn event_types(engine: &Engine, arn: &str) -> Vec<String> {
         .collect()
 }
 
-/// The task token of a `.waitForTaskToken` task scheduled and not yet closed, read from
-/// the TaskScheduled event's parameters as the dashboard does.
+/// The task token of a `.waitForTaskToken` task that was submitted and not yet closed,
+/// read from the history as the dashboard does.
 pub fn pending_token(engine: &Engine, arn: &str) -> Option<String> {
     let events = history(engine, arn);
-    let mut token = None;
-    for e in &events {
-        match e["type"].as_str() {
-            Some("TaskScheduled")
-                if e["taskScheduledEventDetails"]["resource"] == "invoke.waitForTaskToken" =>
-            {
-                let params: Value = serde_json::from_str(
-                    e["taskScheduledEventDetails"]["parameters"]
-                        .as_str()
-                        .unwrap(),
-                )
-                .unwrap();
-                token = params["Payload"]["token"].as_str().map(str::to_string);
-            }
-            Some("TaskSucceeded") | Some("TaskFailed") | Some("TaskTimedOut") => token = None,
-            _ => {}
-        }
-    }
-    let submitted = events.iter().any(|e| e["type"] == "TaskSubmitted");
-    token.filter(|_| submitted)
+    let pending = engine::pending_callbacks(&events);
+    let callback = pending.last()?;
+    let submitted = events.iter().any(|e| {
+        e["type"] == "TaskSubmitted" && e["id"].as_i64() > Some(callback.scheduled_event_id)
+    });
+    callback.token.clone().filter(|_| submitted)
 }
 
 /// Polls (in real time) until the execution waits for a decision.
