@@ -378,6 +378,31 @@ impl Store {
         Ok(())
     }
 
+    /// Appends a step's closing event (deduplicated by key, like `append_event`) and
+    /// stores its journal entry, built from the event id, in one transaction.
+    pub fn complete_step(
+        &self,
+        execution_arn: &str,
+        event: Option<(&str, &Value)>,
+        journal_key: &str,
+        journal: impl FnOnce(Option<i64>) -> Value,
+    ) -> StoreResult<Option<i64>> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        let id = match event {
+            Some((key, event)) => Some(insert_event(&tx, execution_arn, key, event)?),
+            None => None,
+        };
+        let body = journal(id);
+        tx.execute(
+            "INSERT INTO journal (execution_arn, key, body) VALUES (?1, ?2, ?3)
+             ON CONFLICT (execution_arn, key) DO UPDATE SET body = excluded.body",
+            params![execution_arn, journal_key, body.to_string()],
+        )?;
+        tx.commit()?;
+        Ok(id)
+    }
+
     // --- task tokens ----------------------------------------------------------------
 
     pub fn create_token(

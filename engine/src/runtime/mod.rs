@@ -77,6 +77,31 @@ impl ExecutionRun {
         Ok(id)
     }
 
+    /// Writes a step's exit event (if any) and its journal entry in one transaction.
+    pub fn complete_step(
+        &self,
+        key: &str,
+        exit_event: Option<&Value>,
+        journal: impl FnOnce(Option<i64>) -> Value,
+    ) -> Result<Option<i64>, StatesError> {
+        let exit_key = format!("{key}/exited");
+        let id = self
+            .env
+            .store
+            .complete_step(
+                &self.arn,
+                exit_event.map(|e| (exit_key.as_str(), e)),
+                key,
+                journal,
+            )
+            .map_err(storage_failure)?;
+        if let Some(id) = id {
+            self.event_count
+                .fetch_max(id, std::sync::atomic::Ordering::Relaxed);
+        }
+        Ok(id)
+    }
+
     pub fn journal_get(&self, key: &str) -> Result<Option<Value>, StatesError> {
         self.env
             .store

@@ -23,6 +23,8 @@ struct StepOutcome {
     next: Option<String>,
     result: Result<Value, StatesError>,
     last_event: i64,
+    /// The `…StateExited` event, written in one transaction with the journal entry.
+    exit_event: Option<Value>,
 }
 
 impl StepOutcome {
@@ -43,6 +45,7 @@ impl StepOutcome {
                 next: None,
                 result: Err(error),
                 last_event,
+                exit_event: None,
             });
         }
         Some(StepOutcome {
@@ -52,6 +55,7 @@ impl StepOutcome {
                 .map(str::to_string),
             result: Ok(record.get("output")?.clone()),
             last_event,
+            exit_event: None,
         })
     }
 }
@@ -90,8 +94,16 @@ pub(crate) fn run_machine(
             let outcome = match recorded {
                 Some(outcome) => outcome,
                 None => {
-                    let outcome = run_state(&run, &state, data, &key, previous).await;
-                    run.journal_put(&key, &outcome.to_journal(&state.name))?;
+                    let mut outcome = run_state(&run, &state, data, &key, previous).await;
+                    let exit_event = outcome.exit_event.take();
+                    let name = state.name.clone();
+                    let last = run.complete_step(&key, exit_event.as_ref(), |exit_id| {
+                        if let Some(id) = exit_id {
+                            outcome.last_event = id;
+                        }
+                        outcome.to_journal(&name)
+                    })?;
+                    outcome.last_event = last.unwrap_or(outcome.last_event);
                     outcome
                 }
             };
@@ -132,6 +144,7 @@ async fn run_state(
                 next: None,
                 result: Err(e),
                 last_event: previous,
+                exit_event: None,
             }
         }
     };
@@ -145,7 +158,7 @@ async fn run_state(
         Ok(()) => match &state.kind {
             StateKind::Pass { result } => pass(state, &raw, result.as_ref(), &ctx),
             StateKind::Choice { .. } => {
-                return choice(run, state, &raw, &ctx, key, last);
+                return choice(run, state, &raw, &ctx, last);
             }
             StateKind::Wait(wait) => wait_state(run, state, &raw, wait, &ctx, key, entered).await,
             StateKind::Succeed => io::input_path(&state.input_path, &raw, &ctx)
@@ -179,6 +192,7 @@ async fn run_state(
                     next: None,
                     result: Err(failure),
                     last_event: last,
+                    exit_event: None,
                 };
             }
             StateKind::Task(_) | StateKind::Parallel { .. } | StateKind::Map { .. } => {
@@ -198,7 +212,6 @@ async fn run_state(
                                         return exit(
                                             run,
                                             state,
-                                            key,
                                             last,
                                             Some(c.next.clone()),
                                             output,
@@ -223,11 +236,12 @@ async fn run_state(
         Ok(output)
     });
     match result {
-        Ok(output) => exit(run, state, key, last, state.next.clone(), output),
+        Ok(output) => exit(run, state, last, state.next.clone(), output),
         Err(e) => StepOutcome {
             next: None,
             result: Err(e),
             last_event: last,
+            exit_event: None,
         },
     }
 }
@@ -235,28 +249,22 @@ async fn run_state(
 fn exit(
     run: &ExecutionRun,
     state: &State,
-    key: &str,
     last: i64,
     next: Option<String>,
     output: Value,
 ) -> StepOutcome {
     let event_type = format!("{}StateExited", state.kind.event_prefix());
-    match run.emit(
-        &format!("{key}/exited"),
+    let event = history::event(
         &event_type,
+        run.env.clock.now(),
         last,
         Some(state_exited(&state.name, &output)),
-    ) {
-        Ok(id) => StepOutcome {
-            next,
-            result: Ok(output),
-            last_event: id,
-        },
-        Err(e) => StepOutcome {
-            next: None,
-            result: Err(e),
-            last_event: last,
-        },
+    );
+    StepOutcome {
+        next,
+        result: Ok(output),
+        last_event: last,
+        exit_event: Some(event),
     }
 }
 
@@ -276,19 +284,13 @@ fn pass(
     io::output_path(&state.output_path, &combined, ctx)
 }
 
-fn choice(
-    run: &ExecutionRun,
-    state: &State,
-    raw: &Value,
-    ctx: &Value,
-    key: &str,
-    last: i64,
-) -> StepOutcome {
+fn choice(run: &ExecutionRun, state: &State, raw: &Value, ctx: &Value, last: i64) -> StepOutcome {
     let StateKind::Choice { choices, default } = &state.kind else {
         return StepOutcome {
             next: None,
             result: Err(StatesError::runtime("not a Choice state")),
             last_event: last,
+            exit_event: None,
         };
     };
     let decided = (|| {
@@ -315,11 +317,12 @@ fn choice(
         Ok((next, io::output_path(&state.output_path, &effective, ctx)?))
     })();
     match decided {
-        Ok((next, output)) => exit(run, state, key, last, Some(next), output),
+        Ok((next, output)) => exit(run, state, last, Some(next), output),
         Err(e) => StepOutcome {
             next: None,
             result: Err(e),
             last_event: last,
+            exit_event: None,
         },
     }
 }
