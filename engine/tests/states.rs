@@ -604,3 +604,31 @@ async fn execution_timeout() {
     assert_eq!(d.status, ExecutionStatus::TimedOut);
     assert!(types(&engine, &d.execution_arn).contains(&"ExecutionTimedOut".to_string()));
 }
+
+// https://docs.aws.amazon.com/step-functions/latest/dg/input-output-inputpath-params.html
+// ("ResultSelector": ClusterId and ResourceType picked from the task result, placed at
+// ResultPath $.EMROutput)
+#[tokio::test]
+async fn result_selector_example() {
+    let (engine, _dir) = engine().await;
+    engine.register_function(
+        "createCluster",
+        handler(|_req| {
+            Ok(json!({"resourceType": "elasticmapreduce", "resource": "createCluster.sync",
+                "output": {"SdkHttpMetadata": {"HttpHeaders": {"Content-Length": "1112"}, "HttpStatusCode": 200},
+                           "SdkResponseMetadata": {"RequestId": "1234-5678-9012"}, "ClusterId": "AKIAIOSFODNN7EXAMPLE"}}))
+        }),
+    );
+    let d = run_on(
+        &engine,
+        json!({"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:lambda:local:000000000000:function:createCluster",
+            "ResultSelector": {"ClusterId.$": "$.output.ClusterId", "ResourceType.$": "$.resourceType"},
+            "ResultPath": "$.EMROutput", "End": true}}}),
+        json!({"in": true}),
+    )
+    .await;
+    assert_eq!(
+        output(&d),
+        json!({"in": true, "EMROutput": {"ClusterId": "AKIAIOSFODNN7EXAMPLE", "ResourceType": "elasticmapreduce"}})
+    );
+}
