@@ -3,6 +3,7 @@
 
 use crate::asl::definition::{DefinitionError, StateMachine};
 use crate::asl::substitutions::substitute;
+use crate::callbacks::{pending_callbacks, PendingCallback};
 use crate::clock::{epoch_millis, rfc3339, Clock, TokioClock};
 use crate::error::{names, StatesError};
 use crate::integrations::lambda::{handler, LambdaHandler, LambdaRegistry};
@@ -245,6 +246,17 @@ fn describe(row: ExecutionRow) -> ExecutionDescription {
         output: row.output,
         error: row.error,
         cause: row.cause,
+    }
+}
+
+fn summarize(d: ExecutionDescription) -> ExecutionSummary {
+    ExecutionSummary {
+        execution_arn: d.execution_arn,
+        state_machine_arn: d.state_machine_arn,
+        name: d.name,
+        status: d.status,
+        start_date: d.start_date,
+        stop_date: d.stop_date,
     }
 }
 
@@ -617,20 +629,7 @@ impl Engine {
             None
         };
         Ok(ExecutionList {
-            executions: rows
-                .into_iter()
-                .map(|r| {
-                    let d = describe(r);
-                    ExecutionSummary {
-                        execution_arn: d.execution_arn,
-                        state_machine_arn: d.state_machine_arn,
-                        name: d.name,
-                        status: d.status,
-                        start_date: d.start_date,
-                        stop_date: d.stop_date,
-                    }
-                })
-                .collect(),
+            executions: rows.into_iter().map(|r| summarize(describe(r))).collect(),
             next_token,
         })
     }
@@ -735,6 +734,26 @@ impl Engine {
             None
         };
         Ok(HistoryPage { events, next_token })
+    }
+
+    /// Every open `.waitForTaskToken` task of every RUNNING execution (what "pending
+    /// approvals" are made of), oldest execution first.
+    pub fn pending_callbacks(
+        &self,
+    ) -> Result<Vec<(ExecutionSummary, PendingCallback)>, EngineError> {
+        let mut out = Vec::new();
+        for row in self.inner.env.store.running_executions()? {
+            let events = self
+                .inner
+                .env
+                .store
+                .events(&row.arn, None, false, usize::MAX >> 1)?;
+            let summary = summarize(describe(row));
+            for callback in pending_callbacks(&events) {
+                out.push((summary.clone(), callback));
+            }
+        }
+        Ok(out)
     }
 
     // --- task tokens ----------------------------------------------------------------

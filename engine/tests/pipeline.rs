@@ -63,6 +63,15 @@ async fn approve_trains_predicts_and_serves_the_model() {
     assert!(approval.body["link"].as_str().unwrap().contains(&arn));
     assert!(!approval.body.to_string().contains(&token));
 
+    let pending = engine.pending_callbacks().unwrap();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].0.execution_arn, arn);
+    assert_eq!(pending[0].1.state_name, "Send Approve/Reject Email Request");
+    assert_eq!(pending[0].1.token.as_deref(), Some(token.as_str()));
+    assert_eq!(
+        pending[0].1.parameters["Payload"]["s3_batch_output"],
+        "s3://ml-models/transform_output/d236eba5-09-03-2020-18-29-15"
+    );
     let decision = json!({"decision": "approved", "by": "ana", "comment": "looks good", "at": "2026-01-01T00:00:00Z"});
     engine
         .send_task_success(&token, &decision.to_string())
@@ -136,6 +145,7 @@ async fn approve_trains_predicts_and_serves_the_model() {
     assert_eq!(ids, (1..=ids.len() as i64).collect::<Vec<_>>());
 
     // A second decision is refused as Step Functions refuses it.
+    assert!(engine.pending_callbacks().unwrap().is_empty());
     let again = engine.send_task_success(&token, "{}").unwrap_err();
     assert!(again.to_string().starts_with("TaskTimedOut"), "{again}");
 }
