@@ -1,0 +1,25 @@
+//! The error type of every server function: typed, serialisable, and safe to show a person.
+
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+/// What a server function can answer instead of its value. Messages are written for the person
+/// reading the page; internal detail is logged on the server and never carried here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    /// The server is missing something it needs to answer (a bug or a start-up fault).
+    #[error("the server could not answer: {0}")]
+    Unavailable(String),
+    /// The request could not reach the server function or its answer could not be read.
+    #[error("{0}")]
+    Transport(ServerFnErrorErr),
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        AppError::Transport(value)
+    }
+}

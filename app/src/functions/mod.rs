@@ -1,0 +1,3 @@
+//! Server functions: the only door from the browser to the server.
+
+pub mod about;

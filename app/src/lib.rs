@@ -1,0 +1,69 @@
+//! Gatehouse's Leptos application: the shell, the router and everything the pages need.
+//!
+//! Dependencies flow one way: `routes` (pages) → `components` (reusable UI) → `functions`
+//! (server functions, the only door to the server) → `models` (shared types), `errors`,
+//! `state`. Nothing lower imports anything higher.
+
+pub mod components;
+pub mod errors;
+pub mod functions;
+pub mod models;
+pub mod routes;
+#[cfg(feature = "ssr")]
+pub mod state;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+
+use components::nav::TopBar;
+use models::section::Section;
+use routes::{about::AboutPage, not_built::NotBuiltPage, not_found::NotFoundPage};
+
+/// The HTML document around the application, rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light dark"/>
+                // Applies a remembered theme before the first paint, so a reload never flashes
+                // the other theme. It only reads; the switch itself needs the hydrated app.
+                <script src="/theme-init.js"></script>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/gatehouse.css"/>
+        <Title formatter=|page: String| format!("{page} · Gatehouse")/>
+        <Router>
+            <TopBar/>
+            <main class="page">
+                <Routes fallback=NotFoundPage>
+                    <Route path=path!("/executions") view=|| view! { <NotBuiltPage section=Section::Executions/> }/>
+                    <Route path=path!("/approvals") view=|| view! { <NotBuiltPage section=Section::Approvals/> }/>
+                    <Route path=path!("/lineage") view=|| view! { <NotBuiltPage section=Section::Lineage/> }/>
+                    <Route path=path!("/endpoints") view=|| view! { <NotBuiltPage section=Section::Endpoints/> }/>
+                    <Route path=path!("/playground") view=|| view! { <NotBuiltPage section=Section::Playground/> }/>
+                    <Route path=path!("/audit") view=|| view! { <NotBuiltPage section=Section::Audit/> }/>
+                    <Route path=path!("/about") view=AboutPage/>
+                </Routes>
+            </main>
+        </Router>
+    }
+}

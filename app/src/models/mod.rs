@@ -1,0 +1,4 @@
+//! Types shared by the server and the browser. Plain data: no I/O, no framework state.
+
+pub mod about;
+pub mod section;

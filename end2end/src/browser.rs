@@ -1,0 +1,152 @@
+//! Headless Chromium through Debian's chromedriver, with the browser console readable.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::wd::{Capabilities, WebDriverCompatibleCommand};
+use fantoccini::{Client, ClientBuilder};
+use serde_json::{json, Value};
+
+use crate::util::{free_port, wait_until, Scratch};
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// A chromedriver process and one browser session on it; both end when dropped.
+pub struct Browser {
+    pub client: Client,
+    driver: Child,
+    _profile: Scratch,
+}
+
+impl Browser {
+    pub async fn start() -> Self {
+        for tool in [CHROMEDRIVER, CHROMIUM] {
+            assert!(
+                std::path::Path::new(tool).exists(),
+                "{tool} is missing: install Debian's chromium and chromium-driver \
+                 (scripts/bootstrap.sh does)"
+            );
+        }
+        let port = free_port();
+        let driver = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        let driver_url = format!("http://127.0.0.1:{port}");
+        let status_url = format!("{driver_url}/status");
+        let http = reqwest::Client::new();
+        wait_until("chromedriver", Duration::from_secs(20), || {
+            let http = http.clone();
+            let status_url = status_url.clone();
+            async move { http.get(&status_url).send().await.is_ok() }
+        })
+        .await;
+
+        let profile = Scratch::new("chromium-profile");
+        let capabilities = chromium_capabilities(&profile);
+        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(capabilities)
+            .connect(&driver_url)
+            .await
+            .expect("a chromium session starts");
+        Self {
+            client,
+            driver,
+            _profile: profile,
+        }
+    }
+
+    /// Console messages the page logged at level SEVERE (errors) since the last call.
+    pub async fn console_errors(&self) -> Vec<String> {
+        let entries = self
+            .client
+            .issue_cmd(BrowserLog)
+            .await
+            .expect("chromedriver returns the browser log");
+        entries
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|entry| entry["level"] == "SEVERE")
+            .map(|entry| entry["message"].as_str().unwrap_or_default().to_string())
+            .collect()
+    }
+
+    /// Runs `script` in the page and returns its value.
+    pub async fn eval(&self, script: &str) -> Value {
+        self.client
+            .execute(script, vec![])
+            .await
+            .unwrap_or_else(|error| panic!("script `{script}` failed: {error}"))
+    }
+
+    pub async fn close(self) {
+        let Browser {
+            client,
+            mut driver,
+            _profile,
+        } = self;
+        let _ = client.close().await;
+        let _ = driver.kill();
+        let _ = driver.wait();
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+    }
+}
+
+fn chromium_capabilities(profile: &Scratch) -> Capabilities {
+    // The flags keep Chromium from reaching for the network (this machine has none) and let it
+    // run as root in a container.
+    let options = json!({
+        "binary": CHROMIUM,
+        "args": [
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--window-size=1280,900",
+            format!("--user-data-dir={}", profile.path().display()),
+        ],
+    });
+    let mut capabilities = Capabilities::new();
+    capabilities.insert("goog:chromeOptions".into(), options);
+    capabilities.insert("goog:loggingPrefs".into(), json!({ "browser": "ALL" }));
+    capabilities
+}
+
+/// chromedriver's log endpoint (not part of W3C WebDriver, but kept by chromedriver for
+/// exactly this): the page's console messages.
+#[derive(Debug)]
+struct BrowserLog;
+
+impl WebDriverCompatibleCommand for BrowserLog {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/se/log",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
+        (
+            http::Method::POST,
+            Some(json!({ "type": "browser" }).to_string()),
+        )
+    }
+}

@@ -1,0 +1,6 @@
+//! Browser tests: the release server, driven in headless Chromium.
+//!
+//! Each test starts its own server and browser, so they can run in parallel.
+
+mod about;
+mod not_found;

@@ -1,0 +1,32 @@
+use end2end::browser::Browser;
+use end2end::server::GatehouseServer;
+use fantoccini::Locator;
+
+#[tokio::test]
+async fn an_unknown_path_gets_a_proper_404_page() {
+    let server = GatehouseServer::start().await;
+
+    let response = reqwest::get(server.url("/nonexistent")).await.expect("GET");
+    assert_eq!(response.status(), 404);
+    let html = response.text().await.expect("body");
+    assert!(html.contains("Page not found"), "{html}");
+
+    let browser = Browser::start().await;
+    browser
+        .client
+        .goto(&server.url("/nonexistent"))
+        .await
+        .expect("open");
+    let heading = browser
+        .client
+        .find(Locator::Css(r#"[data-testid="not-found"] h1"#))
+        .await
+        .expect("404 heading")
+        .text()
+        .await
+        .expect("text");
+    assert_eq!(heading, "Page not found");
+    let title = browser.client.title().await.expect("title");
+    assert_eq!(title, "Not found · Gatehouse");
+    browser.close().await;
+}

@@ -1,0 +1,3 @@
+//! HTTP routes served by axum directly (the pages are Leptos routes in `app`).
+
+pub mod health;
