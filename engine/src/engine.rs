@@ -208,6 +208,9 @@ struct Inner {
     running: Mutex<HashMap<String, JoinHandle<()>>>,
     machines: Mutex<HashMap<String, Arc<StateMachine>>>,
     closed: watch::Sender<u64>,
+    /// An exclusive lock on `<database>.lock` while this engine owns the file: a second
+    /// engine would resume (and run) the same executions. The OS drops it with the process.
+    owner_lock: Mutex<Option<std::fs::File>>,
 }
 
 /// The embedded Step Functions. Cheap to clone.
@@ -278,6 +281,10 @@ impl Engine {
     /// execution and job that was running when the previous process stopped. Must run
     /// inside a tokio runtime.
     pub async fn open(config: EngineConfig) -> Result<Engine, EngineError> {
+        let owner_lock = match &config.database {
+            Some(path) => Some(lock_database(path)?),
+            None => None,
+        };
         let store = Arc::new(match &config.database {
             Some(path) => Store::open(path)?,
             None => Store::open_in_memory()?,
@@ -310,6 +317,7 @@ impl Engine {
                 running: Mutex::new(HashMap::new()),
                 machines: Mutex::new(HashMap::new()),
                 closed: watch::channel(0).0,
+                owner_lock: Mutex::new(owner_lock),
             }),
         };
         engine
@@ -850,6 +858,34 @@ impl Engine {
         for h in handles {
             h.abort();
         }
+        // Let another engine take the file over.
+        self.inner
+            .owner_lock
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+    }
+}
+
+fn lock_database(database: &std::path::Path) -> Result<std::fs::File, EngineError> {
+    let mut name = database.as_os_str().to_owned();
+    name.push(".lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&name)
+        .map_err(|e| EngineError::Io(format!("cannot open {}: {e}", name.to_string_lossy())))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(EngineError::Io(format!(
+            "{} is in use by another engine (one engine per database file)",
+            database.display()
+        ))),
+        Err(std::fs::TryLockError::Error(e)) => Err(EngineError::Io(format!(
+            "cannot lock {}: {e}",
+            name.to_string_lossy()
+        ))),
     }
 }
 

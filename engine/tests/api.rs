@@ -172,3 +172,21 @@ async fn stop_and_history() {
     assert_eq!(rest.events.len(), 1);
     assert_eq!(rest.events[0]["type"], "ExecutionStarted");
 }
+
+/// Two engines on one file would both resume, and run, the same executions.
+#[tokio::test]
+async fn one_engine_per_database_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = EngineConfig::new(Some(dir.path().join("db.sqlite")), dir.path().join("data"));
+    let first = Engine::open(config.clone()).await.unwrap();
+    let second = Engine::open(config.clone())
+        .await
+        .err()
+        .expect("a second engine must be refused");
+    assert!(
+        second.to_string().contains("in use by another engine"),
+        "{second}"
+    );
+    first.shutdown();
+    Engine::open(config).await.unwrap();
+}
