@@ -766,10 +766,20 @@ fn parse_state(
                     String::new()
                 }
             };
+            let timeout = parse_seconds(obj, "TimeoutSeconds", &mut ctx);
+            let heartbeat = parse_seconds(obj, "HeartbeatSeconds", &mut ctx);
+            if let (Some(Seconds::Fixed(t)), Some(Seconds::Fixed(h))) = (&timeout, &heartbeat) {
+                if h >= t {
+                    ctx.issue(
+                        "HeartbeatSeconds",
+                        format!("must be smaller than TimeoutSeconds ({h} >= {t})"),
+                    );
+                }
+            }
             StateKind::Task(TaskSpec {
                 resource,
-                timeout: parse_seconds(obj, "TimeoutSeconds", &mut ctx),
-                heartbeat: parse_seconds(obj, "HeartbeatSeconds", &mut ctx),
+                timeout,
+                heartbeat,
             })
         }
         "Choice" => {
@@ -1042,6 +1052,14 @@ mod tests {
         assert!(
             joined.contains("States.A.Catch[0].Next: 'Gone' is not a state"),
             "{joined}"
+        );
+        // https://docs.aws.amazon.com/step-functions/latest/dg/state-task.html
+        // (HeartbeatSeconds must be smaller than TimeoutSeconds)
+        let found = issues(json!({"StartAt": "A", "States": {
+            "A": {"Type": "Task", "Resource": "r", "End": true, "TimeoutSeconds": 10, "HeartbeatSeconds": 10}}}));
+        assert!(
+            found[0].contains("States.A.HeartbeatSeconds: must be smaller than TimeoutSeconds"),
+            "{found:?}"
         );
     }
 
