@@ -378,29 +378,34 @@ impl Store {
         Ok(())
     }
 
-    /// Appends a step's closing event (deduplicated by key, like `append_event`) and
-    /// stores its journal entry, built from the event id, in one transaction.
+    /// Appends a step's events (deduplicated by key, like `append_event`; each one after
+    /// the first gets the previous one's id as `previousEventId`) and stores its journal
+    /// entry, built from the last event id, in one transaction.
     pub fn complete_step(
         &self,
         execution_arn: &str,
-        event: Option<(&str, &Value)>,
+        events: &[(String, Value)],
         journal_key: &str,
         journal: impl FnOnce(Option<i64>) -> Value,
     ) -> StoreResult<Option<i64>> {
         let mut conn = self.conn()?;
         let tx = conn.transaction()?;
-        let id = match event {
-            Some((key, event)) => Some(insert_event(&tx, execution_arn, key, event)?),
-            None => None,
-        };
-        let body = journal(id);
+        let mut last: Option<i64> = None;
+        for (key, event) in events {
+            let mut event = event.clone();
+            if let (Some(previous), Value::Object(map)) = (last, &mut event) {
+                map.insert("previousEventId".into(), Value::from(previous));
+            }
+            last = Some(insert_event(&tx, execution_arn, key, &event)?);
+        }
+        let body = journal(last);
         tx.execute(
             "INSERT INTO journal (execution_arn, key, body) VALUES (?1, ?2, ?3)
              ON CONFLICT (execution_arn, key) DO UPDATE SET body = excluded.body",
             params![execution_arn, journal_key, body.to_string()],
         )?;
         tx.commit()?;
-        Ok(id)
+        Ok(last)
     }
 
     // --- task tokens ----------------------------------------------------------------

@@ -54,7 +54,9 @@ fn types(engine: &Engine, arn: &str) -> Vec<String> {
 // ("Pass state example": Result placed at ResultPath $.coords)
 #[tokio::test]
 async fn pass_state_example() {
-    let d = run(
+    let (engine, _dir) = engine().await;
+    let d = run_on(
+        &engine,
         json!({"StartAt": "No-op", "States": {"No-op": {"Type": "Pass",
             "Result": {"x-datum": 0.381018, "y-datum": 622.2269926397355},
             "ResultPath": "$.coords", "End": true}}}),
@@ -64,6 +66,30 @@ async fn pass_state_example() {
     assert_eq!(
         output(&d),
         json!({"georefOf": "Home", "coords": {"x-datum": 0.381018, "y-datum": 622.2269926397355}})
+    );
+    // https://docs.aws.amazon.com/step-functions/latest/apireference/API_HistoryEvent.html
+    let events = engine
+        .get_execution_history(&d.execution_arn, &HistoryRequest::default())
+        .unwrap()
+        .events;
+    let chain: Vec<(String, i64, i64)> = events
+        .iter()
+        .map(|e| {
+            (
+                e["type"].as_str().unwrap().to_string(),
+                e["id"].as_i64().unwrap(),
+                e["previousEventId"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        chain,
+        vec![
+            ("ExecutionStarted".to_string(), 1, 0),
+            ("PassStateEntered".to_string(), 2, 1),
+            ("PassStateExited".to_string(), 3, 2),
+            ("ExecutionSucceeded".to_string(), 4, 3)
+        ]
     );
 }
 

@@ -67,38 +67,37 @@ impl ExecutionRun {
         details: Option<Value>,
     ) -> Result<i64, StatesError> {
         let event = history::event(event_type, self.env.clock.now(), previous, details);
-        let id = self
-            .env
-            .store
-            .append_event(&self.arn, key, &event)
-            .map_err(storage_failure)?;
-        self.event_count
-            .fetch_max(id, std::sync::atomic::Ordering::Relaxed);
-        Ok(id)
+        self.append(key, &event)
     }
 
-    /// Writes a step's exit event (if any) and its journal entry in one transaction.
+    /// Writes a step's pending events and its journal entry in one transaction.
     pub fn complete_step(
         &self,
         key: &str,
-        exit_event: Option<&Value>,
+        events: &[(String, Value)],
         journal: impl FnOnce(Option<i64>) -> Value,
     ) -> Result<Option<i64>, StatesError> {
-        let exit_key = format!("{key}/exited");
         let id = self
             .env
             .store
-            .complete_step(
-                &self.arn,
-                exit_event.map(|e| (exit_key.as_str(), e)),
-                key,
-                journal,
-            )
+            .complete_step(&self.arn, events, key, journal)
             .map_err(storage_failure)?;
         if let Some(id) = id {
             self.event_count
                 .fetch_max(id, std::sync::atomic::Ordering::Relaxed);
         }
+        Ok(id)
+    }
+
+    /// Appends an already built event.
+    pub fn append(&self, key: &str, event: &Value) -> Result<i64, StatesError> {
+        let id = self
+            .env
+            .store
+            .append_event(&self.arn, key, event)
+            .map_err(storage_failure)?;
+        self.event_count
+            .fetch_max(id, std::sync::atomic::Ordering::Relaxed);
         Ok(id)
     }
 

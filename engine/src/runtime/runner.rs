@@ -23,8 +23,10 @@ struct StepOutcome {
     next: Option<String>,
     result: Result<Value, StatesError>,
     last_event: i64,
-    /// The `…StateExited` event, written in one transaction with the journal entry.
-    exit_event: Option<Value>,
+    /// Events written in one transaction with the journal entry: the `…StateExited`
+    /// event, and for states that do nothing observable in between (Pass, Choice,
+    /// Succeed, Fail) also their `…StateEntered`. Chained by `previousEventId`.
+    pending_events: Vec<(String, Value)>,
 }
 
 impl StepOutcome {
@@ -45,7 +47,7 @@ impl StepOutcome {
                 next: None,
                 result: Err(error),
                 last_event,
-                exit_event: None,
+                pending_events: Vec::new(),
             });
         }
         Some(StepOutcome {
@@ -55,7 +57,7 @@ impl StepOutcome {
                 .map(str::to_string),
             result: Ok(record.get("output")?.clone()),
             last_event,
-            exit_event: None,
+            pending_events: Vec::new(),
         })
     }
 }
@@ -95,10 +97,10 @@ pub(crate) fn run_machine(
                 Some(outcome) => outcome,
                 None => {
                     let mut outcome = run_state(&run, &state, data, &key, previous).await;
-                    let exit_event = outcome.exit_event.take();
+                    let events = std::mem::take(&mut outcome.pending_events);
                     let name = state.name.clone();
-                    let last = run.complete_step(&key, exit_event.as_ref(), |exit_id| {
-                        if let Some(id) = exit_id {
+                    let last = run.complete_step(&key, &events, |last_id| {
+                        if let Some(id) = last_id {
                             outcome.last_event = id;
                         }
                         outcome.to_journal(&name)
@@ -130,24 +132,47 @@ async fn run_state(
     key: &str,
     previous: i64,
 ) -> StepOutcome {
-    let prefix = state.kind.event_prefix();
     let entered = run.env.clock.now();
-    let mut last = match run.emit(
-        &format!("{key}/entered"),
-        &format!("{prefix}StateEntered"),
+    let entered_key = format!("{key}/entered");
+    let event = history::event(
+        &format!("{}StateEntered", state.kind.event_prefix()),
+        entered,
         previous,
         Some(state_entered(&state.name, &raw)),
-    ) {
-        Ok(id) => id,
-        Err(e) => {
-            return StepOutcome {
-                next: None,
-                result: Err(e),
-                last_event: previous,
-                exit_event: None,
-            }
-        }
-    };
+    );
+    let instant = matches!(
+        state.kind,
+        StateKind::Pass { .. }
+            | StateKind::Choice { .. }
+            | StateKind::Succeed
+            | StateKind::Fail { .. }
+    );
+    if instant {
+        // Nothing can be observed between entering and leaving: one transaction will do.
+        let mut outcome = state_body(run, state, raw, key, previous, entered).await;
+        outcome.pending_events.insert(0, (entered_key, event));
+        return outcome;
+    }
+    match run.append(&entered_key, &event) {
+        Ok(last) => state_body(run, state, raw, key, last, entered).await,
+        Err(e) => StepOutcome {
+            next: None,
+            result: Err(e),
+            last_event: previous,
+            pending_events: Vec::new(),
+        },
+    }
+}
+
+async fn state_body(
+    run: &Arc<ExecutionRun>,
+    state: &Arc<State>,
+    raw: Value,
+    key: &str,
+    last: i64,
+    entered: time::OffsetDateTime,
+) -> StepOutcome {
+    let mut last = last;
     let ctx = run.context(&state.name, entered, 0, None);
     let result = match io::check_size(
         &raw,
@@ -158,7 +183,7 @@ async fn run_state(
         Ok(()) => match &state.kind {
             StateKind::Pass { result } => pass(state, &raw, result.as_ref(), &ctx),
             StateKind::Choice { .. } => {
-                return choice(run, state, &raw, &ctx, last);
+                return choice(run, state, &raw, &ctx, key, last);
             }
             StateKind::Wait(wait) => wait_state(run, state, &raw, wait, &ctx, key, entered).await,
             StateKind::Succeed => io::input_path(&state.input_path, &raw, &ctx)
@@ -192,7 +217,7 @@ async fn run_state(
                     next: None,
                     result: Err(failure),
                     last_event: last,
-                    exit_event: None,
+                    pending_events: Vec::new(),
                 };
             }
             StateKind::Task(_) | StateKind::Parallel { .. } | StateKind::Map { .. } => {
@@ -212,6 +237,7 @@ async fn run_state(
                                         return exit(
                                             run,
                                             state,
+                                            key,
                                             last,
                                             Some(c.next.clone()),
                                             output,
@@ -236,12 +262,12 @@ async fn run_state(
         Ok(output)
     });
     match result {
-        Ok(output) => exit(run, state, last, state.next.clone(), output),
+        Ok(output) => exit(run, state, key, last, state.next.clone(), output),
         Err(e) => StepOutcome {
             next: None,
             result: Err(e),
             last_event: last,
-            exit_event: None,
+            pending_events: Vec::new(),
         },
     }
 }
@@ -249,6 +275,7 @@ async fn run_state(
 fn exit(
     run: &ExecutionRun,
     state: &State,
+    key: &str,
     last: i64,
     next: Option<String>,
     output: Value,
@@ -264,7 +291,7 @@ fn exit(
         next,
         result: Ok(output),
         last_event: last,
-        exit_event: Some(event),
+        pending_events: vec![(format!("{key}/exited"), event)],
     }
 }
 
@@ -284,13 +311,20 @@ fn pass(
     io::output_path(&state.output_path, &combined, ctx)
 }
 
-fn choice(run: &ExecutionRun, state: &State, raw: &Value, ctx: &Value, last: i64) -> StepOutcome {
+fn choice(
+    run: &ExecutionRun,
+    state: &State,
+    raw: &Value,
+    ctx: &Value,
+    key: &str,
+    last: i64,
+) -> StepOutcome {
     let StateKind::Choice { choices, default } = &state.kind else {
         return StepOutcome {
             next: None,
             result: Err(StatesError::runtime("not a Choice state")),
             last_event: last,
-            exit_event: None,
+            pending_events: Vec::new(),
         };
     };
     let decided = (|| {
@@ -317,12 +351,12 @@ fn choice(run: &ExecutionRun, state: &State, raw: &Value, ctx: &Value, last: i64
         Ok((next, io::output_path(&state.output_path, &effective, ctx)?))
     })();
     match decided {
-        Ok((next, output)) => exit(run, state, last, Some(next), output),
+        Ok((next, output)) => exit(run, state, key, last, Some(next), output),
         Err(e) => StepOutcome {
             next: None,
             result: Err(e),
             last_event: last,
-            exit_event: None,
+            pending_events: Vec::new(),
         },
     }
 }
