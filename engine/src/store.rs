@@ -358,13 +358,10 @@ impl Store {
     // --- journal --------------------------------------------------------------------
 
     pub fn journal_get(&self, execution_arn: &str, key: &str) -> StoreResult<Option<Value>> {
-        let body: Option<String> = self
-            .conn()?
-            .query_row(
-                "SELECT body FROM journal WHERE execution_arn = ?1 AND key = ?2",
-                params![execution_arn, key],
-                |r| r.get(0),
-            )
+        let conn = self.conn()?;
+        let body: Option<String> = conn
+            .prepare_cached("SELECT body FROM journal WHERE execution_arn = ?1 AND key = ?2")?
+            .query_row(params![execution_arn, key], |r| r.get(0))
             .optional()?;
         Ok(body.map(|b| serde_json::from_str(&b)).transpose()?)
     }
@@ -399,11 +396,11 @@ impl Store {
             last = Some(insert_event(&tx, execution_arn, key, &event)?);
         }
         let body = journal(last);
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO journal (execution_arn, key, body) VALUES (?1, ?2, ?3)
              ON CONFLICT (execution_arn, key) DO UPDATE SET body = excluded.body",
-            params![execution_arn, journal_key, body.to_string()],
-        )?;
+        )?
+        .execute(params![execution_arn, journal_key, body.to_string()])?;
         tx.commit()?;
         Ok(last)
     }
@@ -588,29 +585,23 @@ fn insert_event(
     key: &str,
     event: &Value,
 ) -> StoreResult<i64> {
+    // Cached statements: these run several times per state transition.
     let existing: Option<i64> = tx
-        .query_row(
-            "SELECT id FROM events WHERE execution_arn = ?1 AND key = ?2",
-            params![execution_arn, key],
-            |r| r.get(0),
-        )
+        .prepare_cached("SELECT id FROM events WHERE execution_arn = ?1 AND key = ?2")?
+        .query_row(params![execution_arn, key], |r| r.get(0))
         .optional()?;
     if let Some(id) = existing {
         return Ok(id);
     }
-    let id: i64 = tx.query_row(
-        "SELECT COALESCE(MAX(id), 0) + 1 FROM events WHERE execution_arn = ?1",
-        [execution_arn],
-        |r| r.get(0),
-    )?;
+    let id: i64 = tx
+        .prepare_cached("SELECT COALESCE(MAX(id), 0) + 1 FROM events WHERE execution_arn = ?1")?
+        .query_row([execution_arn], |r| r.get(0))?;
     let mut event = event.clone();
     if let Value::Object(map) = &mut event {
         map.insert("id".into(), Value::from(id));
     }
-    tx.execute(
-        "INSERT INTO events (execution_arn, id, key, body) VALUES (?1, ?2, ?3, ?4)",
-        params![execution_arn, id, key, event.to_string()],
-    )?;
+    tx.prepare_cached("INSERT INTO events (execution_arn, id, key, body) VALUES (?1, ?2, ?3, ?4)")?
+        .execute(params![execution_arn, id, key, event.to_string()])?;
     Ok(id)
 }
 
