@@ -83,6 +83,104 @@ fn waits_for_approval(store: &Store, name: &str) -> bool {
     })
 }
 
+/// The invariants every execution must keep across kills: contiguous event ids, each
+/// state entered once, one TaskScheduled per task state, one start and one end.
+fn assert_each_step_once(name: &str, events: &[Value], approve: bool) {
+    let ids: Vec<i64> = events.iter().map(|e| e["id"].as_i64().unwrap()).collect();
+    assert_eq!(
+        ids,
+        (1..=ids.len() as i64).collect::<Vec<_>>(),
+        "{name}: event ids"
+    );
+    let mut entered: Vec<String> = events
+        .iter()
+        .filter(|e| e["type"].as_str().unwrap().ends_with("StateEntered"))
+        .map(|e| {
+            e["stateEnteredEventDetails"]["name"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    let count = entered.len();
+    entered.sort();
+    entered.dedup();
+    assert_eq!(
+        entered.len(),
+        count,
+        "{name}: a state was entered twice: {events:#?}"
+    );
+    assert!(
+        !events.iter().any(|e| e["type"] == "TaskFailed" && approve),
+        "{name}: {events:#?}"
+    );
+    let scheduled = events
+        .iter()
+        .filter(|e| e["type"] == "TaskScheduled" || e["type"] == "LambdaFunctionScheduled")
+        .count();
+    assert_eq!(scheduled, if approve { 7 } else { 4 }, "{name}");
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e["type"].as_str().unwrap().starts_with("Execution"))
+            .count(),
+        2
+    );
+}
+
+/// Kills the child at pseudo-random moments (the seed is printed) over and over, then
+/// finishes the execution in-process.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repeated_kills_at_random_moments() {
+    let root = tempfile::tempdir().unwrap();
+    let root = root.path();
+    let data = data_dir_with_iris(root);
+    let mut seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+        | 1;
+    println!("kill schedule seed: {seed}");
+    for _ in 0..8 {
+        // xorshift: a different moment each round.
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let child = child(root, "random");
+        std::thread::sleep(Duration::from_millis(20 + seed % 300));
+        kill(child);
+    }
+    let engine = Engine::open(EngineConfig::new(Some(root.join("engine.sqlite")), data))
+        .await
+        .unwrap();
+    let arn = execution_arn("random");
+    let token = wait_for_pending_token(&engine, &arn).await;
+    engine
+        .send_task_success(&token, r#"{"decision": "approved"}"#)
+        .unwrap();
+    let done = tokio::time::timeout(Duration::from_secs(120), engine.wait_for_execution(&arn))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(done.status, ExecutionStatus::Succeeded, "{done:?}");
+    assert_each_step_once("random", &history(&engine, &arn), true);
+    assert_eq!(engine.sagemaker().list_training_jobs().unwrap().len(), 1);
+    let approvals = engine
+        .notifications()
+        .unwrap()
+        .iter()
+        .filter(|n| n.kind == "approval_requested")
+        .count();
+    assert_eq!(approvals, 1);
+    assert_eq!(
+        engine
+            .sagemaker()
+            .invoke_endpoint("random-0001", "4.5,1.3,0.3,0.3")
+            .unwrap(),
+        "setosa"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_processes_lose_nothing_and_repeat_nothing() {
     let root = tempfile::tempdir().unwrap();
@@ -148,47 +246,7 @@ async fn killed_processes_lose_nothing_and_repeat_nothing() {
         assert_eq!(done.status, expected, "{name}: {done:?}");
 
         // Every step ran once: one entry per state, no failed or repeated task.
-        let events = history(&engine, &arn);
-        let ids: Vec<i64> = events.iter().map(|e| e["id"].as_i64().unwrap()).collect();
-        assert_eq!(
-            ids,
-            (1..=ids.len() as i64).collect::<Vec<_>>(),
-            "{name}: event ids"
-        );
-        let mut entered: Vec<String> = events
-            .iter()
-            .filter(|e| e["type"].as_str().unwrap().ends_with("StateEntered"))
-            .map(|e| {
-                e["stateEnteredEventDetails"]["name"]
-                    .as_str()
-                    .unwrap()
-                    .to_string()
-            })
-            .collect();
-        let count = entered.len();
-        entered.sort();
-        entered.dedup();
-        assert_eq!(
-            entered.len(),
-            count,
-            "{name}: a state was entered twice: {events:#?}"
-        );
-        assert!(
-            !events.iter().any(|e| e["type"] == "TaskFailed" && approve),
-            "{name}: {events:#?}"
-        );
-        let scheduled = events
-            .iter()
-            .filter(|e| e["type"] == "TaskScheduled" || e["type"] == "LambdaFunctionScheduled")
-            .count();
-        assert_eq!(scheduled, if approve { 7 } else { 4 }, "{name}");
-        assert_eq!(
-            events
-                .iter()
-                .filter(|e| e["type"].as_str().unwrap().starts_with("Execution"))
-                .count(),
-            2
-        );
+        assert_each_step_once(name, &history(&engine, &arn), approve);
     }
 
     // One training job per execution, one approval request each, endpoints serve.
