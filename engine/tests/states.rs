@@ -658,3 +658,90 @@ async fn result_selector_example() {
         json!({"in": true, "EMROutput": {"ClusterId": "AKIAIOSFODNN7EXAMPLE", "ResourceType": "elasticmapreduce"}})
     );
 }
+
+// https://docs.aws.amazon.com/step-functions/latest/dg/state-task.html
+// (TimeoutSecondsPath: the timeout read from the state input)
+#[tokio::test(start_paused = true)]
+async fn timeout_seconds_path() {
+    let (engine, _dir) = engine().await;
+    engine.register_function(
+        "sleepy",
+        Arc::new(|_req| {
+            Box::pin(async {
+                tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+                Ok(json!("late"))
+            })
+        }),
+    );
+    let def = json!({"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:lambda:local:000000000000:function:sleepy",
+        "TimeoutSecondsPath": "$.limit", "End": true}}});
+    let d = run_on(&engine, def.clone(), json!({"limit": 5})).await;
+    assert_eq!(d.error.as_deref(), Some("States.Timeout"));
+    assert!(types(&engine, &d.execution_arn).contains(&"LambdaFunctionTimedOut".to_string()));
+    let d = run_on(&engine, def.clone(), json!({"limit": 60})).await;
+    assert_eq!(output(&d), json!("late"));
+    let d = run_on(&engine, def, json!({"limit": "soon"})).await;
+    assert_eq!(d.error.as_deref(), Some("States.Runtime"));
+}
+
+// https://docs.aws.amazon.com/step-functions/latest/dg/state-map-inline.html
+// (a failing iteration fails the Map state, which its Catch can handle; ItemsPath must
+// select an array)
+#[tokio::test]
+async fn map_failures() {
+    let (engine, _dir) = engine().await;
+    let d = run_on(
+        &engine,
+        json!({"StartAt": "M", "States": {
+            "M": {"Type": "Map", "ItemProcessor": {"StartAt": "C", "States": {
+                    "C": {"Type": "Choice", "Choices": [{"Variable": "$", "NumericLessThan": 3, "Next": "Ok"}], "Default": "Bad"},
+                    "Ok": {"Type": "Succeed"},
+                    "Bad": {"Type": "Fail", "Error": "TooBig", "Cause": "an item was 3 or more"}}},
+                  "Catch": [{"ErrorEquals": ["TooBig"], "ResultPath": "$.error", "Next": "Handled"}], "ResultPath": "$.results", "End": true},
+            "Handled": {"Type": "Pass", "End": true}}}),
+        json!([1, 2, 3]),
+    )
+    .await;
+    // The catcher's ResultPath cannot add a field to an array input.
+    assert_eq!(
+        d.error.as_deref(),
+        Some("States.ResultPathMatchFailure"),
+        "{d:?}"
+    );
+    let t = types(&engine, &d.execution_arn);
+    assert!(
+        t.contains(&"MapIterationFailed".to_string()) && t.contains(&"MapStateFailed".to_string()),
+        "{t:?}"
+    );
+
+    let d = run_on(
+        &engine,
+        json!({"StartAt": "M", "States": {"M": {"Type": "Map", "ItemsPath": "$.items",
+            "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}, "End": true}}}),
+        json!({"items": {"not": "an array"}}),
+    )
+    .await;
+    assert_eq!(d.error.as_deref(), Some("States.Runtime"));
+}
+
+// https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html
+// (the input is limited to 256 KiB: InvalidExecutionInput)
+#[tokio::test]
+async fn execution_input_over_256_kib_is_refused() {
+    let (engine, _dir) = engine().await;
+    let arn = engine
+        .create_state_machine(
+            "big",
+            &json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}).to_string(),
+            &BTreeMap::new(),
+        )
+        .unwrap();
+    let input = json!({"blob": "x".repeat(256 * 1024)}).to_string();
+    let err = engine
+        .start_execution(&arn, None, Some(&input))
+        .unwrap_err();
+    assert!(
+        err.to_string().starts_with("InvalidExecutionInput"),
+        "{err}"
+    );
+}
