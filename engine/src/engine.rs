@@ -378,6 +378,17 @@ impl Engine {
         Ok(arn)
     }
 
+    /// Local mode's pipeline in one call: installs the iris sample data (unless present)
+    /// and creates (or updates) the state machine `name` from mlops.asl.json with the
+    /// local substitutions. Returns its ARN.
+    pub fn deploy_local_pipeline(&self, name: &str) -> Result<String, EngineError> {
+        crate::pipeline::install_sample_data(self.inner.sagemaker.data_dir())
+            .map_err(|e| EngineError::Io(format!("cannot install the sample data: {e}")))?;
+        let substitutions = crate::pipeline::local_substitutions()
+            .map_err(|e| EngineError::Io(format!("bad local substitutions: {e}")))?;
+        self.create_state_machine(name, crate::pipeline::MLOPS_DEFINITION, &substitutions)
+    }
+
     /// (arn, name) of every state machine.
     pub fn list_state_machines(&self) -> Result<Vec<(String, String)>, EngineError> {
         Ok(self

@@ -10,6 +10,7 @@ pub mod clock;
 pub mod engine;
 pub mod error;
 pub mod integrations;
+pub mod pipeline;
 pub mod runtime;
 pub mod sagemaker;
 pub mod store;

@@ -264,3 +264,30 @@ async fn bad_training_data_fails_the_job_with_a_clear_reason() {
         .unwrap()
         .contains("the feature 'abc' is not a number"));
 }
+
+/// What a server does in local mode: one call deploys the pipeline with its sample data.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deploy_local_pipeline_is_enough_to_run_it() {
+    let root = tempfile::tempdir().unwrap();
+    let engine = engine::Engine::open(EngineConfig::new(None, root.path().join("fresh-data")))
+        .await
+        .unwrap();
+    let arn = engine.deploy_local_pipeline("pipeline").unwrap();
+    let execution = engine
+        .start_execution(&arn, None, Some(INPUT))
+        .unwrap()
+        .execution_arn;
+    let token = wait_for_pending_token(&engine, &execution).await;
+    engine
+        .send_task_success(&token, r#"{"decision": "approved"}"#)
+        .unwrap();
+    let done = engine.wait_for_execution(&execution).await.unwrap();
+    assert_eq!(done.status, ExecutionStatus::Succeeded, "{done:?}");
+    assert_eq!(
+        engine
+            .sagemaker()
+            .invoke_endpoint("d236eba5-09-03-2020-18-29-15", "5.9,3,5.1,1.8")
+            .unwrap(),
+        "virginica"
+    );
+}
