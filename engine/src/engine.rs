@@ -1,21 +1,23 @@
 //! The public face of the engine: the Step Functions API (state machines, executions,
 //! history, task tokens) over the interpreter, plus access to the local SageMaker.
 
+pub use crate::api::*;
 use crate::asl::definition::{DefinitionError, StateMachine};
 use crate::asl::substitutions::substitute;
 use crate::callbacks::{pending_callbacks, PendingCallback};
-use crate::clock::{epoch_millis, rfc3339, Clock, TokioClock};
+use crate::clock::{epoch_millis, Clock, TokioClock};
 use crate::error::{names, StatesError};
-use crate::integrations::lambda::{handler, LambdaHandler, LambdaRegistry};
+use crate::integrations::builtins::register_builtins;
+pub use crate::integrations::builtins::{APPROVAL_NOTIFIER, ENDPOINT_NOTIFIER};
+use crate::integrations::lambda::{LambdaHandler, LambdaRegistry};
 use crate::integrations::Services;
 use crate::runtime::history;
 use crate::runtime::runner::run_machine;
 use crate::runtime::tokens::{failure_decision, is_well_formed, success_decision, TokenHub};
 use crate::runtime::{io, Env, ExecutionRun, Limits};
 use crate::sagemaker::LocalSageMaker;
-use crate::store::{Closing, ExecutionRow, Store, StoreError, TOKEN_WAITING};
+use crate::store::{Closing, ExecutionRow, Store, TOKEN_WAITING};
 use base64::Engine as _;
-use serde::Serialize;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -24,44 +26,8 @@ use time::OffsetDateTime;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-/// The built-in function that records "approval requested" with a dashboard link.
-pub const APPROVAL_NOTIFIER: &str = "gatehouse-approval-notifier";
-/// The built-in function that records "endpoint ready".
-pub const ENDPOINT_NOTIFIER: &str = "gatehouse-endpoint-notifier";
-
 const REGION: &str = "local";
 const ACCOUNT: &str = "000000000000";
-
-/// Errors of the engine API, named after the Step Functions API errors.
-#[derive(Debug, thiserror::Error)]
-pub enum EngineError {
-    #[error("InvalidDefinition: {0}")]
-    InvalidDefinition(#[from] DefinitionError),
-    #[error("InvalidName: {0}")]
-    InvalidName(String),
-    #[error("InvalidArn: {0}")]
-    InvalidArn(String),
-    #[error("StateMachineDoesNotExist: {0}")]
-    StateMachineDoesNotExist(String),
-    #[error("ExecutionDoesNotExist: {0}")]
-    ExecutionDoesNotExist(String),
-    #[error("ExecutionAlreadyExists: {0}")]
-    ExecutionAlreadyExists(String),
-    #[error("InvalidExecutionInput: {0}")]
-    InvalidExecutionInput(String),
-    #[error("InvalidOutput: {0}")]
-    InvalidOutput(String),
-    #[error("InvalidToken: {0}")]
-    InvalidToken(String),
-    #[error("TaskDoesNotExist: {0}")]
-    TaskDoesNotExist(String),
-    #[error("TaskTimedOut: {0}")]
-    TaskTimedOut(String),
-    #[error("storage failure: {0}")]
-    Store(#[from] StoreError),
-    #[error("{0}")]
-    Io(String),
-}
 
 #[derive(Clone)]
 pub struct EngineConfig {
@@ -85,120 +51,6 @@ impl EngineConfig {
             clock: Arc::new(TokioClock::new()),
         }
     }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct StartedExecution {
-    pub execution_arn: String,
-    #[serde(with = "time::serde::rfc3339")]
-    pub start_date: OffsetDateTime,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum ExecutionStatus {
-    Running,
-    Succeeded,
-    Failed,
-    TimedOut,
-    Aborted,
-}
-
-impl ExecutionStatus {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            ExecutionStatus::Running => "RUNNING",
-            ExecutionStatus::Succeeded => "SUCCEEDED",
-            ExecutionStatus::Failed => "FAILED",
-            ExecutionStatus::TimedOut => "TIMED_OUT",
-            ExecutionStatus::Aborted => "ABORTED",
-        }
-    }
-
-    fn parse(s: &str) -> ExecutionStatus {
-        match s {
-            "SUCCEEDED" => ExecutionStatus::Succeeded,
-            "FAILED" => ExecutionStatus::Failed,
-            "TIMED_OUT" => ExecutionStatus::TimedOut,
-            "ABORTED" => ExecutionStatus::Aborted,
-            _ => ExecutionStatus::Running,
-        }
-    }
-}
-
-/// What DescribeExecution returns.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ExecutionDescription {
-    pub execution_arn: String,
-    pub state_machine_arn: String,
-    pub name: String,
-    pub status: ExecutionStatus,
-    #[serde(with = "time::serde::rfc3339")]
-    pub start_date: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339::option")]
-    pub stop_date: Option<OffsetDateTime>,
-    pub input: String,
-    pub output: Option<String>,
-    pub error: Option<String>,
-    pub cause: Option<String>,
-}
-
-/// One entry of ListExecutions.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ExecutionSummary {
-    pub execution_arn: String,
-    pub state_machine_arn: String,
-    pub name: String,
-    pub status: ExecutionStatus,
-    #[serde(with = "time::serde::rfc3339")]
-    pub start_date: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339::option")]
-    pub stop_date: Option<OffsetDateTime>,
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct ListExecutionsRequest {
-    pub state_machine_arn: Option<String>,
-    pub status_filter: Option<ExecutionStatus>,
-    /// 1..=1000, default 100.
-    pub max_results: Option<usize>,
-    pub next_token: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ExecutionList {
-    pub executions: Vec<ExecutionSummary>,
-    pub next_token: Option<String>,
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct HistoryRequest {
-    pub max_results: Option<usize>,
-    pub next_token: Option<String>,
-    pub reverse_order: bool,
-}
-
-/// A page of GetExecutionHistory: events as AWS shapes them.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct HistoryPage {
-    pub events: Vec<Value>,
-    pub next_token: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Notification {
-    pub id: i64,
-    pub kind: String,
-    pub execution_arn: Option<String>,
-    pub body: Value,
-    #[serde(with = "time::serde::rfc3339")]
-    pub created: OffsetDateTime,
 }
 
 struct Inner {
@@ -298,7 +150,7 @@ impl Engine {
             config.clock.clone(),
         ));
         let lambdas = Arc::new(LambdaRegistry::default());
-        register_builtins(&lambdas, &store, &config);
+        register_builtins(&lambdas, &store, &config.clock, &config.dashboard_url);
         let env = Arc::new(Env {
             store,
             clock: config.clock.clone(),
@@ -902,47 +754,4 @@ fn lock_database(database: &std::path::Path) -> Result<std::fs::File, EngineErro
 
 fn role_arn() -> String {
     format!("arn:aws:iam::{ACCOUNT}:role/gatehouse-local")
-}
-
-/// The built-in functions. The approval notifier never stores the task token in clear:
-/// the dashboard reads it from the history server-side.
-fn register_builtins(lambdas: &LambdaRegistry, store: &Arc<Store>, config: &EngineConfig) {
-    let (approval_store, clock, dashboard) = (
-        store.clone(),
-        config.clock.clone(),
-        config.dashboard_url.trim_end_matches('/').to_string(),
-    );
-    lambdas.register(
-        APPROVAL_NOTIFIER,
-        handler(move |request| {
-            let mut payload = request.payload.clone();
-            let token_hash = payload
-                .get("token")
-                .and_then(Value::as_str)
-                .map(|t| {
-                    use sha2::Digest;
-                    sha2::Sha256::digest(t.as_bytes()).iter().map(|b| format!("{b:02x}")).collect::<String>()
-                });
-            if let Some(map) = payload.as_object_mut() {
-                map.remove("token");
-            }
-            let link = format!("{dashboard}/approvals?execution={}", request.execution_arn);
-            let body = json!({"state": request.state_name, "link": link, "payload": payload, "tokenSha256": token_hash});
-            approval_store
-                .add_notification("approval_requested", Some(&request.execution_arn), &body, epoch_millis(clock.now()))
-                .map_err(|e| crate::integrations::lambda::FunctionError { error: "Lambda.ServiceException".into(), cause: e.to_string() })?;
-            Ok(json!({"notified": true, "link": link}))
-        }),
-    );
-    let (endpoint_store, clock) = (store.clone(), config.clock.clone());
-    lambdas.register(
-        ENDPOINT_NOTIFIER,
-        handler(move |request| {
-            let body = json!({"state": request.state_name, "payload": request.payload, "at": rfc3339(clock.now())});
-            endpoint_store
-                .add_notification("endpoint_ready", Some(&request.execution_arn), &body, epoch_millis(clock.now()))
-                .map_err(|e| crate::integrations::lambda::FunctionError { error: "Lambda.ServiceException".into(), cause: e.to_string() })?;
-            Ok(request.payload)
-        }),
-    );
 }

@@ -4,6 +4,7 @@
 //!
 //! Entry point: [`Engine::open`] with an [`EngineConfig`].
 
+pub mod api;
 pub mod asl;
 pub mod callbacks;
 pub mod clock;

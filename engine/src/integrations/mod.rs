@@ -1,5 +1,6 @@
 //! Local implementations of the services a Task can call, chosen by the Resource ARN.
 
+pub mod builtins;
 pub mod lambda;
 
 use crate::error::StatesError;
