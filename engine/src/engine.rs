@@ -6,13 +6,11 @@ use crate::asl::definition::{DefinitionError, StateMachine};
 use crate::asl::substitutions::substitute;
 use crate::callbacks::{pending_callbacks, PendingCallback};
 use crate::clock::{epoch_millis, Clock, TokioClock};
-use crate::error::{names, StatesError};
 use crate::integrations::builtins::register_builtins;
 pub use crate::integrations::builtins::{APPROVAL_NOTIFIER, ENDPOINT_NOTIFIER};
 use crate::integrations::lambda::{LambdaHandler, LambdaRegistry};
 use crate::integrations::Services;
 use crate::runtime::history;
-use crate::runtime::runner::run_machine;
 use crate::runtime::tokens::{failure_decision, is_well_formed, success_decision, TokenHub};
 use crate::runtime::{io, Env, ExecutionRun, Limits};
 use crate::sagemaker::LocalSageMaker;
@@ -390,68 +388,7 @@ impl Engine {
         let arn = row.arn.clone();
         let mut running = self.inner.running.lock().unwrap_or_else(|p| p.into_inner());
         let handle = tokio::spawn(async move {
-            let env = run.env.clone();
-            let deadline = machine
-                .timeout_seconds
-                .map(|t| crate::clock::after(run.start, std::time::Duration::from_secs(t)));
-            let work = run_machine(run.clone(), machine, run.input.clone(), String::new(), 1);
-            let result = match deadline {
-                Some(deadline) => tokio::select! {
-                    r = work => Some(r),
-                    _ = env.clock.sleep_until(deadline) => None,
-                },
-                None => Some(work.await),
-            };
-            let now = env.clock.now();
-            let last = env.store.event_count(&run.arn).unwrap_or(0);
-            let (status, output, error) = match &result {
-                Some(Ok((output, _))) => ("SUCCEEDED", Some(output.to_string()), None),
-                Some(Err(e)) => ("FAILED", None, Some(e.clone())),
-                None => (
-                    "TIMED_OUT",
-                    None,
-                    Some(StatesError::new(
-                        names::TIMEOUT,
-                        "The execution ran longer than its TimeoutSeconds.",
-                    )),
-                ),
-            };
-            let event = match (status, &output, &error) {
-                ("SUCCEEDED", Some(out), _) => history::event(
-                    "ExecutionSucceeded",
-                    now,
-                    last,
-                    Some(json!({"output": out, "outputDetails": {"truncated": false}})),
-                ),
-                ("TIMED_OUT", _, Some(e)) => history::event(
-                    "ExecutionTimedOut",
-                    now,
-                    last,
-                    Some(history::error_details(&e.error, &e.cause)),
-                ),
-                (_, _, Some(e)) => history::event(
-                    "ExecutionFailed",
-                    now,
-                    last,
-                    Some(history::error_details(&e.error, &e.cause)),
-                ),
-                _ => history::event("ExecutionFailed", now, last, None),
-            };
-            let nonempty = |s: &str| (!s.is_empty()).then(|| s.to_string());
-            let err_text = error.as_ref().and_then(|e| nonempty(&e.error));
-            let cause_text = error.as_ref().and_then(|e| nonempty(&e.cause));
-            let closing = Closing {
-                status,
-                output: output.as_deref(),
-                error: err_text.as_deref(),
-                cause: cause_text.as_deref(),
-                stop_ms: epoch_millis(now),
-                event_key: "end",
-                event,
-            };
-            // A storage failure here leaves the execution RUNNING: it is resumed and
-            // closed again by the next process.
-            let _ = env.store.close_execution(&run.arn, &closing);
+            crate::runtime::execution::run_to_completion(&run, machine).await;
             inner
                 .running
                 .lock()
