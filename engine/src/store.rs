@@ -476,6 +476,16 @@ impl Store {
         Ok(changed == 1)
     }
 
+    /// Closes the waiting tokens of tasks under a key prefix (the branches of a Parallel
+    /// or the iterations of a Map that were cancelled because a sibling failed).
+    pub fn close_tokens_under(&self, execution_arn: &str, key_prefix: &str) -> StoreResult<usize> {
+        Ok(self.conn()?.execute(
+            "UPDATE task_tokens SET status = ?3
+             WHERE execution_arn = ?1 AND substr(key, 1, length(?2)) = ?2 AND status = ?4",
+            params![execution_arn, key_prefix, TOKEN_CLOSED, TOKEN_WAITING],
+        )?)
+    }
+
     // --- local SageMaker ------------------------------------------------------------
 
     /// Inserts a resource; false if one of that kind and name exists.

@@ -150,3 +150,46 @@ async fn a_retry_back_off_survives_a_restart_without_extra_attempts() {
     );
     assert_no_duplicate_keys(&events);
 }
+
+/// A branch that fails cancels its siblings; a sibling's pending callback then refuses
+/// decisions as Step Functions does for a stopped task.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelled_branches_refuse_decisions() {
+    let root = tempfile::tempdir().unwrap();
+    let engine = open(root.path(), Arc::new(AtomicUsize::new(0)), 0).await;
+    // The Parallel's failure is caught, so the execution keeps running (in Hold).
+    let definition = json!({"StartAt": "Both", "States": {
+        "Both": {"Type": "Parallel", "Next": "Hold", "Catch": [{"ErrorEquals": ["Boom"], "Next": "Hold"}], "Branches": [
+            {"StartAt": "Approve", "States": {"Approve": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+                "Parameters": {"FunctionName": "notify", "Payload": {"token.$": "$$.Task.Token"}}, "End": true}}},
+            {"StartAt": "Later", "States": {"Later": {"Type": "Wait", "Seconds": 1, "Next": "Boom"},
+                "Boom": {"Type": "Fail", "Error": "Boom", "Cause": "sibling failed"}}}
+        ]},
+        "Hold": {"Type": "Wait", "Seconds": 3600, "End": true}}});
+    let arn = engine
+        .create_state_machine("cancel", &definition.to_string(), &BTreeMap::new())
+        .unwrap();
+    let exec = engine
+        .start_execution(&arn, Some("c"), None)
+        .unwrap()
+        .execution_arn;
+    let token = loop {
+        if let Some((_, callback)) = engine.pending_callbacks().unwrap().into_iter().next() {
+            break callback.token.unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    };
+    while !history(&engine, &exec)
+        .iter()
+        .any(|e| e["type"] == "WaitStateEntered" && e["stateEnteredEventDetails"]["name"] == "Hold")
+    {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(
+        engine.describe_execution(&exec).unwrap().status,
+        ExecutionStatus::Running
+    );
+    let refused = engine.send_task_success(&token, "{}").unwrap_err();
+    assert!(refused.to_string().starts_with("TaskTimedOut"), "{refused}");
+    engine.stop_execution(&exec, None, None).await.unwrap();
+}

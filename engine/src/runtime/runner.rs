@@ -485,6 +485,15 @@ fn effective_parameters(
     }
 }
 
+/// Tasks of cancelled branches or iterations stop accepting decisions, as their tasks
+/// were stopped. Best effort: a failure here leaves tokens nobody waits for.
+fn close_cancelled_tokens(run: &ExecutionRun, attempt_key: &str) {
+    let _ = run
+        .env
+        .store
+        .close_tokens_under(&run.arn, &format!("{attempt_key}/"));
+}
+
 async fn parallel(
     run: &Arc<ExecutionRun>,
     state: &Arc<State>,
@@ -526,6 +535,7 @@ async fn parallel(
             }
             Err(error) => {
                 set.abort_all();
+                close_cancelled_tokens(run, &akey);
                 *last = run.emit(
                     &format!("{akey}/failed"),
                     "ParallelStateFailed",
@@ -659,6 +669,7 @@ async fn map(
             }
             Err(error) => {
                 set.abort_all();
+                close_cancelled_tokens(run, &akey);
                 *last = run.emit(&format!("{akey}/failed"), "MapStateFailed", latest, None)?;
                 return Err(error);
             }
