@@ -745,3 +745,53 @@ async fn execution_input_over_256_kib_is_refused() {
         "{err}"
     );
 }
+
+// https://docs.aws.amazon.com/step-functions/latest/apireference/API_SendTaskSuccess.html
+// (TaskTimedOut: the task is no longer running — here its notifier function failed)
+#[tokio::test]
+async fn a_failed_callback_task_refuses_decisions() {
+    let (engine, _dir) = engine().await;
+    let tokens = Arc::new(Mutex::new(Vec::<String>::new()));
+    let seen = tokens.clone();
+    engine.register_function(
+        "broken-notifier",
+        handler(move |req| {
+            seen.lock()
+                .unwrap()
+                .push(req.payload["token"].as_str().unwrap().to_string());
+            Err(FunctionError {
+                error: "MailerDown".into(),
+                cause: "smtp unreachable".into(),
+            })
+        }),
+    );
+    // While the execution still runs, a late decision on the failed task's token.
+    let (late_tokens, late_engine) = (tokens.clone(), engine.clone());
+    engine.register_function(
+        "decide-late",
+        handler(move |_req| {
+            let token = late_tokens.lock().unwrap()[0].clone();
+            let answer = match late_engine.send_task_success(&token, "{}") {
+                Ok(()) => "accepted".to_string(),
+                Err(e) => format!(
+                    "refused: {}",
+                    e.to_string().split(':').next().unwrap_or_default()
+                ),
+            };
+            Ok(json!(answer))
+        }),
+    );
+    // The failure is caught and the execution goes on, so only the task's own closing can
+    // make the token refuse the decision.
+    let d = run_on(
+        &engine,
+        json!({"StartAt": "T", "States": {
+            "T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+                "Parameters": {"FunctionName": "broken-notifier", "Payload": {"token.$": "$$.Task.Token"}},
+                "Catch": [{"ErrorEquals": ["MailerDown"], "Next": "Check"}], "End": true},
+            "Check": {"Type": "Task", "Resource": "arn:aws:lambda:local:000000000000:function:decide-late", "End": true}}}),
+        json!({}),
+    )
+    .await;
+    assert_eq!(output(&d), json!("refused: TaskTimedOut"));
+}

@@ -183,6 +183,10 @@ pub(crate) async fn attempt(
         )?;
         Ok(v)
     });
+    if let (Err(_), Some(token)) = (&outcome, &token) {
+        // The task failed (its notifier, say): the token must not accept a decision now.
+        run.env.store.close_token(token).map_err(storage_failure)?;
+    }
     let timed_out = matches!(&outcome, Err(e) if e.error == names::TIMEOUT || e.error == names::HEARTBEAT_TIMEOUT);
     *last = match (&outcome, is_function, timed_out) {
         (Ok(v), true, _) => run.emit(&format!("{akey}/done"), "LambdaFunctionSucceeded", *last, Some(json!({"output": v.to_string()})))?,
