@@ -11,7 +11,7 @@ if [ "${1:-}" = "--max-kb" ]; then
   max_kb=${2:?--max-kb needs a number}
 fi
 
-files=("$site/pkg/gatehouse_bg.wasm" "$site/pkg/gatehouse.js" "$site/pkg/gatehouse.css")
+files=("$site/pkg/gatehouse.wasm" "$site/pkg/gatehouse.js" "$site/pkg/gatehouse.css")
 while IFS= read -r extra; do files+=("$extra"); done < <(find "$site" -maxdepth 1 -name '*.js' | sort)
 
 total=0

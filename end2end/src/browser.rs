@@ -15,8 +15,18 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 /// A chromedriver process and one browser session on it; both end when dropped.
 pub struct Browser {
     pub client: Client,
-    driver: Child,
+    _driver: Chromedriver,
     _profile: Scratch,
+}
+
+/// The chromedriver child process, killed when dropped (also when a test panics).
+struct Chromedriver(Child);
+
+impl Drop for Chromedriver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 impl Browser {
@@ -29,12 +39,14 @@ impl Browser {
             );
         }
         let port = free_port();
-        let driver = Command::new(CHROMEDRIVER)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromedriver starts");
+        let driver = Chromedriver(
+            Command::new(CHROMEDRIVER)
+                .arg(format!("--port={port}"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("chromedriver starts"),
+        );
         let driver_url = format!("http://127.0.0.1:{port}");
         let status_url = format!("{driver_url}/status");
         let http = reqwest::Client::new();
@@ -54,7 +66,7 @@ impl Browser {
             .expect("a chromium session starts");
         Self {
             client,
-            driver,
+            _driver: driver,
             _profile: profile,
         }
     }
@@ -83,21 +95,9 @@ impl Browser {
             .unwrap_or_else(|error| panic!("script `{script}` failed: {error}"))
     }
 
+    /// Ends the browser session cleanly; chromedriver and the profile go when `self` drops.
     pub async fn close(self) {
-        let Browser {
-            client,
-            mut driver,
-            _profile,
-        } = self;
-        let _ = client.close().await;
-        let _ = driver.kill();
-        let _ = driver.wait();
-    }
-}
-
-impl Drop for Browser {
-    fn drop(&mut self) {
-        let _ = self.driver.kill();
+        let _ = self.client.clone().close().await;
     }
 }
 

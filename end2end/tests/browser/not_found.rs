@@ -28,5 +28,12 @@ async fn an_unknown_path_gets_a_proper_404_page() {
     assert_eq!(heading, "Page not found");
     let title = browser.client.title().await.expect("title");
     assert_eq!(title, "Not found · Gatehouse");
+    // The browser reports the 404 in its console. Seeing it here also proves the console
+    // capture works, so the other tests' "no console errors" checks are not vacuous.
+    let errors = browser.console_errors().await;
+    assert!(
+        errors.iter().any(|error| error.contains("404")),
+        "expected the 404 in the console, got {errors:#?}"
+    );
     browser.close().await;
 }

@@ -45,7 +45,7 @@ impl Readiness {
         let pkg = site_root.join(pkg_dir);
         let site_assets = [
             format!("{output_name}.js"),
-            format!("{output_name}_bg.wasm"),
+            format!("{output_name}.wasm"),
             format!("{output_name}.css"),
         ]
         .into_iter()

@@ -25,7 +25,7 @@ async fn readyz_is_503_and_names_the_missing_bundle_when_the_site_is_not_built()
         .collect();
     assert_eq!(failing, ["site_assets_present"]);
     let problem = body["checks"][1]["problem"].as_str().expect("problem text");
-    assert!(problem.contains("gatehouse_bg.wasm"), "{problem}");
+    assert!(problem.contains("gatehouse.wasm"), "{problem}");
 }
 
 #[tokio::test]

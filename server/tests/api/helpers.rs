@@ -65,7 +65,7 @@ pub async fn spawn(options: Spawn) -> TestApp {
     let site_root = scratch.path().join("site");
     std::fs::create_dir_all(site_root.join("pkg")).expect("site root");
     if options.with_site_assets {
-        for file in ["gatehouse.js", "gatehouse_bg.wasm", "gatehouse.css"] {
+        for file in ["gatehouse.js", "gatehouse.wasm", "gatehouse.css"] {
             std::fs::write(site_root.join("pkg").join(file), b"test bundle").expect("asset");
         }
     }
