@@ -1,0 +1,145 @@
+//! The server's SQLite file: one connection behind a mutex, used from blocking threads.
+//!
+//! The file is shared with the embedded engine (its own tables, its own connection); WAL lets
+//! both read while one writes. Schema changes are numbered migrations applied at open.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use rusqlite::Connection;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("the database connection is poisoned by an earlier panic")]
+    Poisoned,
+    #[error("cannot encode or decode a stored value: {0}")]
+    Codec(String),
+    #[error("the database task was cancelled: {0}")]
+    Join(#[from] tokio::task::JoinError),
+}
+
+/// Migrations, in order. Append only: a released migration never changes.
+const MIGRATIONS: &[&str] = &[
+    // 1: server sessions (tower-sessions records, JSON encoded).
+    "CREATE TABLE server_sessions (
+         id TEXT PRIMARY KEY,
+         record TEXT NOT NULL,
+         expires_unix INTEGER NOT NULL
+     );
+     CREATE INDEX server_sessions_expiry ON server_sessions (expires_unix);",
+    // 2: local-mode users (argon2id PHC strings; roles as a comma-separated list).
+    "CREATE TABLE local_users (
+         username TEXT PRIMARY KEY,
+         password_hash TEXT NOT NULL,
+         roles TEXT NOT NULL,
+         created_unix INTEGER NOT NULL,
+         updated_unix INTEGER NOT NULL
+     );",
+];
+
+#[derive(Clone, Debug)]
+pub struct Database {
+    connection: Arc<Mutex<Connection>>,
+}
+
+impl Database {
+    /// Opens (creating if needed) the file, switches it to WAL and applies migrations.
+    pub fn open(path: &Path) -> Result<Self, DbError> {
+        let connection = Connection::open(path)?;
+        Self::prepare(connection)
+    }
+
+    /// A private in-memory database, for tests.
+    pub fn in_memory() -> Result<Self, DbError> {
+        Self::prepare(Connection::open_in_memory()?)
+    }
+
+    fn prepare(mut connection: Connection) -> Result<Self, DbError> {
+        // NORMAL is durable in WAL mode except for the last transactions before a power cut;
+        // FULL makes every commit survive that too, and audit records need it.
+        connection.execute_batch(
+            "PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = FULL;
+             PRAGMA foreign_keys = ON;
+             PRAGMA busy_timeout = 5000;
+             CREATE TABLE IF NOT EXISTS server_schema_version (version INTEGER NOT NULL);",
+        )?;
+        let transaction = connection.transaction()?;
+        let applied: i64 = transaction.query_row(
+            "SELECT COALESCE(MAX(version), 0) FROM server_schema_version",
+            [],
+            |row| row.get(0),
+        )?;
+        for (version, migration) in (1i64..).zip(MIGRATIONS.iter()) {
+            if version > applied {
+                transaction.execute_batch(migration)?;
+                transaction.execute(
+                    "INSERT INTO server_schema_version (version) VALUES (?1)",
+                    [version],
+                )?;
+            }
+        }
+        transaction.commit()?;
+        Ok(Self {
+            connection: Arc::new(Mutex::new(connection)),
+        })
+    }
+
+    /// Runs `work` with the connection on a blocking thread.
+    pub async fn call<T, F>(&self, work: F) -> Result<T, DbError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, DbError> + Send + 'static,
+    {
+        let connection = Arc::clone(&self.connection);
+        tokio::task::spawn_blocking(move || {
+            let mut guard = connection.lock().map_err(|_| DbError::Poisoned)?;
+            work(&mut guard)
+        })
+        .await?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn migrations_apply_once_and_reopen_cleanly() {
+        let folder = std::env::temp_dir().join(format!("gatehouse-db-{}", std::process::id()));
+        std::fs::create_dir_all(&folder).expect("folder");
+        let path = folder.join("test.sqlite");
+        let first = Database::open(&path).expect("open");
+        first
+            .call(|connection| {
+                connection.execute(
+                    "INSERT INTO server_sessions (id, record, expires_unix) VALUES ('a', '{}', 1)",
+                    [],
+                )?;
+                Ok(())
+            })
+            .await
+            .expect("insert");
+        drop(first);
+        let again = Database::open(&path).expect("reopen");
+        let (versions, rows): (i64, i64) = again
+            .call(|connection| {
+                Ok((
+                    connection.query_row(
+                        "SELECT COUNT(*) FROM server_schema_version",
+                        [],
+                        |row| row.get(0),
+                    )?,
+                    connection
+                        .query_row("SELECT COUNT(*) FROM server_sessions", [], |row| row.get(0))?,
+                ))
+            })
+            .await
+            .expect("count");
+        assert_eq!(versions, MIGRATIONS.len() as i64);
+        assert_eq!(rows, 1, "data survives reopening");
+        let _ = std::fs::remove_dir_all(folder);
+    }
+}

@@ -1,0 +1,3 @@
+//! Server-side sessions (tower-sessions): the browser holds only the session cookie.
+
+pub mod sqlite_store;
