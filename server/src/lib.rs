@@ -1,5 +1,6 @@
 //! The Gatehouse server as a library, so integration tests can start the real thing on port 0.
 
+pub mod auth;
 pub mod config;
 pub mod db;
 pub mod guard;

@@ -1,4 +1,5 @@
 //! Types shared by the server and the browser. Plain data: no I/O, no framework state.
 
 pub mod about;
+pub mod identity;
 pub mod section;
