@@ -8,3 +8,4 @@ pub mod routes;
 pub mod sessions;
 pub mod startup;
 pub mod telemetry;
+pub mod users;
