@@ -8,8 +8,16 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
+use axum::http::Uri;
+use bytes::Bytes;
+use http_body_util::{BodyExt as _, Empty, Limited};
+use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
 use jsonwebtoken::DecodingKey;
 use serde::Deserialize;
 use tokio::sync::{Mutex, RwLock};
@@ -35,47 +43,64 @@ pub enum KeySource {
     InProcess(serde_json::Value),
 }
 
-/// A JWKS document fetched over HTTP(S) with reqwest on rustls + aws-lc-rs.
+/// A JWKS document fetched over HTTP(S): hyper, rustls with the aws-lc-rs provider passed
+/// explicitly (no process-wide provider needed), the system's root certificates.
 #[derive(Clone)]
 pub struct HttpJwks {
-    url: String,
-    client: reqwest::Client,
+    url: Uri,
+    /// Behind an `Arc`: the client is large, and clones share its connection pool.
+    client: Arc<Client<HttpsConnector<HttpConnector>, Empty<Bytes>>>,
 }
 
+/// A JWKS document is a few kilobytes; anything much larger is not one.
+const MAX_JWKS_BYTES: usize = 1 << 20;
+
 impl HttpJwks {
-    pub fn new(url: impl Into<String>) -> Result<Self, AuthError> {
-        // reqwest is built without a rustls provider of its own (that would bring ring);
-        // the process uses aws-lc-rs, as the AWS SDK does. Installing fails only when a
-        // provider is already installed, which is just as good.
-        if rustls::crypto::CryptoProvider::get_default().is_none() {
-            let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-        }
-        let client = reqwest::Client::builder()
-            .timeout(FETCH_TIMEOUT)
-            .build()
-            .map_err(|e| AuthError::KeysUnavailable(format!("HTTP client: {e}")))?;
+    pub fn new(url: &str) -> Result<Self, AuthError> {
+        let url: Uri = url
+            .parse()
+            .map_err(|e| AuthError::KeysUnavailable(format!("JWKS address: {e}")))?;
+        let provider = rustls::crypto::aws_lc_rs::default_provider();
+        let connector = HttpsConnectorBuilder::new()
+            .with_provider_and_native_roots(provider)
+            .map_err(|e| AuthError::KeysUnavailable(format!("TLS roots: {e}")))?
+            // http too: test servers (moto) publish keys on plain-http loopback.
+            .https_or_http()
+            .enable_http1()
+            .build();
+        let client = Client::builder(TokioExecutor::new()).build(connector);
         Ok(HttpJwks {
-            url: url.into(),
-            client,
+            url,
+            client: Arc::new(client),
         })
     }
 
-    pub fn url(&self) -> &str {
-        &self.url
+    pub fn url(&self) -> String {
+        self.url.to_string()
     }
 
     async fn fetch(&self) -> Result<serde_json::Value, AuthError> {
         let unavailable =
-            |e: reqwest::Error| AuthError::KeysUnavailable(e.without_url().to_string());
-        let response = self
-            .client
-            .get(&self.url)
-            .send()
+            |what: &str, e: &dyn fmt::Display| AuthError::KeysUnavailable(format!("{what}: {e}"));
+        let request = async {
+            let response = self
+                .client
+                .get(self.url.clone())
+                .await
+                .map_err(|e| unavailable("request", &e))?;
+            if !response.status().is_success() {
+                return Err(unavailable("status", &response.status()));
+            }
+            Limited::new(response.into_body(), MAX_JWKS_BYTES)
+                .collect()
+                .await
+                .map(|body| body.to_bytes())
+                .map_err(|e| unavailable("body", &e))
+        };
+        let body = tokio::time::timeout(FETCH_TIMEOUT, request)
             .await
-            .map_err(unavailable)?
-            .error_for_status()
-            .map_err(unavailable)?;
-        response.json().await.map_err(unavailable)
+            .map_err(|_| AuthError::KeysUnavailable("timed out".into()))??;
+        serde_json::from_slice(&body).map_err(|e| unavailable("JSON", &e))
     }
 }
 
