@@ -87,6 +87,17 @@ impl Browser {
             .collect()
     }
 
+    /// The text of the first element matching the CSS `selector`.
+    pub async fn text_of(&self, selector: &str) -> String {
+        self.client
+            .find(fantoccini::Locator::Css(selector))
+            .await
+            .unwrap_or_else(|error| panic!("no element `{selector}`: {error}"))
+            .text()
+            .await
+            .unwrap_or_else(|error| panic!("no text in `{selector}`: {error}"))
+    }
+
     /// Runs `script` in the page and returns its value.
     pub async fn eval(&self, script: &str) -> Value {
         self.client

@@ -44,13 +44,7 @@ async fn theme_switch_works_after_hydration_and_survives_a_reload() {
         .await
         .expect("open /about");
     wait_for_hydration(&browser).await;
-    let mode = client
-        .find(Locator::Css(r#"[data-testid="about-mode"]"#))
-        .await
-        .expect("mode shown")
-        .text()
-        .await
-        .expect("text");
+    let mode = browser.text_of(r#"[data-testid="about-mode"]"#).await;
     assert_eq!(mode, "local");
 
     // Headless Chromium prefers light, and nothing is remembered yet.
@@ -115,21 +109,11 @@ async fn navigation_after_hydration_stays_in_the_app() {
             .await,
         true
     );
-    let notice = client
-        .find(Locator::Css(r#"[data-testid="not-built"] .notice"#))
-        .await
-        .expect("placeholder notice")
-        .text()
-        .await
-        .expect("text");
+    let notice = browser
+        .text_of(r#"[data-testid="not-built"] .notice"#)
+        .await;
     assert_eq!(notice, "This page is not built yet.");
-    let current = client
-        .find(Locator::Css(r#"nav a[aria-current="page"]"#))
-        .await
-        .expect("current link")
-        .text()
-        .await
-        .expect("text");
+    let current = browser.text_of(r#"nav a[aria-current="page"]"#).await;
     assert_eq!(current, "Approvals");
 
     let errors = browser.console_errors().await;

@@ -1,6 +1,5 @@
 use end2end::browser::Browser;
 use end2end::server::GatehouseServer;
-use fantoccini::Locator;
 
 #[tokio::test]
 async fn an_unknown_path_gets_a_proper_404_page() {
@@ -17,14 +16,7 @@ async fn an_unknown_path_gets_a_proper_404_page() {
         .goto(&server.url("/nonexistent"))
         .await
         .expect("open");
-    let heading = browser
-        .client
-        .find(Locator::Css(r#"[data-testid="not-found"] h1"#))
-        .await
-        .expect("404 heading")
-        .text()
-        .await
-        .expect("text");
+    let heading = browser.text_of(r#"[data-testid="not-found"] h1"#).await;
     assert_eq!(heading, "Page not found");
     let title = browser.client.title().await.expect("title");
     assert_eq!(title, "Not found · Gatehouse");
