@@ -13,6 +13,7 @@ pub mod error;
 pub mod jwks;
 mod jws;
 pub mod local_keys;
+pub mod provider;
 pub mod redacted;
 pub mod verifier;
 
@@ -26,5 +27,6 @@ pub use clock::Clock;
 pub use error::AuthError;
 pub use jwks::{HttpJwks, JwksCache, KeySource};
 pub use local_keys::{jwks_handler, LocalSigner};
+pub use provider::{IdentityProvider, ProviderError, SignInOutcome, Standing, Tokens};
 pub use redacted::Redacted;
 pub use verifier::{TokenUse, TokenVerifier, Verified};
