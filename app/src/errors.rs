@@ -4,16 +4,36 @@ use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
+use crate::models::identity::Role;
+
 /// What a server function can answer instead of its value. Messages are written for the person
 /// reading the page; internal detail is logged on the server and never carried here.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum AppError {
+    /// No valid sign-in came with the request (HTTP 401).
+    #[error("You need to sign in to do this.")]
+    NotSignedIn,
+    /// Signed in, but without a role that allows this (HTTP 403).
+    #[error("This needs the {required} role, which your account does not have.")]
+    Forbidden { required: Role },
     /// The server is missing something it needs to answer (a bug or a start-up fault).
     #[error("the server could not answer: {0}")]
     Unavailable(String),
     /// The request could not reach the server function or its answer could not be read.
     #[error("{0}")]
     Transport(ServerFnErrorErr),
+}
+
+impl AppError {
+    /// The HTTP status this error answers with.
+    pub fn status(&self) -> http::StatusCode {
+        match self {
+            AppError::NotSignedIn => http::StatusCode::UNAUTHORIZED,
+            AppError::Forbidden { .. } => http::StatusCode::FORBIDDEN,
+            AppError::Unavailable(_) => http::StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Transport(_) => http::StatusCode::BAD_REQUEST,
+        }
+    }
 }
 
 impl FromServerFnError for AppError {

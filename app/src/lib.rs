@@ -15,11 +15,19 @@ pub mod state;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{path, SsrMode};
 
 use components::nav::TopBar;
+use components::session::provide_session_user;
 use models::section::Section;
-use routes::{about::AboutPage, not_built::NotBuiltPage, not_found::NotFoundPage};
+use routes::{
+    about::AboutPage,
+    me::MePage,
+    not_built::NotBuiltPage,
+    not_found::NotFoundPage,
+    signin::{NewPasswordPage, SignInPage},
+    users::UsersPage,
+};
 
 /// The HTML document around the application, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -47,6 +55,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    provide_session_user();
 
     view! {
         <Stylesheet id="leptos" href="/pkg/gatehouse.css"/>
@@ -54,13 +63,19 @@ pub fn App() -> impl IntoView {
         <Router>
             <TopBar/>
             <main class="page">
+                // Pages that answer 401/403 are rendered whole before the first byte is sent
+                // (`SsrMode::Async`), so the status can still be set when the role is known.
                 <Routes fallback=NotFoundPage>
-                    <Route path=path!("/executions") view=|| view! { <NotBuiltPage section=Section::Executions/> }/>
-                    <Route path=path!("/approvals") view=|| view! { <NotBuiltPage section=Section::Approvals/> }/>
-                    <Route path=path!("/lineage") view=|| view! { <NotBuiltPage section=Section::Lineage/> }/>
-                    <Route path=path!("/endpoints") view=|| view! { <NotBuiltPage section=Section::Endpoints/> }/>
-                    <Route path=path!("/playground") view=|| view! { <NotBuiltPage section=Section::Playground/> }/>
-                    <Route path=path!("/audit") view=|| view! { <NotBuiltPage section=Section::Audit/> }/>
+                    <Route path=path!("/executions") ssr=SsrMode::Async view=|| view! { <NotBuiltPage section=Section::Executions/> }/>
+                    <Route path=path!("/approvals") ssr=SsrMode::Async view=|| view! { <NotBuiltPage section=Section::Approvals/> }/>
+                    <Route path=path!("/lineage") ssr=SsrMode::Async view=|| view! { <NotBuiltPage section=Section::Lineage/> }/>
+                    <Route path=path!("/endpoints") ssr=SsrMode::Async view=|| view! { <NotBuiltPage section=Section::Endpoints/> }/>
+                    <Route path=path!("/playground") ssr=SsrMode::Async view=|| view! { <NotBuiltPage section=Section::Playground/> }/>
+                    <Route path=path!("/audit") ssr=SsrMode::Async view=|| view! { <NotBuiltPage section=Section::Audit/> }/>
+                    <Route path=path!("/admin/users") ssr=SsrMode::Async view=UsersPage/>
+                    <Route path=path!("/me") ssr=SsrMode::Async view=MePage/>
+                    <Route path=path!("/signin") view=SignInPage/>
+                    <Route path=path!("/signin/new-password") view=NewPasswordPage/>
                     <Route path=path!("/about") view=AboutPage/>
                 </Routes>
             </main>

@@ -3,9 +3,13 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use app::models::about::Mode;
-use clap::{Parser, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::access::SessionPolicy;
+use crate::cli::UsersCommand;
 
 #[derive(Debug, Clone, Parser)]
 #[command(
@@ -41,6 +45,71 @@ pub struct Config {
     /// Which log lines to keep, as a tracing filter (`info`, `server=debug,info`, …).
     #[arg(long, env = "GATEHOUSE_LOG", default_value = "info")]
     pub log_filter: String,
+
+    #[command(flatten)]
+    pub sessions: SessionSettings,
+
+    /// Run a maintenance command instead of the server.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Manage local mode's users (in the data folder's database).
+    #[command(subcommand)]
+    Users(UsersCommand),
+}
+
+/// Sessions and the sign-in cookie.
+#[derive(Debug, Clone, Args)]
+pub struct SessionSettings {
+    /// Minutes a session may sit unused before it ends.
+    #[arg(long, env = "GATEHOUSE_SESSION_IDLE_MINUTES", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..=7 * 24 * 60))]
+    pub session_idle_minutes: u64,
+
+    /// Hours after sign-in when a session ends however busy it is.
+    #[arg(long, env = "GATEHOUSE_SESSION_MAX_HOURS", default_value_t = 12,
+          value_parser = clap::value_parser!(u64).range(1..=30 * 24))]
+    pub session_max_hours: u64,
+
+    /// Seconds between re-checks that a signed-in user still exists, is enabled and has the
+    /// same roles (0: on every request).
+    #[arg(long, env = "GATEHOUSE_STANDING_CHECK_SECONDS", default_value_t = 0)]
+    pub standing_check_seconds: u64,
+
+    /// Whether the session cookie carries `Secure`: `auto` sets it unless Gatehouse listens
+    /// on a loopback address over plain HTTP.
+    #[arg(long, env = "GATEHOUSE_COOKIE_SECURE", value_enum, default_value_t = CookieSecure::Auto)]
+    pub cookie_secure: CookieSecure,
+}
+
+impl SessionSettings {
+    pub fn policy(&self) -> SessionPolicy {
+        SessionPolicy {
+            idle: Duration::from_secs(self.session_idle_minutes * 60),
+            absolute: Duration::from_secs(self.session_max_hours * 3600),
+            standing_check: Duration::from_secs(self.standing_check_seconds),
+            ..SessionPolicy::default()
+        }
+    }
+
+    /// Whether the cookie gets `Secure` when serving on `bind`.
+    pub fn secure_cookie(&self, bind: SocketAddr) -> bool {
+        match self.cookie_secure {
+            CookieSecure::Always => true,
+            CookieSecure::Never => false,
+            CookieSecure::Auto => !bind.ip().is_loopback(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CookieSecure {
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -90,6 +159,44 @@ mod tests {
     }
 
     #[test]
+    fn the_cookie_is_secure_except_on_loopback_unless_told() {
+        let config = parse(&[]).expect("defaults parse");
+        assert!(!config
+            .sessions
+            .secure_cookie("127.0.0.1:3000".parse().expect("address")));
+        assert!(config
+            .sessions
+            .secure_cookie("0.0.0.0:3000".parse().expect("address")));
+        let config = parse(&["--cookie-secure", "always"]).expect("parse");
+        assert!(config
+            .sessions
+            .secure_cookie("127.0.0.1:3000".parse().expect("address")));
+    }
+
+    #[test]
+    fn a_zero_idle_timeout_is_refused() {
+        let error = parse(&["--session-idle-minutes", "0"]).expect_err("must refuse");
+        assert!(
+            error.to_string().contains("session-idle-minutes"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn users_commands_parse() {
+        let config = parse(&[
+            "users", "add", "ada", "--role", "approver", "--role", "viewer",
+        ])
+        .expect("parse");
+        assert!(matches!(
+            config.command,
+            Some(Command::Users(UsersCommand::Add { .. }))
+        ));
+        let error = parse(&["users", "add", "ada", "--role", "root"]).expect_err("bad role");
+        assert!(error.to_string().contains("root"), "{error}");
+    }
+
+    #[test]
     fn an_unknown_mode_is_refused_with_the_choices() {
         let error = parse(&["--mode", "cloud"]).expect_err("must refuse");
         let message = error.to_string();
@@ -113,6 +220,14 @@ mod tests {
             "GATEHOUSE_LOG_FORMAT",
             "--log-filter",
             "GATEHOUSE_LOG",
+            "--session-idle-minutes",
+            "GATEHOUSE_SESSION_IDLE_MINUTES",
+            "--session-max-hours",
+            "GATEHOUSE_SESSION_MAX_HOURS",
+            "--standing-check-seconds",
+            "GATEHOUSE_STANDING_CHECK_SECONDS",
+            "--cookie-secure",
+            "GATEHOUSE_COOKIE_SECURE",
         ] {
             assert!(help.contains(needle), "--help lacks {needle}:\n{help}");
         }

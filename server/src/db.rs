@@ -37,6 +37,18 @@ const MIGRATIONS: &[&str] = &[
          created_unix INTEGER NOT NULL,
          updated_unix INTEGER NOT NULL
      );",
+    // 3: a stable subject (`sub`) per local user, so a user deleted and re-created under the
+    //    same name is someone else to audit records and sessions; and local refresh tokens,
+    //    stored only as SHA-256 hashes, gone with their user.
+    "ALTER TABLE local_users ADD COLUMN subject TEXT;
+     UPDATE local_users SET subject = lower(hex(randomblob(16))) WHERE subject IS NULL;
+     CREATE UNIQUE INDEX local_users_subject ON local_users (subject);
+     CREATE TABLE local_refresh_tokens (
+         token_hash TEXT PRIMARY KEY,
+         username TEXT NOT NULL REFERENCES local_users (username) ON DELETE CASCADE,
+         expires_unix INTEGER NOT NULL
+     );
+     CREATE INDEX local_refresh_tokens_user ON local_refresh_tokens (username);",
 ];
 
 #[derive(Clone, Debug)]

@@ -1,6 +1,8 @@
 //! The Gatehouse server as a library, so integration tests can start the real thing on port 0.
 
+pub mod access;
 pub mod auth;
+pub mod cli;
 pub mod config;
 pub mod db;
 pub mod guard;

@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use server::config::Config;
+use server::config::{Command, Config};
 use server::startup::Application;
 use server::telemetry;
 
@@ -12,15 +12,43 @@ async fn main() -> ExitCode {
         eprintln!("gatehouse: {error}");
         return ExitCode::from(2);
     }
+    if let Some(Command::Users(command)) = config.command.clone() {
+        let stdin = std::io::stdin();
+        let mut stdout = std::io::stdout();
+        return match server::cli::run_users(
+            &config.data_dir,
+            command,
+            &mut stdin.lock(),
+            &mut stdout,
+        )
+        .await
+        {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("gatehouse: {error}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     tracing::info!(mode = %config.mode, data_dir = %config.data_dir.display(), "starting");
 
-    let application = match Application::build(config).await {
+    let mut application = match Application::build(config).await {
         Ok(application) => application,
         Err(error) => {
             tracing::error!(%error, "cannot start");
             return ExitCode::FAILURE;
         }
     };
+    if let Some(admin) = application.take_initial_admin() {
+        // Straight to the terminal, once; never through the log.
+        eprintln!(
+            "\nNo users yet, so Gatehouse created one.\n  username: {}\n  password: {}\n\
+             Sign in and keep this password safe; it is not shown again. Add users with \
+             `gatehouse users add NAME --role ROLE`.\n",
+            admin.username,
+            admin.password.expose()
+        );
+    }
     match application.local_addr() {
         Ok(address) => tracing::info!("listening on http://{address}"),
         Err(error) => tracing::warn!(%error, "listening, but the bound address is unknown"),

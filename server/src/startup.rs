@@ -5,12 +5,15 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
-use app::state::{BuildInfo, ServerContext};
+use app::models::about::Mode;
+use app::models::identity::Role;
+use app::state::{BuildInfo, ServerContext, UserDirectory};
 use app::{shell, App};
 use axum::extract::FromRef;
 use axum::http::{header, HeaderValue, Request};
+use axum::middleware;
 use axum::response::Redirect;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -20,25 +23,59 @@ use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::session_store::ExpiredDeletion;
+use tower_sessions::{Expiry, SessionManagerLayer};
 
+use crate::access::{gate, handlers, resolve, Access};
+use crate::auth::{
+    jwks_handler, AuthError, LocalProvider, LocalSigner, LocalTokenLifetimes, Redacted,
+};
+use crate::cli::database_path;
 use crate::config::Config;
+use crate::db::{Database, DbError};
+use crate::guard::csrf::refuse_cross_site;
+use crate::guard::throttle::{SignInThrottle, ThrottlePolicy};
 use crate::routes::health::{healthz, readyz, Readiness};
+use crate::sessions::sqlite_store::SqliteSessionStore;
+use crate::users::{random_password, LocalUsers, UserError};
 
 /// The name cargo-leptos gives the bundle (`[[workspace.metadata.leptos]] name`).
 const OUTPUT_NAME: &str = "gatehouse";
 const SITE_PKG_DIR: &str = "pkg";
+
+/// The issuer and app-client id written into local mode's tokens.
+pub const LOCAL_ISSUER: &str = "urn:gatehouse:local";
+pub const LOCAL_CLIENT_ID: &str = "gatehouse-dashboard";
+/// The name of the administrator created on a first start with no users.
+pub const INITIAL_ADMIN: &str = "admin";
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "gatehouse_session";
 
 /// Shared by every axum handler.
 #[derive(Clone)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub readiness: Arc<Readiness>,
+    pub access: Arc<Access>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
     fn from_ref(state: &AppState) -> Self {
         state.leptos_options.clone()
     }
+}
+
+impl FromRef<AppState> for Arc<Access> {
+    fn from_ref(state: &AppState) -> Self {
+        Arc::clone(&state.access)
+    }
+}
+
+/// The administrator created on the first start, whose password must be shown once.
+pub struct InitialAdmin {
+    pub username: String,
+    pub password: Redacted<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -53,12 +90,29 @@ pub enum StartupError {
         address: SocketAddr,
         source: std::io::Error,
     },
+    #[error("cannot open the database: {0}")]
+    Database(#[from] DbError),
+    #[error("cannot set up local sign-in: {0}")]
+    Signing(#[from] AuthError),
+    #[error("cannot create the first administrator: {0}")]
+    Users(#[from] UserError),
+    #[error("{0}")]
+    NotConfigured(String),
+}
+
+/// What the identity side of the server is made of, per mode.
+struct Identity {
+    access: Arc<Access>,
+    signer: Option<Arc<LocalSigner>>,
+    users: Option<Arc<dyn UserDirectory>>,
+    initial_admin: Option<InitialAdmin>,
 }
 
 /// A bound, fully built server that has not started answering yet.
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    initial_admin: Option<InitialAdmin>,
 }
 
 impl Application {
@@ -80,8 +134,22 @@ impl Application {
             address: config.bind,
             source,
         })?;
-        let router = router(&config, local_addr);
-        Ok(Self { listener, router })
+        let db = Database::open(&database_path(&config.data_dir))?;
+        let mut identity = identity(&config, &db).await?;
+        let session_layer = session_layer(&config, local_addr, &db);
+        let initial_admin = identity.initial_admin.take();
+        let router = router(&config, local_addr, identity, session_layer);
+        Ok(Self {
+            listener,
+            router,
+            initial_admin,
+        })
+    }
+
+    /// The first administrator's name and password, once: only on the first start of a local
+    /// server with no users, for the caller to show on the terminal.
+    pub fn take_initial_admin(&mut self) -> Option<InitialAdmin> {
+        self.initial_admin.take()
     }
 
     /// The address actually bound (differs from the configured one when it asked for port 0).
@@ -104,7 +172,98 @@ impl Application {
     }
 }
 
-fn router(config: &Config, local_addr: SocketAddr) -> Router {
+async fn identity(config: &Config, db: &Database) -> Result<Identity, StartupError> {
+    match config.mode {
+        Mode::Local => {
+            let signer = Arc::new(LocalSigner::load_or_create(
+                &config.data_dir,
+                LOCAL_ISSUER,
+                LOCAL_CLIENT_ID,
+            )?);
+            let users = LocalUsers::new(db.clone());
+            let initial_admin = create_initial_admin(&users).await?;
+            let provider = LocalProvider::new(
+                db.clone(),
+                Arc::clone(&signer),
+                LocalTokenLifetimes::default(),
+            );
+            let access = Access {
+                provider: Arc::new(provider),
+                verifier: signer.verifier(),
+                throttle: SignInThrottle::new(ThrottlePolicy::default()),
+                policy: config.sessions.policy(),
+            };
+            Ok(Identity {
+                access: Arc::new(access),
+                signer: Some(signer),
+                users: Some(Arc::new(users)),
+                initial_admin,
+            })
+        }
+        Mode::Aws => Err(StartupError::NotConfigured(
+            "aws mode signs users in with a Cognito user pool, and this build has no Cognito \
+             adapter yet; run in local mode"
+                .into(),
+        )),
+    }
+}
+
+/// On a first start with no users, an `admin` with a random password.
+async fn create_initial_admin(users: &LocalUsers) -> Result<Option<InitialAdmin>, StartupError> {
+    if !users.is_empty().await? {
+        return Ok(None);
+    }
+    let password = random_password();
+    users
+        .add(
+            INITIAL_ADMIN,
+            &password,
+            [Role::Admin].into_iter().collect(),
+        )
+        .await?;
+    tracing::info!(user = INITIAL_ADMIN, "created the first administrator");
+    Ok(Some(InitialAdmin {
+        username: INITIAL_ADMIN.to_string(),
+        password: Redacted::new(password),
+    }))
+}
+
+/// Sessions in the server's database: HttpOnly, SameSite=Lax, Secure unless on plain-http
+/// loopback, ending after the idle timeout. Expired rows are swept every ten minutes.
+fn session_layer(
+    config: &Config,
+    local_addr: SocketAddr,
+    db: &Database,
+) -> SessionManagerLayer<SqliteSessionStore> {
+    let store = SqliteSessionStore::new(db.clone());
+    let sweeper = store.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+        loop {
+            every.tick().await;
+            if let Err(error) = sweeper.delete_expired().await {
+                tracing::warn!(%error, "cannot delete expired sessions");
+            }
+        }
+    });
+    let idle = config.sessions.policy().idle;
+    SessionManagerLayer::new(store)
+        .with_name(SESSION_COOKIE)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(config.sessions.secure_cookie(local_addr))
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(time::Duration::seconds(
+            i64::try_from(idle.as_secs()).unwrap_or(i64::MAX),
+        )))
+}
+
+fn router(
+    config: &Config,
+    local_addr: SocketAddr,
+    identity: Identity,
+    session_layer: SessionManagerLayer<SqliteSessionStore>,
+) -> Router {
     let site_root = config.site_root.display().to_string();
     let leptos_options = LeptosOptions::builder()
         .output_name(OUTPUT_NAME)
@@ -122,6 +281,7 @@ fn router(config: &Config, local_addr: SocketAddr) -> Router {
     let state = AppState {
         leptos_options: leptos_options.clone(),
         readiness: Arc::new(readiness),
+        access: Arc::clone(&identity.access),
     };
     let server_context = ServerContext {
         mode: config.mode,
@@ -131,15 +291,27 @@ fn router(config: &Config, local_addr: SocketAddr) -> Router {
         },
         started: Instant::now(),
         started_at: now_rfc3339(),
+        users: identity.users.clone(),
     };
     let provide_server_context = move || provide_context(server_context.clone());
 
     let routes = generate_route_list(App);
-    Router::new()
+    let mut router = Router::new();
+    if let Some(signer) = identity.signer {
+        router = router.route(
+            "/.well-known/jwks.json",
+            get(jwks_handler).with_state(signer),
+        );
+    }
+    router
         // The dashboard's front door; the app's own links point at /executions directly.
         .route("/", get(|| async { Redirect::to("/executions") }))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/auth/signin", post(handlers::sign_in))
+        .route("/auth/new-password", post(handlers::new_password))
+        .route("/auth/signout", post(handlers::sign_out))
+        .route("/auth/token", post(handlers::token))
         .leptos_routes_with_context(&state, routes, provide_server_context.clone(), {
             let leptos_options = leptos_options.clone();
             move || shell(leptos_options.clone())
@@ -149,6 +321,15 @@ fn router(config: &Config, local_addr: SocketAddr) -> Router {
             _,
         >(provide_server_context, shell))
         .with_state(state)
+        // Innermost first: the page gate needs the caller, the caller needs the session, and
+        // a cross-site request is refused before anything reads or writes a session.
+        .layer(middleware::from_fn(gate::send_anonymous_to_sign_in))
+        .layer(middleware::from_fn_with_state(
+            identity.access,
+            resolve::resolve_caller,
+        ))
+        .layer(session_layer)
+        .layer(middleware::from_fn(refuse_cross_site))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))

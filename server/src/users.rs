@@ -36,6 +36,8 @@ pub enum UserError {
 /// A local user as the rest of the server sees it: never the hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LocalUser {
+    /// Stable and never reused (`sub` in the user's tokens).
+    pub subject: String,
     pub username: String,
     pub roles: BTreeSet<Role>,
 }
@@ -63,22 +65,28 @@ impl LocalUsers {
         let hash = hash_password(password).await?;
         let stored_roles = encode_roles(&roles);
         let name = username.clone();
+        let subject = random_subject();
+        let stored_subject = subject.clone();
         let inserted = self
             .db
             .call(move |connection| {
                 let now = OffsetDateTime::now_utc().unix_timestamp();
                 Ok(connection.execute(
                     "INSERT OR IGNORE INTO local_users
-                       (username, password_hash, roles, created_unix, updated_unix)
-                     VALUES (?1, ?2, ?3, ?4, ?4)",
-                    params![name, hash, stored_roles, now],
+                       (username, password_hash, roles, created_unix, updated_unix, subject)
+                     VALUES (?1, ?2, ?3, ?4, ?4, ?5)",
+                    params![name, hash, stored_roles, now, stored_subject],
                 )?)
             })
             .await?;
         if inserted == 0 {
             return Err(UserError::Exists(username));
         }
-        Ok(LocalUser { username, roles })
+        Ok(LocalUser {
+            subject,
+            username,
+            roles,
+        })
     }
 
     pub async fn remove(&self, username: &str) -> Result<(), UserError> {
@@ -117,42 +125,65 @@ impl LocalUsers {
         Ok(())
     }
 
+    /// Replaces the user's password hash.
+    pub async fn set_password(&self, username: &str, password: &str) -> Result<(), UserError> {
+        let hash = hash_password(password).await?;
+        let name = username.to_string();
+        let updated = self
+            .db
+            .call(move |connection| {
+                let now = OffsetDateTime::now_utc().unix_timestamp();
+                Ok(connection.execute(
+                    "UPDATE local_users SET password_hash = ?2, updated_unix = ?3 WHERE username = ?1",
+                    params![name, hash, now],
+                )?)
+            })
+            .await?;
+        if updated == 0 {
+            return Err(UserError::NotFound(username.to_string()));
+        }
+        Ok(())
+    }
+
     /// The user, as stored now (`None` when removed since).
     pub async fn find(&self, username: &str) -> Result<Option<LocalUser>, UserError> {
         let name = username.to_string();
-        let row: Option<(String, String)> = self
+        let row: Option<(String, String, String)> = self
             .db
             .call(move |connection| {
                 Ok(connection
                     .query_row(
-                        "SELECT username, roles FROM local_users WHERE username = ?1",
+                        "SELECT subject, username, roles FROM local_users WHERE username = ?1",
                         [name],
-                        |row| Ok((row.get(0)?, row.get(1)?)),
+                        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
                     )
                     .optional()?)
             })
             .await?;
-        Ok(row.map(|(username, roles)| LocalUser {
+        Ok(row.map(|(subject, username, roles)| LocalUser {
+            subject,
             username,
             roles: decode_roles(&roles),
         }))
     }
 
     pub async fn list(&self) -> Result<Vec<LocalUser>, UserError> {
-        let rows: Vec<(String, String)> = self
+        let rows: Vec<(String, String, String)> = self
             .db
             .call(|connection| {
-                let mut statement = connection
-                    .prepare("SELECT username, roles FROM local_users ORDER BY username")?;
+                let mut statement = connection.prepare(
+                    "SELECT subject, username, roles FROM local_users ORDER BY username",
+                )?;
                 let rows = statement
-                    .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+                    .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
                     .collect::<Result<Vec<_>, _>>()?;
                 Ok(rows)
             })
             .await?;
         Ok(rows
             .into_iter()
-            .map(|(username, roles)| LocalUser {
+            .map(|(subject, username, roles)| LocalUser {
+                subject,
                 username,
                 roles: decode_roles(&roles),
             })
@@ -178,22 +209,24 @@ impl LocalUsers {
         password: &str,
     ) -> Result<Option<LocalUser>, UserError> {
         let name = username.to_string();
-        let row: Option<(String, String, String)> = self
+        let row: Option<(String, String, String, String)> = self
             .db
             .call(move |connection| {
                 Ok(connection
                     .query_row(
-                        "SELECT username, password_hash, roles FROM local_users WHERE username = ?1",
+                        "SELECT subject, username, password_hash, roles
+                           FROM local_users WHERE username = ?1",
                         [name],
-                        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+                        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
                     )
                     .optional()?)
             })
             .await?;
         let (stored_hash, user) = match row {
-            Some((username, hash, roles)) => (
+            Some((subject, username, hash, roles)) => (
                 hash,
                 Some(LocalUser {
+                    subject,
                     username,
                     roles: decode_roles(&roles),
                 }),
@@ -271,6 +304,13 @@ pub fn random_password() -> String {
         .collect()
 }
 
+/// 128 random bits as hex: a local user's `sub`.
+fn random_subject() -> String {
+    use rand::Rng;
+    let bytes: [u8; 16] = rand::rng().random();
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
 fn encode_roles(roles: &BTreeSet<Role>) -> String {
     roles
         .iter()
@@ -281,6 +321,28 @@ fn encode_roles(roles: &BTreeSet<Role>) -> String {
 
 fn decode_roles(stored: &str) -> BTreeSet<Role> {
     stored.split(',').filter_map(Role::from_name).collect()
+}
+
+/// The admin's read-only view of local users (`/admin/users`).
+#[async_trait::async_trait]
+impl app::state::UserDirectory for LocalUsers {
+    async fn list(&self) -> Result<Vec<app::models::identity::UserSummary>, app::errors::AppError> {
+        LocalUsers::list(self)
+            .await
+            .map(|users| {
+                users
+                    .into_iter()
+                    .map(|user| app::models::identity::UserSummary {
+                        username: user.username,
+                        roles: user.roles,
+                    })
+                    .collect()
+            })
+            .map_err(|error| {
+                tracing::error!(%error, "cannot list users");
+                app::errors::AppError::Unavailable("the user list cannot be read right now".into())
+            })
+    }
 }
 
 #[cfg(test)]

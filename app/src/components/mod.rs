@@ -1,4 +1,6 @@
 //! Reusable pieces of UI.
 
 pub mod nav;
+pub mod role_gate;
+pub mod session;
 pub mod theme;

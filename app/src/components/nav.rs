@@ -1,30 +1,74 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
+use crate::components::session::use_session_user;
 use crate::components::theme::ThemeToggle;
+use crate::models::identity::Identity;
 use crate::models::section::Section;
 
-/// The bar at the top of every page: the name, the sections, the theme switch.
+/// The bar at the top of every page: the name, the sections the caller's roles allow, who is
+/// signed in, the theme switch.
 #[component]
 pub fn TopBar() -> impl IntoView {
+    let session = use_session_user();
     view! {
         <header class="topbar">
             <a class="brand" href="/executions">"Gatehouse"</a>
-            <nav aria-label="Sections">
-                <ul>
-                    {Section::ALL
-                        .into_iter()
-                        .map(|section| {
-                            view! {
-                                <li>
-                                    <A href=section.path()>{section.label()}</A>
-                                </li>
-                            }
-                        })
-                        .collect_view()}
-                </ul>
-            </nav>
+            <Suspense fallback=|| view! { <nav aria-label="Sections"></nav> }>
+                {move || Suspend::new(async move {
+                    let identity = session.0.await.ok().flatten();
+                    view! {
+                        <SectionLinks identity=identity.clone()/>
+                        <UserMenu identity/>
+                    }
+                })}
+            </Suspense>
             <ThemeToggle/>
         </header>
+    }
+}
+
+#[component]
+fn SectionLinks(identity: Option<Identity>) -> impl IntoView {
+    view! {
+        <nav aria-label="Sections">
+            <ul>
+                {Section::ALL
+                    .into_iter()
+                    .filter(|section| section.visible_to(identity.as_ref()))
+                    .map(|section| {
+                        view! {
+                            <li>
+                                <A href=section.path()>{section.label()}</A>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+        </nav>
+    }
+}
+
+#[component]
+fn UserMenu(identity: Option<Identity>) -> impl IntoView {
+    match identity {
+        Some(identity) => view! {
+            <div class="user-menu">
+                <a href="/me" data-testid="nav-user">{identity.username}</a>
+                // A form, not a link: signing out changes state, and GET never does.
+                <form method="post" action="/auth/signout">
+                    <button type="submit" class="link-button" data-testid="sign-out">
+                        "Sign out"
+                    </button>
+                </form>
+            </div>
+        }
+        .into_any(),
+        None => view! {
+            <div class="user-menu">
+                <a href="/signin" data-testid="nav-sign-in">"Sign in"</a>
+            </div>
+        }
+        .into_any(),
     }
 }

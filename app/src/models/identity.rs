@@ -97,6 +97,22 @@ impl Identity {
     }
 }
 
+/// A user as the admin's user list shows them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserSummary {
+    pub username: String,
+    pub roles: BTreeSet<Role>,
+}
+
+/// Who manages Gatehouse's users, and the list when Gatehouse does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum UserList {
+    /// Local mode: Gatehouse's own users (change them with `gatehouse users …`).
+    Local(Vec<UserSummary>),
+    /// aws mode: the Cognito user pool owns them.
+    ManagedElsewhere,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

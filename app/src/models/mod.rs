@@ -2,4 +2,5 @@
 
 pub mod about;
 pub mod identity;
+pub mod navigation;
 pub mod section;

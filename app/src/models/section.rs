@@ -1,5 +1,7 @@
 //! The sections of Gatehouse, as the navigation shows them.
 
+use super::identity::{Identity, Role};
+
 /// One top-level area of the dashboard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Section {
@@ -33,6 +35,27 @@ impl Section {
             Section::Playground => "/playground",
             Section::Audit => "/audit",
             Section::About => "/about",
+        }
+    }
+
+    /// The role a caller needs to open the section; `None` for public pages.
+    pub fn required_role(self) -> Option<Role> {
+        match self {
+            Section::Executions | Section::Lineage | Section::Endpoints | Section::Playground => {
+                Some(Role::Viewer)
+            }
+            Section::Approvals => Some(Role::Approver),
+            Section::Audit => Some(Role::Admin),
+            Section::About => None,
+        }
+    }
+
+    /// Whether the navigation shows the section to `identity` (anonymous: `None`).
+    pub fn visible_to(self, identity: Option<&Identity>) -> bool {
+        match (self.required_role(), identity) {
+            (None, _) => true,
+            (Some(role), Some(identity)) => identity.has(role),
+            (Some(_), None) => false,
         }
     }
 

@@ -1,5 +1,8 @@
 //! One module per page.
 
 pub mod about;
+pub mod me;
 pub mod not_built;
 pub mod not_found;
+pub mod signin;
+pub mod users;

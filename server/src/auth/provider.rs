@@ -111,8 +111,12 @@ pub trait IdentityProvider: Send + Sync + std::fmt::Debug {
         access_token: &Redacted<String>,
     ) -> Result<Standing, ProviderError>;
 
-    /// Ends the user's sign-in at the provider as far as it supports it (Cognito revokes the
-    /// refresh token; local mode has nothing to revoke). Best effort: the server-side session
-    /// is deleted whatever this answers.
-    async fn sign_out(&self, access_token: &Redacted<String>) -> Result<(), ProviderError>;
+    /// Ends the user's sign-in at the provider as far as it supports it: the refresh token is
+    /// revoked (Cognito `RevokeToken`, local mode deletes it). Best effort: the server-side
+    /// session is deleted whatever this answers.
+    async fn sign_out(
+        &self,
+        access_token: &Redacted<String>,
+        refresh_token: Option<&Redacted<String>>,
+    ) -> Result<(), ProviderError>;
 }

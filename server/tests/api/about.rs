@@ -1,6 +1,6 @@
 use app::models::about::Mode;
 
-use crate::helpers::{spawn, spawn_app, Spawn};
+use crate::helpers::{spawn_app, try_spawn, Spawn};
 
 #[tokio::test]
 async fn about_page_is_server_rendered_with_mode_version_commit_and_uptime() {
@@ -35,14 +35,16 @@ async fn about_page_shows_the_commit_the_binary_was_built_from() {
 }
 
 #[tokio::test]
-async fn about_reports_aws_mode_when_configured() {
-    let app = spawn(Spawn {
+async fn aws_mode_without_its_identity_settings_refuses_to_start_with_a_reason() {
+    let Err(error) = try_spawn(Spawn {
         mode: Some(Mode::Aws),
         ..Spawn::default()
     })
-    .await;
-    let html = app.get("/about").await.text().await.expect("html");
-    assert!(html.contains(r#"data-testid="about-mode">aws<"#), "{html}");
+    .await
+    else {
+        panic!("aws mode must not start without Cognito");
+    };
+    assert!(error.to_string().contains("Cognito"), "{error}");
 }
 
 #[tokio::test]

@@ -1,12 +1,17 @@
 //! `spawn_app()`: the real server on port 0 in this process, with a cookie-keeping client.
 
+use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Once;
 
 use app::models::about::Mode;
+use app::models::identity::Role;
+use clap::Parser;
 use server::config::{Config, LogFormat};
+use server::db::Database;
 use server::startup::Application;
+use server::users::LocalUsers;
 
 /// Quiet unless `TEST_LOG` is set, so a failing test's output is not buried in request logs.
 fn init_tracing_once() {
@@ -27,10 +32,14 @@ fn init_tracing_once() {
 
 pub struct TestApp {
     pub address: SocketAddr,
+    /// A browser-like client: keeps cookies, does not follow redirects (tests look at them).
     pub client: reqwest::Client,
+    pub data_dir: PathBuf,
+    pub site_root: PathBuf,
+    /// The password of the `admin` the server created on its first start.
+    pub admin_password: String,
     /// Removed when the test ends.
     _scratch: Scratch,
-    pub site_root: PathBuf,
 }
 
 impl TestApp {
@@ -45,6 +54,110 @@ impl TestApp {
             .await
             .expect("request reaches the test server")
     }
+
+    /// Another browser: its own cookie jar.
+    pub fn new_client(&self) -> reqwest::Client {
+        new_client()
+    }
+
+    /// Adds a local user straight in the database (as `gatehouse users add` does) and
+    /// returns their password.
+    pub async fn add_user(&self, username: &str, roles: &[Role]) -> String {
+        let password = format!("pw-{username}-long-enough");
+        self.users()
+            .add(
+                username,
+                &password,
+                roles.iter().copied().collect::<BTreeSet<_>>(),
+            )
+            .await
+            .expect("add user");
+        password
+    }
+
+    pub fn users(&self) -> LocalUsers {
+        let db = Database::open(&server::cli::database_path(&self.data_dir)).expect("database");
+        LocalUsers::new(db)
+    }
+
+    /// Posts the sign-in form with `client`, as a browser would.
+    pub async fn sign_in_with(
+        &self,
+        client: &reqwest::Client,
+        username: &str,
+        password: &str,
+        next: &str,
+    ) -> reqwest::Response {
+        client
+            .post(self.url("/auth/signin"))
+            .form(&[
+                ("username", username),
+                ("password", password),
+                ("next", next),
+            ])
+            .send()
+            .await
+            .expect("sign-in request")
+    }
+
+    /// Signs `client` in and checks it worked.
+    pub async fn signed_in_client(&self, username: &str, password: &str) -> reqwest::Client {
+        let client = self.new_client();
+        let response = self.sign_in_with(&client, username, password, "/me").await;
+        assert_eq!(response.status(), 303, "sign-in redirects");
+        assert_eq!(response.headers()["location"], "/me", "sign-in succeeded");
+        client
+    }
+
+    /// A bearer access token from the token endpoint.
+    pub async fn access_token(&self, username: &str, password: &str) -> String {
+        let response = self
+            .new_client()
+            .post(self.url("/auth/token"))
+            .json(&serde_json::json!({ "username": username, "password": password }))
+            .send()
+            .await
+            .expect("token request");
+        assert_eq!(response.status(), 200, "token endpoint");
+        let body: serde_json::Value = response.json().await.expect("json");
+        body["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_string()
+    }
+
+    /// Calls a server function (POST, empty form body) with `client`.
+    pub async fn call(&self, client: &reqwest::Client, function: &str) -> reqwest::Response {
+        client
+            .post(self.url(&format!("/api/{function}")))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("accept", "application/json")
+            .body("")
+            .send()
+            .await
+            .expect("server function request")
+    }
+
+    /// Calls a server function with a bearer token and no cookies.
+    pub async fn call_with_token(&self, token: &str, function: &str) -> reqwest::Response {
+        self.new_client()
+            .post(self.url(&format!("/api/{function}")))
+            .bearer_auth(token)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("accept", "application/json")
+            .body("")
+            .send()
+            .await
+            .expect("server function request")
+    }
+}
+
+pub fn new_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("http client")
 }
 
 /// Options for a test server; `Default` is local mode with an empty site root.
@@ -53,6 +166,8 @@ pub struct Spawn {
     pub mode: Option<Mode>,
     /// Create the bundle files a browser downloads, as `cargo leptos build` would.
     pub with_site_assets: bool,
+    /// More command-line settings, as `--flag value` pairs.
+    pub args: Vec<String>,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -60,44 +175,59 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn(options: Spawn) -> TestApp {
+    try_spawn(options).await.expect("server builds")
+}
+
+pub async fn try_spawn(options: Spawn) -> Result<TestApp, server::startup::StartupError> {
     init_tracing_once();
     let scratch = Scratch::new();
     let site_root = scratch.path().join("site");
+    let data_dir = scratch.path().join("data");
     std::fs::create_dir_all(site_root.join("pkg")).expect("site root");
     if options.with_site_assets {
         for file in ["gatehouse.js", "gatehouse.wasm", "gatehouse.css"] {
             std::fs::write(site_root.join("pkg").join(file), b"test bundle").expect("asset");
         }
     }
-    let config = Config {
-        bind: "127.0.0.1:0".parse().expect("loopback address"),
-        mode: options.mode.unwrap_or(Mode::Local),
-        data_dir: scratch.path().join("data"),
-        site_root: site_root.clone(),
-        log_format: LogFormat::Human,
-        log_filter: "info".into(),
+    let mode = match options.mode.unwrap_or(Mode::Local) {
+        Mode::Local => "local",
+        Mode::Aws => "aws",
     };
-    let application = Application::build(config).await.expect("server builds");
+    let mut args: Vec<String> = vec![
+        "gatehouse".into(),
+        "--bind".into(),
+        "127.0.0.1:0".into(),
+        "--mode".into(),
+        mode.into(),
+        "--data-dir".into(),
+        data_dir.display().to_string(),
+        "--site-root".into(),
+        site_root.display().to_string(),
+    ];
+    args.extend(options.args);
+    let config = Config::try_parse_from(args).expect("test settings parse");
+    let mut application = Application::build(config).await?;
+    let admin_password = application
+        .take_initial_admin()
+        .map(|admin| admin.password.expose().clone())
+        .unwrap_or_default();
     let address = application.local_addr().expect("bound address");
     tokio::spawn(application.run_until(std::future::pending()));
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("http client");
-    TestApp {
+    Ok(TestApp {
         address,
-        client,
-        _scratch: scratch,
+        client: new_client(),
+        data_dir,
         site_root,
-    }
+        admin_password,
+        _scratch: scratch,
+    })
 }
 
 /// A private temporary folder, removed on drop.
 pub struct Scratch(PathBuf);
 
 impl Scratch {
-    fn new() -> Self {
+    pub fn new() -> Self {
         static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let unique = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let path =

@@ -3,4 +3,6 @@
 mod about;
 mod health;
 mod helpers;
+mod identity;
 mod pages;
+mod security_matrix;

@@ -1,9 +1,16 @@
+use app::models::identity::Role;
+
 use crate::helpers::spawn_app;
 
 #[tokio::test]
 async fn an_unknown_path_gets_a_404_page_inside_the_app_shell() {
     let app = spawn_app().await;
-    let response = app.get("/nonexistent").await;
+    let client = app.signed_in_client("admin", &app.admin_password).await;
+    let response = client
+        .get(app.url("/nonexistent"))
+        .send()
+        .await
+        .expect("request");
     assert_eq!(response.status(), 404);
     let html = response.text().await.expect("html");
     assert!(html.contains(r#"data-testid="not-found""#), "{html}");
@@ -15,9 +22,11 @@ async fn an_unknown_path_gets_a_404_page_inside_the_app_shell() {
 }
 
 #[tokio::test]
-async fn every_section_of_the_navigation_opens_a_page() {
+async fn an_admin_can_open_every_section_of_the_navigation() {
     let app = spawn_app().await;
-    let home = app.get("/about").await.text().await.expect("html");
+    let client = app.signed_in_client("admin", &app.admin_password).await;
+    let about = client.get(app.url("/about")).send().await.expect("about");
+    let home = about.text().await.expect("html");
     for (path, label) in [
         ("/executions", "Executions"),
         ("/approvals", "Approvals"),
@@ -30,7 +39,7 @@ async fn every_section_of_the_navigation_opens_a_page() {
             home.contains(&format!(r#"href="{path}""#)),
             "nav links {path}"
         );
-        let response = app.get(path).await;
+        let response = client.get(app.url(path)).send().await.expect("page");
         assert_eq!(response.status(), 200, "{path}");
         let html = response.text().await.expect("html");
         assert!(
@@ -45,9 +54,44 @@ async fn every_section_of_the_navigation_opens_a_page() {
 }
 
 #[tokio::test]
+async fn the_navigation_shows_a_viewer_only_what_a_viewer_may_open() {
+    let app = spawn_app().await;
+    let password = app.add_user("vera", &[Role::Viewer]).await;
+    let client = app.signed_in_client("vera", &password).await;
+    let html = client
+        .get(app.url("/executions"))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    for shown in [
+        "/executions",
+        "/lineage",
+        "/endpoints",
+        "/playground",
+        "/about",
+    ] {
+        assert!(
+            html.contains(&format!(r#"href="{shown}""#)),
+            "{shown}: {html}"
+        );
+    }
+    for hidden in ["/approvals", "/audit"] {
+        assert!(
+            !html.contains(&format!(r#"href="{hidden}""#)),
+            "{hidden}: {html}"
+        );
+    }
+    assert!(html.contains(r#"data-testid="nav-user">vera<"#), "{html}");
+}
+
+#[tokio::test]
 async fn the_root_redirects_to_executions() {
     let app = spawn_app().await;
-    let response = app.get("/").await;
+    let client = app.signed_in_client("admin", &app.admin_password).await;
+    let response = client.get(app.url("/")).send().await.expect("request");
     assert!(response.status().is_redirection(), "{}", response.status());
     assert_eq!(response.headers()["location"], "/executions");
 }
