@@ -4,7 +4,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use fantoccini::wd::{Capabilities, WebDriverCompatibleCommand};
-use fantoccini::{Client, ClientBuilder};
+use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
 
 use crate::util::{free_port, wait_until, Scratch};
@@ -107,6 +107,22 @@ impl Browser {
     }
 
     /// Ends the browser session cleanly; chromedriver and the profile go when `self` drops.
+    /// Fills the sign-in form on the current page and submits it.
+    pub async fn submit_sign_in(&self, username: &str, password: &str) {
+        let form = self
+            .client
+            .form(Locator::Css("form[action=\"/auth/signin\"]"))
+            .await
+            .expect("the sign-in form");
+        form.set_by_name("username", username)
+            .await
+            .expect("username field");
+        form.set_by_name("password", password)
+            .await
+            .expect("password field");
+        form.submit().await.expect("submit");
+    }
+
     pub async fn close(self) {
         let _ = self.client.clone().close().await;
     }

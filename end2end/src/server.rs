@@ -1,8 +1,10 @@
 //! The Gatehouse server under test: the release binary cargo-leptos built, started as a child
 //! process on a free port with its own data folder, stopped when dropped.
 
+use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
 use std::time::Duration;
 
 use crate::util::{free_port, wait_until, workspace_root, Scratch};
@@ -10,6 +12,9 @@ use crate::util::{free_port, wait_until, workspace_root, Scratch};
 pub struct GatehouseServer {
     child: Child,
     pub base_url: String,
+    /// The password of the `admin` the server created on its first start (printed once on
+    /// its terminal, read from there).
+    pub admin_password: String,
     _data: Scratch,
 }
 
@@ -35,7 +40,7 @@ impl GatehouseServer {
         let data = Scratch::new("server");
         let port = free_port();
         let verbose = std::env::var_os("TEST_LOG").is_some();
-        let child = Command::new(&binary)
+        let mut child = Command::new(&binary)
             .arg("--bind")
             .arg(format!("127.0.0.1:{port}"))
             .arg("--data-dir")
@@ -49,12 +54,14 @@ impl GatehouseServer {
             } else {
                 Stdio::null()
             })
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::piped())
             .spawn()
             .unwrap_or_else(|error| panic!("cannot start {}: {error}", binary.display()));
+        let admin_password = read_admin_password(&mut child);
         let server = Self {
             child,
             base_url: format!("http://127.0.0.1:{port}"),
+            admin_password,
             _data: data,
         };
         let ready_url = format!("{}/readyz", server.base_url);
@@ -77,6 +84,49 @@ impl GatehouseServer {
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base_url)
     }
+
+    /// An HTTP client (cookies kept, redirects not followed) signed in as `admin`.
+    pub async fn signed_in_client(&self) -> reqwest::Client {
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("http client");
+        let response = client
+            .post(self.url("/auth/signin"))
+            .form(&[
+                ("username", "admin"),
+                ("password", self.admin_password.as_str()),
+                ("next", "/me"),
+            ])
+            .send()
+            .await
+            .expect("sign in");
+        assert_eq!(response.headers()["location"], "/me", "signed in");
+        client
+    }
+}
+
+/// Reads the server's stderr until the first-start password line, then keeps forwarding the
+/// rest to ours on a thread (so a panic message is still seen).
+fn read_admin_password(child: &mut Child) -> String {
+    let stderr = child.stderr.take().expect("stderr is piped");
+    let (found, password) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut sent = false;
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            match line.trim().strip_prefix("password: ") {
+                Some(value) if !sent => {
+                    let _ = found.send(value.to_string());
+                    sent = true;
+                }
+                _ => eprintln!("{line}"),
+            }
+        }
+    });
+    password
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the server prints the first admin's password on its first start")
 }
 
 impl Drop for GatehouseServer {

@@ -81,10 +81,14 @@ async fn navigation_after_hydration_stays_in_the_app() {
     let client = &browser.client;
 
     client
-        .goto(&server.url("/about"))
+        .goto(&server.url("/signin?next=/about"))
         .await
-        .expect("open /about");
+        .expect("open the sign-in page");
+    browser
+        .submit_sign_in("admin", &server.admin_password)
+        .await;
     wait_for_hydration(&browser).await;
+    assert_eq!(client.current_url().await.expect("url").path(), "/about");
     // A marker that a full page load would wipe out.
     browser
         .eval("window.__stillTheSamePage = true; return null;")

@@ -4,3 +4,4 @@
 
 mod about;
 mod not_found;
+mod signin;

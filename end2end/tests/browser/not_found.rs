@@ -5,7 +5,12 @@ use end2end::server::GatehouseServer;
 async fn an_unknown_path_gets_a_proper_404_page() {
     let server = GatehouseServer::start().await;
 
-    let response = reqwest::get(server.url("/nonexistent")).await.expect("GET");
+    let client = server.signed_in_client().await;
+    let response = client
+        .get(server.url("/nonexistent"))
+        .send()
+        .await
+        .expect("GET");
     assert_eq!(response.status(), 404);
     let html = response.text().await.expect("body");
     assert!(html.contains("Page not found"), "{html}");
@@ -16,6 +21,10 @@ async fn an_unknown_path_gets_a_proper_404_page() {
         .goto(&server.url("/nonexistent"))
         .await
         .expect("open");
+    // Anonymous: to the sign-in page first, and back after it.
+    browser
+        .submit_sign_in("admin", &server.admin_password)
+        .await;
     let heading = browser.text_of(r#"[data-testid="not-found"] h1"#).await;
     assert_eq!(heading, "Page not found");
     let title = browser.client.title().await.expect("title");
