@@ -55,6 +55,15 @@ impl TestApp {
             .expect("request reaches the test server")
     }
 
+    /// `GET path` with `client` (its cookies).
+    pub async fn get_with(&self, client: &reqwest::Client, path: &str) -> reqwest::Response {
+        client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request reaches the test server")
+    }
+
     /// Another browser: its own cookie jar.
     pub fn new_client(&self) -> reqwest::Client {
         new_client()

@@ -93,11 +93,7 @@ async fn current_user_answers_json_for_a_session_and_null_when_anonymous() {
 async fn an_anonymous_page_view_goes_to_sign_in_and_comes_back_after_it() {
     let app = spawn_app().await;
     let client = app.new_client();
-    let response = client
-        .get(app.url("/endpoints?sort=name"))
-        .send()
-        .await
-        .expect("page");
+    let response = app.get_with(&client, "/endpoints?sort=name").await;
     assert_eq!(response.status(), 303);
     let location = response.headers()["location"].to_str().expect("location");
     assert_eq!(location, "/signin?next=%2Fendpoints%3Fsort%3Dname");
@@ -118,11 +114,7 @@ async fn an_anonymous_page_view_goes_to_sign_in_and_comes_back_after_it() {
         )
         .await;
     assert_eq!(response.headers()["location"], "/endpoints?sort=name");
-    let page = client
-        .get(app.url("/endpoints?sort=name"))
-        .send()
-        .await
-        .expect("page");
+    let page = app.get_with(&client, "/endpoints?sort=name").await;
     assert_eq!(page.status(), 200);
 }
 
@@ -148,11 +140,9 @@ async fn a_wrong_password_goes_back_to_the_form_with_one_generic_message() {
             "no session for a failure"
         );
     }
-    let html = client
-        .get(app.url("/signin?error=credentials&next=%2Fme"))
-        .send()
+    let html = app
+        .get_with(&client, "/signin?error=credentials&next=%2Fme")
         .await
-        .expect("form")
         .text()
         .await
         .expect("html");
@@ -271,11 +261,7 @@ async fn an_admin_sees_the_user_list_and_local_users_can_be_managed() {
             {"username": "vera", "roles": ["viewer"]}
         ]})
     );
-    let page = client
-        .get(app.url("/admin/users"))
-        .send()
-        .await
-        .expect("page");
+    let page = app.get_with(&client, "/admin/users").await;
     assert_eq!(page.status(), 200);
     let html = page.text().await.expect("html");
     assert!(html.contains("<td>vera</td><td>viewer</td>"), "{html}");

@@ -6,11 +6,7 @@ use crate::helpers::spawn_app;
 async fn an_unknown_path_gets_a_404_page_inside_the_app_shell() {
     let app = spawn_app().await;
     let client = app.signed_in_client("admin", &app.admin_password).await;
-    let response = client
-        .get(app.url("/nonexistent"))
-        .send()
-        .await
-        .expect("request");
+    let response = app.get_with(&client, "/nonexistent").await;
     assert_eq!(response.status(), 404);
     let html = response.text().await.expect("html");
     assert!(html.contains(r#"data-testid="not-found""#), "{html}");
@@ -58,11 +54,9 @@ async fn the_navigation_shows_a_viewer_only_what_a_viewer_may_open() {
     let app = spawn_app().await;
     let password = app.add_user("vera", &[Role::Viewer]).await;
     let client = app.signed_in_client("vera", &password).await;
-    let html = client
-        .get(app.url("/executions"))
-        .send()
+    let html = app
+        .get_with(&client, "/executions")
         .await
-        .expect("page")
         .text()
         .await
         .expect("html");

@@ -49,6 +49,15 @@ async fn admin_subject(app: &TestApp) -> String {
         .subject
 }
 
+/// An access (or id) token naming the real admin, signed by `signer`.
+async fn forged_admin_token(app: &TestApp, signer: &LocalSigner, token_use: TokenUse) -> String {
+    let subject = admin_subject(app).await;
+    signer
+        .issue(&admin_identity(&subject), token_use, ONE_HOUR)
+        .expect("token")
+        .into_inner()
+}
+
 fn b64(value: &serde_json::Value) -> String {
     URL_SAFE_NO_PAD.encode(serde_json::to_vec(value).expect("json"))
 }
@@ -152,14 +161,11 @@ async fn hs256_signed_with_the_public_key_is_refused() {
 #[tokio::test]
 async fn a_token_signed_by_an_unknown_key_is_refused() {
     let app = spawn_app().await;
-    let subject = admin_subject(&app).await;
     let elsewhere = Scratch::new();
     let stranger =
         LocalSigner::load_or_create(elsewhere.path(), LOCAL_ISSUER, LOCAL_CLIENT_ID).expect("key");
-    let token = stranger
-        .issue(&admin_identity(&subject), TokenUse::Access, ONE_HOUR)
-        .expect("token");
-    assert_refused_token(&app, token.expose()).await;
+    let token = forged_admin_token(&app, &stranger, TokenUse::Access).await;
+    assert_refused_token(&app, &token).await;
 }
 
 // 7
@@ -190,67 +196,53 @@ async fn an_unknown_kid_is_refused() {
 #[tokio::test]
 async fn an_expired_token_is_refused() {
     let app = spawn_app().await;
-    let subject = admin_subject(&app).await;
     let two_hours_ago = now() - 7200;
     let signer = server_signer(&app).with_clock(Clock::from_fn(move || two_hours_ago));
-    let token = signer
-        .issue(&admin_identity(&subject), TokenUse::Access, ONE_HOUR)
-        .expect("token");
-    assert_refused_token(&app, token.expose()).await;
+    let token = forged_admin_token(&app, &signer, TokenUse::Access).await;
+    assert_refused_token(&app, &token).await;
 }
 
 // 10
 #[tokio::test]
 async fn a_token_not_valid_yet_is_refused() {
     let app = spawn_app().await;
-    let subject = admin_subject(&app).await;
     let in_an_hour = now() + 3600;
     let signer = server_signer(&app).with_clock(Clock::from_fn(move || in_an_hour));
-    let token = signer
-        .issue(&admin_identity(&subject), TokenUse::Access, ONE_HOUR)
-        .expect("token");
-    assert_refused_token(&app, token.expose()).await;
+    let token = forged_admin_token(&app, &signer, TokenUse::Access).await;
+    assert_refused_token(&app, &token).await;
 }
 
 // 11
 #[tokio::test]
 async fn a_token_from_another_issuer_is_refused() {
     let app = spawn_app().await;
-    let subject = admin_subject(&app).await;
     let signer = LocalSigner::load_or_create(
         &app.data_dir,
         "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_other",
         LOCAL_CLIENT_ID,
     )
     .expect("signer");
-    let token = signer
-        .issue(&admin_identity(&subject), TokenUse::Access, ONE_HOUR)
-        .expect("token");
-    assert_refused_token(&app, token.expose()).await;
+    let token = forged_admin_token(&app, &signer, TokenUse::Access).await;
+    assert_refused_token(&app, &token).await;
 }
 
 // 12
 #[tokio::test]
 async fn an_id_token_where_an_access_token_is_required_is_refused() {
     let app = spawn_app().await;
-    let subject = admin_subject(&app).await;
-    let token = server_signer(&app)
-        .issue(&admin_identity(&subject), TokenUse::Id, ONE_HOUR)
-        .expect("token");
-    assert_refused_token(&app, token.expose()).await;
+    let signer = server_signer(&app);
+    let token = forged_admin_token(&app, &signer, TokenUse::Id).await;
+    assert_refused_token(&app, &token).await;
 }
 
 // 13
 #[tokio::test]
 async fn a_token_for_another_app_client_is_refused() {
     let app = spawn_app().await;
-    let subject = admin_subject(&app).await;
     let signer = LocalSigner::load_or_create(&app.data_dir, LOCAL_ISSUER, "someone-elses-client")
         .expect("signer");
-    let token = signer
-        .issue(&admin_identity(&subject), TokenUse::Access, ONE_HOUR)
-        .expect("token");
-    assert_refused_token(&app, token.expose()).await;
+    let token = forged_admin_token(&app, &signer, TokenUse::Access).await;
+    assert_refused_token(&app, &token).await;
 }
 
 // 14
@@ -313,11 +305,7 @@ async fn a_viewer_is_403_on_the_approvals_page() {
     let app = spawn_app().await;
     let password = app.add_user("vera", &[Role::Viewer]).await;
     let client = app.signed_in_client("vera", &password).await;
-    let page = client
-        .get(app.url("/approvals"))
-        .send()
-        .await
-        .expect("page");
+    let page = app.get_with(&client, "/approvals").await;
     assert_eq!(page.status(), 403);
 }
 
@@ -513,11 +501,7 @@ async fn a_user_deleted_while_signed_in_is_refused_on_the_next_request() {
             .expect("body"),
         "null"
     );
-    let page = client
-        .get(app.url("/executions"))
-        .send()
-        .await
-        .expect("page");
+    let page = app.get_with(&client, "/executions").await;
     assert_eq!(page.status(), 303, "back to sign-in");
     assert_eq!(
         app.call_with_token(&token, "current_user").await.status(),
@@ -571,12 +555,7 @@ async fn the_sign_in_page_is_not_an_open_redirect() {
 async fn an_anonymous_page_view_never_renders_a_protected_page() {
     let app = spawn_app().await;
     for path in ["/executions", "/approvals", "/audit", "/admin/users", "/me"] {
-        let response = app
-            .new_client()
-            .get(app.url(path))
-            .send()
-            .await
-            .expect("page");
+        let response = app.get_with(&app.new_client(), path).await;
         assert_eq!(response.status(), 303, "{path}");
     }
 }
