@@ -1,6 +1,9 @@
 //! Integration tests of the server: the real router on a real socket, a real HTTP client.
+//! The AWS adapters are tested here too, against moto on loopback (`moto.rs`).
 
 mod about;
+mod cognito;
 mod health;
 mod helpers;
+mod moto;
 mod pages;
