@@ -3,6 +3,7 @@
 
 mod about;
 mod cognito;
+mod dynamo_sessions;
 mod health;
 mod helpers;
 mod moto;
