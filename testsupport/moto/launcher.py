@@ -27,8 +27,8 @@ ResourceNotFoundException where AWS answers NotAuthorizedException.
 """
 
 import logging
+import os
 import signal
-import sys
 import threading
 
 from moto.cognitoidp.exceptions import NotAuthorizedError
@@ -113,8 +113,10 @@ def main():
     signal.signal(signal.SIGINT, on_signal)
 
     def watch_stdin():
-        # Returns at end of file: the process that started us closed the pipe or exited.
-        sys.stdin.buffer.read()
+        # End of file: the process that started us closed the pipe or exited. os.read, not
+        # sys.stdin: a daemon thread blocked in a buffered read aborts interpreter shutdown.
+        while os.read(0, 4096):
+            pass
         stop.set()
 
     threading.Thread(target=watch_stdin, daemon=True).start()
