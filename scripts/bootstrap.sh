@@ -12,6 +12,8 @@
 #   3. cargo-leptos (without its downloader), wasm-bindgen-cli at exactly the version in
 #      Cargo.lock, and wasm-opt from the npm package binaryen (Debian's binaryen 108 emits a
 #      wasm that fails to hydrate) into /opt/gatehouse/bin.
+#   4. moto (the AWS-API server the AWS adapters are tested against, on loopback) in a Python
+#      venv at /opt/gatehouse/moto; testsupport/moto/launcher.py runs it.
 set -euo pipefail
 
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -20,6 +22,7 @@ source "$repo_root/scripts/env.sh"
 
 CARGO_LEPTOS_VERSION=0.3.11
 BINARYEN_VERSION=132.0.0
+MOTO_VERSION=5.2.5
 MIN_RUSTC=1.96
 tools=$GATEHOUSE_TOOLS
 
@@ -156,6 +159,20 @@ wasm_opt() {
   ln -sfn "$tools/binaryen/node_modules/.bin/wasm-opt" "$tools/bin/wasm-opt"
 }
 
+moto() {
+  local venv=$tools/moto
+  if [ "$("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("moto"))' 2>/dev/null)" = "$MOTO_VERSION" ] &&
+    "$venv/bin/python" -c 'import moto.server, flask, joserfc' 2>/dev/null; then
+    say "ok: moto $MOTO_VERSION in $venv"
+    return
+  fi
+  say "installing moto $MOTO_VERSION into $venv (a Python venv)"
+  [ -x "$venv/bin/python" ] || /usr/bin/python3 -m venv "$venv" || die "python3 -m venv $venv failed"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+    "moto[server,cognitoidp,stepfunctions,sagemaker,dynamodb,s3]==$MOTO_VERSION" >&2 ||
+    die "pip install moto $MOTO_VERSION failed"
+}
+
 mkdir -p "$tools/bin"
 debian_packages
 check_compiler
@@ -163,4 +180,5 @@ wasm_sysroot
 cargo_leptos
 wasm_bindgen
 wasm_opt
+moto
 say "toolchain ready"

@@ -1,8 +1,12 @@
 //! Integration tests of the server: the real router on a real socket, a real HTTP client.
+//! The AWS adapters are tested here too, against moto on loopback (`moto.rs`).
 
 mod about;
+mod cognito;
+mod dynamo_sessions;
 mod health;
 mod helpers;
 mod identity;
+mod moto;
 mod pages;
 mod security_matrix;
