@@ -9,6 +9,8 @@ use app::models::about::Mode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::access::SessionPolicy;
+use crate::auth::cognito::CognitoSettings;
+use crate::auth::Redacted;
 use crate::cli::UsersCommand;
 
 #[derive(Debug, Clone, Parser)]
@@ -48,6 +50,9 @@ pub struct Config {
 
     #[command(flatten)]
     pub sessions: SessionSettings,
+
+    #[command(flatten)]
+    pub aws: AwsSettings,
 
     /// Run a maintenance command instead of the server.
     #[command(subcommand)]
@@ -103,6 +108,75 @@ impl SessionSettings {
             CookieSecure::Auto => !bind.ip().is_loopback(),
         }
     }
+}
+
+/// aws mode: the Cognito user pool users sign in with, and the DynamoDB session table. The
+/// AWS region, credentials and endpoints come from the standard AWS settings (`AWS_REGION`,
+/// `AWS_PROFILE`, `AWS_ENDPOINT_URL_*`, the Lambda role, …).
+#[derive(Debug, Clone, Args)]
+pub struct AwsSettings {
+    /// The Cognito user pool id (`{region}_{id}`); required in aws mode.
+    #[arg(long, env = "GATEHOUSE_COGNITO_USER_POOL_ID")]
+    pub cognito_user_pool_id: Option<String>,
+
+    /// The app client id; the client must allow USER_PASSWORD_AUTH and REFRESH_TOKEN_AUTH.
+    #[arg(long, env = "GATEHOUSE_COGNITO_CLIENT_ID")]
+    pub cognito_client_id: Option<String>,
+
+    /// The app client's secret, when it has one.
+    #[arg(long, env = "GATEHOUSE_COGNITO_CLIENT_SECRET", hide_env_values = true,
+          value_parser = parse_secret)]
+    pub cognito_client_secret: Option<Redacted<String>>,
+
+    /// The tokens' expected `iss` (default: https://cognito-idp.{region}.amazonaws.com/{pool}).
+    #[arg(long, env = "GATEHOUSE_COGNITO_ISSUER")]
+    pub cognito_issuer: Option<String>,
+
+    /// Where the pool's signing keys are published, when not at the issuer (test servers
+    /// publish them elsewhere than the `iss` they write). Default: {issuer}/.well-known/jwks.json.
+    #[arg(long, env = "GATEHOUSE_COGNITO_JWKS_URL")]
+    pub cognito_jwks_url: Option<String>,
+
+    /// The DynamoDB table for sessions (partition key `id`, TTL attribute `expires_at`).
+    #[arg(
+        long,
+        env = "GATEHOUSE_SESSION_TABLE",
+        default_value = "gatehouse-sessions"
+    )]
+    pub session_table: String,
+
+    /// Create the session table if it is missing (development and tests; production tables
+    /// come from the SAM template).
+    #[arg(long, env = "GATEHOUSE_CREATE_SESSION_TABLE")]
+    pub create_session_table: bool,
+}
+
+impl AwsSettings {
+    /// The Cognito settings, or what is missing, in words. `region` is the SDK's.
+    pub fn cognito(&self, region: Option<&str>) -> Result<CognitoSettings, String> {
+        let (Some(pool), Some(client)) = (&self.cognito_user_pool_id, &self.cognito_client_id)
+        else {
+            return Err("aws mode signs users in with a Cognito user pool: set \
+                        GATEHOUSE_COGNITO_USER_POOL_ID and GATEHOUSE_COGNITO_CLIENT_ID \
+                        (or --cognito-user-pool-id and --cognito-client-id)"
+                .into());
+        };
+        // The pool id starts with its region, so the region need not be set twice.
+        let region = region
+            .map(str::to_string)
+            .or_else(|| pool.split_once('_').map(|(region, _)| region.to_string()))
+            .ok_or("cannot tell the Cognito pool's region: set AWS_REGION")?;
+        Ok(CognitoSettings {
+            region,
+            user_pool_id: pool.clone(),
+            client_id: client.clone(),
+            client_secret: self.cognito_client_secret.clone(),
+        })
+    }
+}
+
+fn parse_secret(value: &str) -> Result<Redacted<String>, String> {
+    Ok(Redacted::new(value.to_string()))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -174,6 +248,32 @@ mod tests {
     }
 
     #[test]
+    fn the_client_secret_never_prints() {
+        let config = parse(&["--cognito-client-secret", "s3cr3t-value"]).expect("parse");
+        assert!(!format!("{config:?}").contains("s3cr3t-value"));
+    }
+
+    #[test]
+    fn cognito_settings_need_pool_and_client_and_take_the_region_from_the_pool() {
+        let config = parse(&[]).expect("parse");
+        let error = config.aws.cognito(None).expect_err("missing");
+        assert!(error.contains("GATEHOUSE_COGNITO_USER_POOL_ID"), "{error}");
+        let config = parse(&[
+            "--cognito-user-pool-id",
+            "eu-west-1_AbC",
+            "--cognito-client-id",
+            "client",
+        ])
+        .expect("parse");
+        let settings = config.aws.cognito(None).expect("settings");
+        assert_eq!(settings.region, "eu-west-1");
+        assert_eq!(
+            settings.issuer(),
+            "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC"
+        );
+    }
+
+    #[test]
     fn a_zero_idle_timeout_is_refused() {
         let error = parse(&["--session-idle-minutes", "0"]).expect_err("must refuse");
         assert!(
@@ -228,6 +328,20 @@ mod tests {
             "GATEHOUSE_STANDING_CHECK_SECONDS",
             "--cookie-secure",
             "GATEHOUSE_COOKIE_SECURE",
+            "--cognito-user-pool-id",
+            "GATEHOUSE_COGNITO_USER_POOL_ID",
+            "--cognito-client-id",
+            "GATEHOUSE_COGNITO_CLIENT_ID",
+            "--cognito-client-secret",
+            "GATEHOUSE_COGNITO_CLIENT_SECRET",
+            "--cognito-issuer",
+            "GATEHOUSE_COGNITO_ISSUER",
+            "--cognito-jwks-url",
+            "GATEHOUSE_COGNITO_JWKS_URL",
+            "--session-table",
+            "GATEHOUSE_SESSION_TABLE",
+            "--create-session-table",
+            "GATEHOUSE_CREATE_SESSION_TABLE",
         ] {
             assert!(help.contains(needle), "--help lacks {needle}:\n{help}");
         }

@@ -28,8 +28,10 @@ use tower_sessions::session_store::ExpiredDeletion;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
 use crate::access::{gate, handlers, resolve, Access};
+use crate::auth::cognito::CognitoProvider;
 use crate::auth::{
-    jwks_handler, AuthError, LocalProvider, LocalSigner, LocalTokenLifetimes, Redacted,
+    jwks_handler, AuthError, HttpJwks, KeySource, LocalProvider, LocalSigner, LocalTokenLifetimes,
+    Redacted, TokenVerifier,
 };
 use crate::cli::database_path;
 use crate::config::Config;
@@ -37,7 +39,9 @@ use crate::db::{Database, DbError};
 use crate::guard::csrf::refuse_cross_site;
 use crate::guard::throttle::{SignInThrottle, ThrottlePolicy};
 use crate::routes::health::{healthz, readyz, Readiness};
+use crate::sessions::dynamo_store::DynamoSessionStore;
 use crate::sessions::sqlite_store::SqliteSessionStore;
+use crate::sessions::SessionBackend;
 use crate::users::{random_password, LocalUsers, UserError};
 
 /// The name cargo-leptos gives the bundle (`[[workspace.metadata.leptos]] name`).
@@ -106,6 +110,7 @@ struct Identity {
     signer: Option<Arc<LocalSigner>>,
     users: Option<Arc<dyn UserDirectory>>,
     initial_admin: Option<InitialAdmin>,
+    sessions: SessionBackend,
 }
 
 /// A bound, fully built server that has not started answering yet.
@@ -116,7 +121,17 @@ pub struct Application {
 }
 
 impl Application {
+    /// Builds the server; in aws mode the AWS settings come from the environment (region,
+    /// credentials, `AWS_ENDPOINT_URL_*`), as the SDK reads them.
     pub async fn build(config: Config) -> Result<Self, StartupError> {
+        Self::build_with(config, None).await
+    }
+
+    /// Builds the server with the AWS SDK configuration given (tests point it at moto).
+    pub async fn build_with(
+        config: Config,
+        aws: Option<aws_config::SdkConfig>,
+    ) -> Result<Self, StartupError> {
         tokio::fs::create_dir_all(&config.data_dir)
             .await
             .map_err(|source| StartupError::DataDir {
@@ -134,9 +149,22 @@ impl Application {
             address: config.bind,
             source,
         })?;
-        let db = Database::open(&database_path(&config.data_dir))?;
-        let mut identity = identity(&config, &db).await?;
-        let session_layer = session_layer(&config, local_addr, &db);
+        let mut identity = match config.mode {
+            Mode::Local => local_identity(&config).await?,
+            Mode::Aws => {
+                let sdk = match aws {
+                    Some(sdk) => sdk,
+                    None => {
+                        aws_config::defaults(aws_config::BehaviorVersion::latest())
+                            .timeout_config(aws_timeouts())
+                            .load()
+                            .await
+                    }
+                };
+                aws_identity(&config, &sdk).await?
+            }
+        };
+        let session_layer = session_layer(&config, local_addr, identity.sessions.clone());
         let initial_admin = identity.initial_admin.take();
         let router = router(&config, local_addr, identity, session_layer);
         Ok(Self {
@@ -172,40 +200,88 @@ impl Application {
     }
 }
 
-async fn identity(config: &Config, db: &Database) -> Result<Identity, StartupError> {
-    match config.mode {
-        Mode::Local => {
-            let signer = Arc::new(LocalSigner::load_or_create(
-                &config.data_dir,
-                LOCAL_ISSUER,
-                LOCAL_CLIENT_ID,
-            )?);
-            let users = LocalUsers::new(db.clone());
-            let initial_admin = create_initial_admin(&users).await?;
-            let provider = LocalProvider::new(
-                db.clone(),
-                Arc::clone(&signer),
-                LocalTokenLifetimes::default(),
-            );
-            let access = Access {
-                provider: Arc::new(provider),
-                verifier: signer.verifier(),
-                throttle: SignInThrottle::new(ThrottlePolicy::default()),
-                policy: config.sessions.policy(),
-            };
-            Ok(Identity {
-                access: Arc::new(access),
-                signer: Some(signer),
-                users: Some(Arc::new(users)),
-                initial_admin,
-            })
-        }
-        Mode::Aws => Err(StartupError::NotConfigured(
-            "aws mode signs users in with a Cognito user pool, and this build has no Cognito \
-             adapter yet; run in local mode"
-                .into(),
-        )),
+async fn local_identity(config: &Config) -> Result<Identity, StartupError> {
+    let db = Database::open(&database_path(&config.data_dir))?;
+    let signer = Arc::new(LocalSigner::load_or_create(
+        &config.data_dir,
+        LOCAL_ISSUER,
+        LOCAL_CLIENT_ID,
+    )?);
+    let users = LocalUsers::new(db.clone());
+    let initial_admin = create_initial_admin(&users).await?;
+    let provider = LocalProvider::new(
+        db.clone(),
+        Arc::clone(&signer),
+        LocalTokenLifetimes::default(),
+    );
+    let store = SqliteSessionStore::new(db);
+    sweep_expired_sessions(store.clone());
+    let access = Access {
+        provider: Arc::new(provider),
+        verifier: signer.verifier(),
+        throttle: SignInThrottle::new(ThrottlePolicy::default()),
+        policy: config.sessions.policy(),
+    };
+    Ok(Identity {
+        access: Arc::new(access),
+        signer: Some(signer),
+        users: Some(Arc::new(users)),
+        initial_admin,
+        sessions: SessionBackend::Sqlite(store),
+    })
+}
+
+/// Cognito for users, its JWKS (fetched over HTTPS, cached by kid) for tokens, DynamoDB for
+/// sessions.
+async fn aws_identity(
+    config: &Config,
+    sdk: &aws_config::SdkConfig,
+) -> Result<Identity, StartupError> {
+    let region = sdk.region().map(|region| region.as_ref());
+    let settings = config
+        .aws
+        .cognito(region)
+        .map_err(StartupError::NotConfigured)?;
+    let issuer = config
+        .aws
+        .cognito_issuer
+        .clone()
+        .unwrap_or_else(|| settings.issuer());
+    let jwks_url = config
+        .aws
+        .cognito_jwks_url
+        .clone()
+        .unwrap_or_else(|| settings.default_jwks_url());
+    let verifier = TokenVerifier::new(
+        issuer,
+        settings.client_id.clone(),
+        KeySource::Http(HttpJwks::new(&jwks_url)?),
+    );
+    let provider =
+        CognitoProvider::new(aws_sdk_cognitoidentityprovider::Client::new(sdk), settings);
+    let store = DynamoSessionStore::new(
+        aws_sdk_dynamodb::Client::new(sdk),
+        config.aws.session_table.clone(),
+    );
+    if config.aws.create_session_table {
+        store
+            .ensure_table()
+            .await
+            .map_err(|error| StartupError::NotConfigured(format!("session table: {error}")))?;
     }
+    let access = Access {
+        provider: Arc::new(provider),
+        verifier,
+        throttle: SignInThrottle::new(ThrottlePolicy::default()),
+        policy: config.sessions.policy(),
+    };
+    Ok(Identity {
+        access: Arc::new(access),
+        signer: None,
+        users: None,
+        initial_admin: None,
+        sessions: SessionBackend::Dynamo(store),
+    })
 }
 
 /// On a first start with no users, an `admin` with a random password.
@@ -228,24 +304,36 @@ async fn create_initial_admin(users: &LocalUsers) -> Result<Option<InitialAdmin>
     }))
 }
 
-/// Sessions in the server's database: HttpOnly, SameSite=Lax, Secure unless on plain-http
-/// loopback, ending after the idle timeout. Expired rows are swept every ten minutes.
-fn session_layer(
-    config: &Config,
-    local_addr: SocketAddr,
-    db: &Database,
-) -> SessionManagerLayer<SqliteSessionStore> {
-    let store = SqliteSessionStore::new(db.clone());
-    let sweeper = store.clone();
+/// AWS calls sit on the request path of a person waiting for a page: a stalled connection
+/// must become an error, not a hung request (the SDK sets no operation timeout by itself).
+pub fn aws_timeouts() -> aws_config::timeout::TimeoutConfig {
+    aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(std::time::Duration::from_secs(3))
+        .operation_attempt_timeout(std::time::Duration::from_secs(10))
+        .operation_timeout(std::time::Duration::from_secs(30))
+        .build()
+}
+
+/// Deletes expired SQLite sessions every ten minutes (DynamoDB's TTL does this in aws mode).
+fn sweep_expired_sessions(store: SqliteSessionStore) {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
         loop {
             every.tick().await;
-            if let Err(error) = sweeper.delete_expired().await {
+            if let Err(error) = store.delete_expired().await {
                 tracing::warn!(%error, "cannot delete expired sessions");
             }
         }
     });
+}
+
+/// HttpOnly, SameSite=Lax, Secure unless on plain-http loopback, ending after the idle
+/// timeout.
+fn session_layer(
+    config: &Config,
+    local_addr: SocketAddr,
+    store: SessionBackend,
+) -> SessionManagerLayer<SessionBackend> {
     let idle = config.sessions.policy().idle;
     SessionManagerLayer::new(store)
         .with_name(SESSION_COOKIE)
@@ -262,7 +350,7 @@ fn router(
     config: &Config,
     local_addr: SocketAddr,
     identity: Identity,
-    session_layer: SessionManagerLayer<SqliteSessionStore>,
+    session_layer: SessionManagerLayer<SessionBackend>,
 ) -> Router {
     let site_root = config.site_root.display().to_string();
     let leptos_options = LeptosOptions::builder()

@@ -383,28 +383,29 @@ impl IdentityProvider for CognitoProvider {
                 if let Some(secret) = &self.settings.client_secret {
                     request = request.client_secret(secret.expose());
                 }
-                ("RevokeToken", request.send().await.map(|_| ()))
+                let sent = request.send().await;
+                ("RevokeToken", sent.map(|_| ()).map_err(|e| Failure::of(&e)))
             }
-            None => (
-                "GlobalSignOut",
-                self.client
+            None => {
+                let sent = self
+                    .client
                     .global_sign_out()
                     .access_token(access_token.expose())
                     .send()
-                    .await
-                    .map(|_| ()),
-            ),
+                    .await;
+                (
+                    "GlobalSignOut",
+                    sent.map(|_| ()).map_err(|e| Failure::of(&e)),
+                )
+            }
         };
         match sent {
             Ok(()) => Ok(()),
-            Err(error) => {
-                let failure = Failure::of(&error);
-                match failure.code() {
-                    // Already signed out, expired, or the user is gone: nothing to end.
-                    Some("NotAuthorizedException" | "UserNotFoundException") => Ok(()),
-                    _ => Err(failure.unavailable(operation)),
-                }
-            }
+            Err(failure) => match failure.code() {
+                // Already signed out, expired, or the user is gone: nothing to end.
+                Some("NotAuthorizedException" | "UserNotFoundException") => Ok(()),
+                _ => Err(failure.unavailable(operation)),
+            },
         }
     }
 }

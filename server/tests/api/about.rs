@@ -1,6 +1,4 @@
-use app::models::about::Mode;
-
-use crate::helpers::{spawn_app, try_spawn, Spawn};
+use crate::helpers::spawn_app;
 
 #[tokio::test]
 async fn about_page_is_server_rendered_with_mode_version_commit_and_uptime() {
@@ -32,19 +30,6 @@ async fn about_page_shows_the_commit_the_binary_was_built_from() {
         html.contains(&format!("<code>{expected}</code>")),
         "expected commit {expected} in {html}"
     );
-}
-
-#[tokio::test]
-async fn aws_mode_without_its_identity_settings_refuses_to_start_with_a_reason() {
-    let Err(error) = try_spawn(Spawn {
-        mode: Some(Mode::Aws),
-        ..Spawn::default()
-    })
-    .await
-    else {
-        panic!("aws mode must not start without Cognito");
-    };
-    assert!(error.to_string().contains("Cognito"), "{error}");
 }
 
 #[tokio::test]

@@ -16,21 +16,21 @@ use server::auth::{
 
 use crate::moto::MotoServer;
 
-const PASSWORD: &str = "Correct-Horse-7";
-const TEMPORARY: &str = "Temporary-Pass-1";
+pub(crate) const PASSWORD: &str = "Correct-Horse-7";
+pub(crate) const TEMPORARY: &str = "Temporary-Pass-1";
 
 /// A user pool of its own on the shared moto: two app clients (one with a secret), the four
 /// role groups, and users.
-struct Pool {
-    admin: Client,
-    pool_id: String,
-    endpoint: String,
-    public: CognitoSettings,
-    confidential: CognitoSettings,
+pub(crate) struct Pool {
+    pub admin: Client,
+    pub pool_id: String,
+    pub endpoint: String,
+    pub public: CognitoSettings,
+    pub confidential: CognitoSettings,
 }
 
 impl Pool {
-    async fn new() -> Pool {
+    pub async fn new() -> Pool {
         let moto = MotoServer::shared();
         let config = moto.sdk_config().await;
         let admin = Client::new(&config);
@@ -115,7 +115,7 @@ impl Pool {
     }
 
     /// A user who can sign in: created by an admin, password set as permanent.
-    async fn user(&self, username: &str, groups: &[Role]) {
+    pub async fn user(&self, username: &str, groups: &[Role]) {
         self.admin
             .admin_create_user()
             .user_pool_id(&self.pool_id)
@@ -146,7 +146,7 @@ impl Pool {
     }
 
     /// A user as an admin leaves them: a temporary password, FORCE_CHANGE_PASSWORD.
-    async fn new_user(&self, username: &str) {
+    pub async fn new_user(&self, username: &str) {
         self.admin
             .admin_create_user()
             .user_pool_id(&self.pool_id)
@@ -485,7 +485,10 @@ async fn sign_out_without_a_refresh_token_ends_every_sign_in() {
     let provider = pool.provider(&pool.confidential);
     let first = sign_in(&provider, "ana", PASSWORD).await;
     let second = sign_in(&provider, "ana", PASSWORD).await;
-    provider.sign_out(&second.access, None).await.expect("sign out");
+    provider
+        .sign_out(&second.access, None)
+        .await
+        .expect("sign out");
     for tokens in [&first, &second] {
         assert_eq!(
             provider

@@ -165,6 +165,8 @@ pub fn new_client() -> reqwest::Client {
     reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
+        // A stalled server fails the test instead of hanging the suite.
+        .timeout(std::time::Duration::from_secs(60))
         .build()
         .expect("http client")
 }
@@ -177,6 +179,8 @@ pub struct Spawn {
     pub with_site_assets: bool,
     /// More command-line settings, as `--flag value` pairs.
     pub args: Vec<String>,
+    /// aws mode: the AWS SDK configuration (moto's).
+    pub aws: Option<aws_config::SdkConfig>,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -215,7 +219,7 @@ pub async fn try_spawn(options: Spawn) -> Result<TestApp, server::startup::Start
     ];
     args.extend(options.args);
     let config = Config::try_parse_from(args).expect("test settings parse");
-    let mut application = Application::build(config).await?;
+    let mut application = Application::build_with(config, options.aws).await?;
     let admin_password = application
         .take_initial_admin()
         .map(|admin| admin.password.expose().clone())

@@ -2,6 +2,7 @@
 //! The AWS adapters are tested here too, against moto on loopback (`moto.rs`).
 
 mod about;
+mod aws_identity;
 mod cognito;
 mod dynamo_sessions;
 mod health;

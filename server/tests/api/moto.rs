@@ -110,6 +110,7 @@ impl MotoServer {
             .region(Region::new("us-east-1"))
             .credentials_provider(Credentials::new("testing", "testing", None, None, "moto"))
             .endpoint_url(&self.endpoint)
+            .timeout_config(server::startup::aws_timeouts())
             .load()
             .await
     }

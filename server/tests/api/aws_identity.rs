@@ -1,0 +1,309 @@
+//! aws mode end to end: the real server signs users in against moto's Cognito (tokens
+//! verified with the JWKS fetched from moto, groups as roles) and keeps sessions in moto's
+//! DynamoDB. Only what moto lacks is added, in testsupport/moto/launcher.py.
+
+use app::models::about::Mode;
+use app::models::identity::Role;
+use aws_sdk_cognitoidentityprovider::types::AuthFlowType;
+use server::auth::cognito::{secret_hash, CognitoSettings};
+
+use crate::cognito::{Pool, PASSWORD, TEMPORARY};
+use crate::helpers::{spawn, try_spawn, Spawn, TestApp};
+use crate::moto::{unique_name, MotoServer};
+
+/// Gatehouse in aws mode on `pool`, signing in through `client`.
+async fn spawn_aws(pool: &Pool, client: &CognitoSettings) -> TestApp {
+    let mut args = vec![
+        "--cognito-user-pool-id".to_string(),
+        pool.pool_id.clone(),
+        "--cognito-client-id".into(),
+        client.client_id.clone(),
+        "--cognito-jwks-url".into(),
+        format!("{}/{}/.well-known/jwks.json", pool.endpoint, pool.pool_id),
+        "--session-table".into(),
+        unique_name("sessions"),
+        "--create-session-table".into(),
+    ];
+    if let Some(secret) = &client.client_secret {
+        args.push("--cognito-client-secret".into());
+        args.push(secret.expose().clone());
+    }
+    spawn(Spawn {
+        mode: Some(Mode::Aws),
+        args,
+        aws: Some(MotoServer::shared().sdk_config().await),
+        ..Spawn::default()
+    })
+    .await
+}
+
+/// An access token straight from Cognito (as an API client would get one).
+async fn cognito_access_token(pool: &Pool, client: &CognitoSettings, username: &str) -> String {
+    let mut request = pool
+        .admin
+        .initiate_auth()
+        .client_id(&client.client_id)
+        .auth_flow(AuthFlowType::UserPasswordAuth)
+        .auth_parameters("USERNAME", username)
+        .auth_parameters("PASSWORD", PASSWORD);
+    if let Some(secret) = &client.client_secret {
+        request = request.auth_parameters(
+            "SECRET_HASH",
+            secret_hash(secret, username, &client.client_id),
+        );
+    }
+    let answer = request.send().await.expect("initiate auth");
+    answer
+        .authentication_result()
+        .and_then(|result| result.access_token())
+        .expect("access token")
+        .to_string()
+}
+
+#[tokio::test]
+async fn a_cognito_user_signs_in_and_their_groups_are_their_roles() {
+    let pool = Pool::new().await;
+    pool.user("ana", &[Role::Approver, Role::Viewer]).await;
+    for client in [&pool.confidential, &pool.public] {
+        let app = spawn_aws(&pool, client).await;
+        let browser = app.signed_in_client("ana", PASSWORD).await;
+        let me: serde_json::Value = app
+            .call(&browser, "current_user")
+            .await
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(me["username"], "ana");
+        assert_eq!(me["roles"], serde_json::json!(["viewer", "approver"]));
+        let html = app
+            .get_with(&browser, "/me")
+            .await
+            .text()
+            .await
+            .expect("html");
+        assert!(
+            html.contains(r#"data-testid="me-roles">viewer, approver<"#),
+            "{html}"
+        );
+        // Cognito owns the users: the admin list says so (for an admin).
+        assert_eq!(app.call(&browser, "list_users").await.status(), 403);
+    }
+}
+
+#[tokio::test]
+async fn a_wrong_password_is_the_same_generic_refusal_in_aws_mode() {
+    let pool = Pool::new().await;
+    pool.user("ana", &[Role::Viewer]).await;
+    let app = spawn_aws(&pool, &pool.confidential).await;
+    for (user, password) in [("ana", "Wrong-Password-1"), ("nobody", PASSWORD)] {
+        let response = app
+            .sign_in_with(&app.new_client(), user, password, "/me")
+            .await;
+        assert_eq!(
+            response.headers()["location"],
+            "/signin?error=credentials&next=%2Fme"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_new_user_must_choose_a_password_that_meets_the_policy() {
+    let pool = Pool::new().await;
+    pool.new_user("nina").await;
+    let app = spawn_aws(&pool, &pool.confidential).await;
+    let browser = app.new_client();
+    let response = app.sign_in_with(&browser, "nina", TEMPORARY, "/me").await;
+    assert_eq!(
+        response.headers()["location"],
+        "/signin/new-password?next=%2Fme"
+    );
+    assert_eq!(
+        app.call(&browser, "current_user")
+            .await
+            .text()
+            .await
+            .expect("body"),
+        "null",
+        "not signed in before the new password"
+    );
+    let answer = |new: &'static str, confirm: &'static str| {
+        browser
+            .post(app.url("/auth/new-password"))
+            .form(&[("new_password", new), ("confirm", confirm), ("next", "/me")])
+            .send()
+    };
+    let mismatch = answer("Brand-New-Pass-9", "Brand-New-Pass-8")
+        .await
+        .expect("post");
+    assert_eq!(
+        mismatch.headers()["location"],
+        "/signin/new-password?error=mismatch&next=%2Fme"
+    );
+    let weak = answer("short", "short").await.expect("post");
+    assert_eq!(
+        weak.headers()["location"],
+        "/signin/new-password?error=rejected&next=%2Fme"
+    );
+    let good = answer("Brand-New-Pass-9", "Brand-New-Pass-9")
+        .await
+        .expect("post");
+    assert_eq!(good.headers()["location"], "/me");
+    let me: serde_json::Value = app
+        .call(&browser, "current_user")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(me["username"], "nina");
+}
+
+#[tokio::test]
+async fn a_new_password_answer_without_a_pending_sign_in_is_refused() {
+    let pool = Pool::new().await;
+    let app = spawn_aws(&pool, &pool.confidential).await;
+    let response = app
+        .new_client()
+        .post(app.url("/auth/new-password"))
+        .form(&[
+            ("new_password", "Brand-New-Pass-9"),
+            ("confirm", "Brand-New-Pass-9"),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(
+        response.headers()["location"],
+        "/signin?error=expired&next=%2Fexecutions"
+    );
+}
+
+// Security matrix (aws mode): a user disabled in Cognito while signed in.
+#[tokio::test]
+async fn a_user_disabled_in_cognito_is_refused_on_the_next_request() {
+    let pool = Pool::new().await;
+    pool.user("ana", &[Role::Viewer]).await;
+    let app = spawn_aws(&pool, &pool.public).await;
+    let browser = app.signed_in_client("ana", PASSWORD).await;
+    let token = cognito_access_token(&pool, &pool.public, "ana").await;
+    assert_eq!(
+        app.call_with_token(&token, "current_user").await.status(),
+        200
+    );
+    pool.admin
+        .admin_disable_user()
+        .user_pool_id(&pool.pool_id)
+        .username("ana")
+        .send()
+        .await
+        .expect("disable");
+    assert_eq!(
+        app.call(&browser, "current_user")
+            .await
+            .text()
+            .await
+            .expect("body"),
+        "null"
+    );
+    assert_eq!(app.get_with(&browser, "/executions").await.status(), 303);
+    assert_eq!(
+        app.call_with_token(&token, "current_user").await.status(),
+        401
+    );
+}
+
+// Security matrix (aws mode): missing cognito:groups on a role-protected route.
+#[tokio::test]
+async fn a_cognito_user_in_no_group_is_signed_in_but_forbidden() {
+    let pool = Pool::new().await;
+    pool.user("nobody", &[]).await;
+    let app = spawn_aws(&pool, &pool.public).await;
+    let browser = app.signed_in_client("nobody", PASSWORD).await;
+    let me: serde_json::Value = app
+        .call(&browser, "current_user")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(me["roles"], serde_json::json!([]));
+    assert_eq!(app.get_with(&browser, "/executions").await.status(), 403);
+    assert_eq!(app.call(&browser, "list_users").await.status(), 403);
+    let token = cognito_access_token(&pool, &pool.public, "nobody").await;
+    assert_eq!(
+        app.call_with_token(&token, "list_users").await.status(),
+        403
+    );
+}
+
+#[tokio::test]
+async fn a_cognito_bearer_token_works_and_one_for_another_app_client_does_not() {
+    let pool = Pool::new().await;
+    pool.user("ana", &[Role::Admin]).await;
+    let app = spawn_aws(&pool, &pool.public).await;
+    let ours = cognito_access_token(&pool, &pool.public, "ana").await;
+    let response = app.call_with_token(&ours, "list_users").await;
+    assert_eq!(response.status(), 200);
+    let body: serde_json::Value = response.json().await.expect("json");
+    assert_eq!(body, serde_json::json!("ManagedElsewhere"));
+    let theirs = cognito_access_token(&pool, &pool.confidential, "ana").await;
+    assert_eq!(
+        app.call_with_token(&theirs, "current_user").await.status(),
+        401
+    );
+}
+
+#[tokio::test]
+async fn sign_out_ends_the_dynamodb_session_and_revokes_the_sign_in() {
+    let pool = Pool::new().await;
+    pool.user("ana", &[Role::Viewer]).await;
+    let app = spawn_aws(&pool, &pool.confidential).await;
+    let browser = app.new_client();
+    let response = app.sign_in_with(&browser, "ana", PASSWORD, "/me").await;
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .expect("cookie")
+        .split(';')
+        .next()
+        .expect("name=value")
+        .to_string();
+    assert_eq!(app.call(&browser, "current_user").await.status(), 200);
+    let signed_out = browser
+        .post(app.url("/auth/signout"))
+        .send()
+        .await
+        .expect("sign out");
+    assert_eq!(signed_out.headers()["location"], "/signin?signed_out=1");
+    let replay = reqwest::Client::new()
+        .post(app.url("/api/current_user"))
+        .header("cookie", &cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("")
+        .send()
+        .await
+        .expect("replay");
+    assert_eq!(replay.text().await.expect("body"), "null");
+}
+
+#[tokio::test]
+async fn aws_mode_refuses_to_start_without_its_cognito_settings() {
+    let Err(error) = try_spawn(Spawn {
+        mode: Some(Mode::Aws),
+        aws: Some(MotoServer::shared().sdk_config().await),
+        ..Spawn::default()
+    })
+    .await
+    else {
+        panic!("aws mode must not start without Cognito");
+    };
+    assert!(
+        error.to_string().contains("GATEHOUSE_COGNITO_USER_POOL_ID"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn the_about_page_reports_aws_mode() {
+    let pool = Pool::new().await;
+    let app = spawn_aws(&pool, &pool.public).await;
+    let html = app.get("/about").await.text().await.expect("html");
+    assert!(html.contains(r#"data-testid="about-mode">aws<"#), "{html}");
+}
