@@ -84,6 +84,11 @@ pub struct SessionSettings {
     #[arg(long, env = "GATEHOUSE_STANDING_CHECK_SECONDS", default_value_t = 0)]
     pub standing_check_seconds: u64,
 
+    /// Seconds before a session's access token expires when it is refreshed (with the
+    /// refresh token, server-side).
+    #[arg(long, env = "GATEHOUSE_TOKEN_REFRESH_SECONDS", default_value_t = 300)]
+    pub token_refresh_seconds: u64,
+
     /// Whether the session cookie carries `Secure`: `auto` sets it unless Gatehouse listens
     /// on a loopback address over plain HTTP.
     #[arg(long, env = "GATEHOUSE_COOKIE_SECURE", value_enum, default_value_t = CookieSecure::Auto)]
@@ -96,7 +101,7 @@ impl SessionSettings {
             idle: Duration::from_secs(self.session_idle_minutes * 60),
             absolute: Duration::from_secs(self.session_max_hours * 3600),
             standing_check: Duration::from_secs(self.standing_check_seconds),
-            ..SessionPolicy::default()
+            refresh_before: Duration::from_secs(self.token_refresh_seconds),
         }
     }
 
@@ -328,6 +333,8 @@ mod tests {
             "GATEHOUSE_STANDING_CHECK_SECONDS",
             "--cookie-secure",
             "GATEHOUSE_COOKIE_SECURE",
+            "--token-refresh-seconds",
+            "GATEHOUSE_TOKEN_REFRESH_SECONDS",
             "--cognito-user-pool-id",
             "GATEHOUSE_COGNITO_USER_POOL_ID",
             "--cognito-client-id",

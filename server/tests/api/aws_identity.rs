@@ -13,6 +13,10 @@ use crate::moto::{unique_name, MotoServer};
 
 /// Gatehouse in aws mode on `pool`, signing in through `client`.
 async fn spawn_aws(pool: &Pool, client: &CognitoSettings) -> TestApp {
+    spawn_aws_with(pool, client, Vec::new()).await
+}
+
+async fn spawn_aws_with(pool: &Pool, client: &CognitoSettings, extra: Vec<String>) -> TestApp {
     let mut args = vec![
         "--cognito-user-pool-id".to_string(),
         pool.pool_id.clone(),
@@ -28,6 +32,7 @@ async fn spawn_aws(pool: &Pool, client: &CognitoSettings) -> TestApp {
         args.push("--cognito-client-secret".into());
         args.push(secret.expose().clone());
     }
+    args.extend(extra);
     spawn(Spawn {
         mode: Some(Mode::Aws),
         args,
@@ -306,4 +311,38 @@ async fn the_about_page_reports_aws_mode() {
     let app = spawn_aws(&pool, &pool.public).await;
     let html = app.get("/about").await.text().await.expect("html");
     assert!(html.contains(r#"data-testid="about-mode">aws<"#), "{html}");
+}
+
+#[tokio::test]
+async fn sessions_refresh_cognito_tokens_and_end_when_cognito_revokes_them() {
+    let pool = Pool::new().await;
+    pool.user("ana", &[Role::Viewer]).await;
+    // moto's tokens live an hour; refreshing 2 h before expiry means on every request.
+    let extra = vec!["--token-refresh-seconds".to_string(), "7200".to_string()];
+    let app = spawn_aws_with(&pool, &pool.confidential, extra).await;
+    let browser = app.signed_in_client("ana", PASSWORD).await;
+    for _ in 0..2 {
+        let me: serde_json::Value = app
+            .call(&browser, "current_user")
+            .await
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(me["username"], "ana", "still signed in after a refresh");
+    }
+    pool.admin
+        .admin_user_global_sign_out()
+        .user_pool_id(&pool.pool_id)
+        .username("ana")
+        .send()
+        .await
+        .expect("global sign-out");
+    assert_eq!(
+        app.call(&browser, "current_user")
+            .await
+            .text()
+            .await
+            .expect("body"),
+        "null"
+    );
 }

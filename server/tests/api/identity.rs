@@ -461,3 +461,60 @@ async fn every_sign_in_gets_a_new_session_id() {
     assert!(!first.is_empty());
     assert_ne!(first, second);
 }
+
+/// The hashes of the live local refresh tokens.
+async fn refresh_token_hashes(app: &crate::helpers::TestApp) -> Vec<String> {
+    let db = server::db::Database::open(&server::cli::database_path(&app.data_dir)).expect("db");
+    db.call(|connection| {
+        let mut statement = connection
+            .prepare("SELECT token_hash FROM local_refresh_tokens ORDER BY token_hash")?;
+        let hashes = statement
+            .query_map([], |row| row.get(0))?
+            .collect::<Result<Vec<String>, _>>()?;
+        Ok(hashes)
+    })
+    .await
+    .expect("query")
+}
+
+#[tokio::test]
+async fn sessions_refresh_their_tokens_before_they_expire_and_end_when_refresh_fails() {
+    // Tokens live an hour; refreshing 2 h before expiry means on every request.
+    let app = crate::helpers::spawn(crate::helpers::Spawn {
+        args: vec!["--token-refresh-seconds".into(), "7200".into()],
+        ..Default::default()
+    })
+    .await;
+    let client = app.signed_in_client("admin", &app.admin_password).await;
+    let after_sign_in = refresh_token_hashes(&app).await;
+    assert_eq!(after_sign_in.len(), 1);
+    for _ in 0..2 {
+        let me: serde_json::Value = app
+            .call(&client, "current_user")
+            .await
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(me["username"], "admin", "still signed in after a refresh");
+    }
+    let after_refreshes = refresh_token_hashes(&app).await;
+    assert_eq!(after_refreshes.len(), 1, "each refresh token is used once");
+    assert_ne!(
+        after_refreshes, after_sign_in,
+        "the refresh token was rotated"
+    );
+
+    // A refresh token that no longer works ends the session.
+    let db = server::db::Database::open(&server::cli::database_path(&app.data_dir)).expect("db");
+    db.call(|connection| Ok(connection.execute("DELETE FROM local_refresh_tokens", [])?))
+        .await
+        .expect("delete");
+    assert_eq!(
+        app.call(&client, "current_user")
+            .await
+            .text()
+            .await
+            .expect("body"),
+        "null"
+    );
+}
