@@ -124,10 +124,9 @@ cargo_leptos() {
     return
   fi
   say "installing cargo-leptos $CARGO_LEPTOS_VERSION (a long compile, once)"
-  # Its own release profile asks for fat LTO, which takes very long on two cores and buys
-  # nothing for a build tool.
-  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
-    cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --features no_downloads \
+  # --debug: it only orchestrates builds, and compiling it optimised (its release profile
+  # even asks for fat LTO) was the longest step of a cold bootstrap on two cores.
+  cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --features no_downloads --debug \
     --root "$tools" || die "installing cargo-leptos failed"
 }
 

@@ -123,12 +123,8 @@ async fn a_new_user_must_choose_a_password_that_meets_the_policy() {
         "/signin/new-password?next=%2Fme"
     );
     assert_eq!(
-        app.call(&browser, "current_user")
-            .await
-            .text()
-            .await
-            .expect("body"),
-        "null",
+        app.signed_in_as(&browser).await,
+        None,
         "not signed in before the new password"
     );
     let answer = |new: &'static str, confirm: &'static str| {
@@ -194,21 +190,8 @@ async fn a_user_disabled_in_cognito_is_refused_on_the_next_request() {
         app.call_with_token(&token, "current_user").await.status(),
         200
     );
-    pool.admin
-        .admin_disable_user()
-        .user_pool_id(&pool.pool_id)
-        .username("ana")
-        .send()
-        .await
-        .expect("disable");
-    assert_eq!(
-        app.call(&browser, "current_user")
-            .await
-            .text()
-            .await
-            .expect("body"),
-        "null"
-    );
+    pool.disable("ana").await;
+    assert_eq!(app.signed_in_as(&browser).await, None);
     assert_eq!(app.get_with(&browser, "/executions").await.status(), 303);
     assert_eq!(
         app.call_with_token(&token, "current_user").await.status(),
@@ -330,19 +313,6 @@ async fn sessions_refresh_cognito_tokens_and_end_when_cognito_revokes_them() {
             .expect("json");
         assert_eq!(me["username"], "ana", "still signed in after a refresh");
     }
-    pool.admin
-        .admin_user_global_sign_out()
-        .user_pool_id(&pool.pool_id)
-        .username("ana")
-        .send()
-        .await
-        .expect("global sign-out");
-    assert_eq!(
-        app.call(&browser, "current_user")
-            .await
-            .text()
-            .await
-            .expect("body"),
-        "null"
-    );
+    pool.global_sign_out("ana").await;
+    assert_eq!(app.signed_in_as(&browser).await, None);
 }

@@ -145,6 +145,39 @@ impl Pool {
         }
     }
 
+    /// An admin disables the user.
+    pub async fn disable(&self, username: &str) {
+        self.admin
+            .admin_disable_user()
+            .user_pool_id(&self.pool_id)
+            .username(username)
+            .send()
+            .await
+            .expect("disable");
+    }
+
+    /// An admin deletes the user.
+    pub async fn delete(&self, username: &str) {
+        self.admin
+            .admin_delete_user()
+            .user_pool_id(&self.pool_id)
+            .username(username)
+            .send()
+            .await
+            .expect("delete");
+    }
+
+    /// An admin signs the user out everywhere.
+    pub async fn global_sign_out(&self, username: &str) {
+        self.admin
+            .admin_user_global_sign_out()
+            .user_pool_id(&self.pool_id)
+            .username(username)
+            .send()
+            .await
+            .expect("global sign-out");
+    }
+
     /// A user as an admin leaves them: a temporary password, FORCE_CHANGE_PASSWORD.
     pub async fn new_user(&self, username: &str) {
         self.admin
@@ -157,6 +190,14 @@ impl Pool {
             .await
             .expect("create user");
     }
+}
+
+async fn standing(
+    provider: &CognitoProvider,
+    username: &str,
+    access: &Redacted<String>,
+) -> Standing {
+    provider.standing(username, access).await.expect("standing")
 }
 
 fn secret(value: &str) -> Redacted<String> {
@@ -378,24 +419,12 @@ async fn a_disabled_user_loses_standing_and_cannot_sign_in() {
     let provider = pool.provider(&pool.confidential);
     let tokens = sign_in(&provider, "ana", PASSWORD).await;
     assert_eq!(
-        provider
-            .standing("ana", &tokens.access)
-            .await
-            .expect("standing"),
+        standing(&provider, "ana", &tokens.access).await,
         Standing::Active
     );
-    pool.admin
-        .admin_disable_user()
-        .user_pool_id(&pool.pool_id)
-        .username("ana")
-        .send()
-        .await
-        .expect("disable");
+    pool.disable("ana").await;
     assert_eq!(
-        provider
-            .standing("ana", &tokens.access)
-            .await
-            .expect("standing"),
+        standing(&provider, "ana", &tokens.access).await,
         Standing::Revoked
     );
     let again = provider.sign_in("ana", &secret(PASSWORD)).await;
@@ -411,18 +440,9 @@ async fn a_deleted_user_loses_standing() {
     pool.user("ana", &[Role::Viewer]).await;
     let provider = pool.provider(&pool.public);
     let tokens = sign_in(&provider, "ana", PASSWORD).await;
-    pool.admin
-        .admin_delete_user()
-        .user_pool_id(&pool.pool_id)
-        .username("ana")
-        .send()
-        .await
-        .expect("delete");
+    pool.delete("ana").await;
     assert_eq!(
-        provider
-            .standing("ana", &tokens.access)
-            .await
-            .expect("standing"),
+        standing(&provider, "ana", &tokens.access).await,
         Standing::Revoked
     );
     let again = provider.sign_in("ana", &secret(PASSWORD)).await;
@@ -451,18 +471,12 @@ async fn sign_out_revokes_this_sign_in_only() {
             "{outcome:?}"
         );
         assert_eq!(
-            provider
-                .standing("ana", &tokens.access)
-                .await
-                .expect("standing"),
+            standing(&provider, "ana", &tokens.access).await,
             Standing::Revoked
         );
         // The other sign-in lives on.
         assert_eq!(
-            provider
-                .standing("ana", &other_device.access)
-                .await
-                .expect("standing"),
+            standing(&provider, "ana", &other_device.access).await,
             Standing::Active
         );
         let other_refresh = other_device.refresh.clone().expect("refresh token");
@@ -491,10 +505,7 @@ async fn sign_out_without_a_refresh_token_ends_every_sign_in() {
         .expect("sign out");
     for tokens in [&first, &second] {
         assert_eq!(
-            provider
-                .standing("ana", &tokens.access)
-                .await
-                .expect("standing"),
+            standing(&provider, "ana", &tokens.access).await,
             Standing::Revoked
         );
     }

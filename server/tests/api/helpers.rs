@@ -147,6 +147,14 @@ impl TestApp {
             .expect("server function request")
     }
 
+    /// Who `client`'s session is signed in as (`current_user`), if anyone.
+    pub async fn signed_in_as(&self, client: &reqwest::Client) -> Option<String> {
+        let response = self.call(client, "current_user").await;
+        assert_eq!(response.status(), 200, "current_user answers");
+        let me: serde_json::Value = response.json().await.expect("json");
+        me["username"].as_str().map(str::to_string)
+    }
+
     /// Calls a server function with a bearer token and no cookies.
     pub async fn call_with_token(&self, token: &str, function: &str) -> reqwest::Response {
         self.new_client()

@@ -509,12 +509,5 @@ async fn sessions_refresh_their_tokens_before_they_expire_and_end_when_refresh_f
     db.call(|connection| Ok(connection.execute("DELETE FROM local_refresh_tokens", [])?))
         .await
         .expect("delete");
-    assert_eq!(
-        app.call(&client, "current_user")
-            .await
-            .text()
-            .await
-            .expect("body"),
-        "null"
-    );
+    assert_eq!(app.signed_in_as(&client).await, None);
 }
