@@ -511,3 +511,49 @@ async fn sessions_refresh_their_tokens_before_they_expire_and_end_when_refresh_f
         .expect("delete");
     assert_eq!(app.signed_in_as(&client).await, None);
 }
+
+/// Runs `sql` on the server's database (to age sessions without waiting hours).
+async fn execute(app: &crate::helpers::TestApp, sql: &'static str) -> usize {
+    let db = server::db::Database::open(&server::cli::database_path(&app.data_dir)).expect("db");
+    db.call(move |connection| Ok(connection.execute(sql, [])?))
+        .await
+        .expect("sql")
+}
+
+#[tokio::test]
+async fn a_session_ends_at_its_maximum_age_however_busy() {
+    let app = spawn_app().await;
+    let client = app.signed_in_client("admin", &app.admin_password).await;
+    assert_eq!(app.signed_in_as(&client).await.as_deref(), Some("admin"));
+    // Signed in 13 hours ago (the default maximum is 12).
+    let aged = execute(
+        &app,
+        "UPDATE server_sessions SET record = json_set(record,
+           '$.data.\"gatehouse.signed_in\".signed_in_at', unixepoch() - 13 * 3600)",
+    )
+    .await;
+    assert_eq!(aged, 1);
+    assert_eq!(app.signed_in_as(&client).await, None);
+    let db = server::db::Database::open(&server::cli::database_path(&app.data_dir)).expect("db");
+    let left: i64 = db
+        .call(|connection| {
+            Ok(connection
+                .query_row("SELECT COUNT(*) FROM server_sessions", [], |row| row.get(0))?)
+        })
+        .await
+        .expect("count");
+    assert_eq!(left, 0, "the ended session was deleted");
+}
+
+#[tokio::test]
+async fn a_session_left_idle_past_its_expiry_is_gone() {
+    let app = spawn_app().await;
+    let client = app.signed_in_client("admin", &app.admin_password).await;
+    // The idle expiry passed a minute ago.
+    execute(
+        &app,
+        "UPDATE server_sessions SET expires_unix = unixepoch() - 60",
+    )
+    .await;
+    assert_eq!(app.signed_in_as(&client).await, None);
+}
