@@ -126,8 +126,10 @@ cargo_leptos() {
   say "installing cargo-leptos $CARGO_LEPTOS_VERSION (a long compile, once)"
   # --debug: it only orchestrates builds, and compiling it optimised (its release profile
   # even asks for fat LTO) was the longest step of a cold bootstrap on two cores.
-  cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --features no_downloads --debug \
-    --root "$tools" || die "installing cargo-leptos failed"
+  # Without debug info, too: nobody debugs it, and it makes a 690 MB binary.
+  CARGO_PROFILE_DEV_DEBUG=false \
+    cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --features no_downloads --debug \
+      --root "$tools" || die "installing cargo-leptos failed"
 }
 
 wasm_bindgen() {
