@@ -383,7 +383,7 @@ fn router(
     };
     let provide_server_context = move || provide_context(server_context.clone());
 
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let mut router = Router::new();
     if let Some(signer) = identity.signer {
         router = router.route(
@@ -451,6 +451,17 @@ fn router(
                 ))
                 .layer(CompressionLayer::new()),
         )
+}
+
+/// The app's routes, generated once per process. Generating them renders the app with
+/// resource loading suppressed through a process-wide flag (leptos_server's
+/// `SuppressResourceLoad`), and a resource first polled by another server's render while the
+/// flag is up never loads: that request hangs for ever (leptos-rs/leptos#4773). A deployed
+/// process builds one server, but the tests build dozens side by side, and did hang.
+fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
 fn now_rfc3339() -> String {
