@@ -8,7 +8,7 @@ use aws_sdk_cognitoidentityprovider::types::AuthFlowType;
 use server::auth::cognito::{secret_hash, CognitoSettings};
 
 use crate::cognito::{Pool, PASSWORD, TEMPORARY};
-use crate::helpers::{spawn, try_spawn, Spawn, TestApp};
+use crate::helpers::{cookie_pair, session_cookie, spawn, try_spawn, Spawn, TestApp};
 use crate::moto::{unique_name, MotoServer};
 
 /// Gatehouse in aws mode on `pool`, signing in through `client`.
@@ -246,13 +246,7 @@ async fn sign_out_ends_the_dynamodb_session_and_revokes_the_sign_in() {
     let app = spawn_aws(&pool, &pool.confidential).await;
     let browser = app.new_client();
     let response = app.sign_in_with(&browser, "ana", PASSWORD, "/me").await;
-    let cookie = response.headers()["set-cookie"]
-        .to_str()
-        .expect("cookie")
-        .split(';')
-        .next()
-        .expect("name=value")
-        .to_string();
+    let cookie = cookie_pair(&session_cookie(&response).expect("session cookie"));
     assert_eq!(app.call(&browser, "current_user").await.status(), 200);
     let signed_out = browser
         .post(app.url("/auth/signout"))
@@ -260,14 +254,7 @@ async fn sign_out_ends_the_dynamodb_session_and_revokes_the_sign_in() {
         .await
         .expect("sign out");
     assert_eq!(signed_out.headers()["location"], "/signin?signed_out=1");
-    let replay = reqwest::Client::new()
-        .post(app.url("/api/current_user"))
-        .header("cookie", &cookie)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("")
-        .send()
-        .await
-        .expect("replay");
+    let replay = app.call_with_cookie(&cookie, "current_user").await;
     assert_eq!(replay.text().await.expect("body"), "null");
 }
 

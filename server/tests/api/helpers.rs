@@ -155,6 +155,19 @@ impl TestApp {
         me["username"].as_str().map(str::to_string)
     }
 
+    /// Calls a server function sending exactly `cookie` (`name=value`) and nothing else, as
+    /// someone replaying or planting a session id would.
+    pub async fn call_with_cookie(&self, cookie: &str, function: &str) -> reqwest::Response {
+        reqwest::Client::new()
+            .post(self.url(&format!("/api/{function}")))
+            .header("cookie", cookie)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("")
+            .send()
+            .await
+            .expect("server function request")
+    }
+
     /// Calls a server function with a bearer token and no cookies.
     pub async fn call_with_token(&self, token: &str, function: &str) -> reqwest::Response {
         self.new_client()
@@ -167,6 +180,22 @@ impl TestApp {
             .await
             .expect("server function request")
     }
+}
+
+/// The session cookie a response sets (the whole `Set-Cookie` value), if any.
+pub fn session_cookie(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find(|value| value.starts_with("gatehouse_session="))
+        .map(str::to_string)
+}
+
+/// `name=value` of a `Set-Cookie` value, as a browser sends it back.
+pub fn cookie_pair(set_cookie: &str) -> String {
+    set_cookie.split(';').next().unwrap_or_default().to_string()
 }
 
 pub fn new_client() -> reqwest::Client {

@@ -5,24 +5,11 @@ use std::io::Write as _;
 use app::models::identity::Role;
 use clap::Parser;
 
-use crate::helpers::{spawn_app, Scratch};
-
-fn session_cookie(response: &reqwest::Response) -> Option<String> {
-    response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .find(|value| value.starts_with("gatehouse_session="))
-        .map(str::to_string)
-}
+use crate::helpers::{cookie_pair, session_cookie, spawn_app, Scratch};
 
 fn cookie_id(set_cookie: &str) -> String {
-    set_cookie
+    cookie_pair(set_cookie)
         .trim_start_matches("gatehouse_session=")
-        .split(';')
-        .next()
-        .unwrap_or_default()
         .to_string()
 }
 

@@ -16,7 +16,7 @@ use base64::Engine as _;
 use server::auth::{Clock, LocalSigner, TokenUse};
 use server::startup::{LOCAL_CLIENT_ID, LOCAL_ISSUER};
 
-use crate::helpers::{spawn_app, Scratch, TestApp};
+use crate::helpers::{cookie_pair, session_cookie, spawn_app, Scratch, TestApp};
 
 const ONE_HOUR: Duration = Duration::from_secs(3600);
 
@@ -317,26 +317,13 @@ async fn a_session_cookie_replayed_after_sign_out_is_anonymous() {
     let response = app
         .sign_in_with(&client, "admin", &app.admin_password, "/me")
         .await;
-    let cookie = response.headers()["set-cookie"]
-        .to_str()
-        .expect("cookie")
-        .split(';')
-        .next()
-        .expect("name=value")
-        .to_string();
+    let cookie = cookie_pair(&session_cookie(&response).expect("session cookie"));
     client
         .post(app.url("/auth/signout"))
         .send()
         .await
         .expect("sign out");
-    let replay = reqwest::Client::new()
-        .post(app.url("/api/list_users"))
-        .header("cookie", &cookie)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("")
-        .send()
-        .await
-        .expect("replay");
+    let replay = app.call_with_cookie(&cookie, "list_users").await;
     assert_eq!(replay.status(), 401);
 }
 
@@ -364,14 +351,7 @@ async fn a_session_id_planted_before_sign_in_never_becomes_signed_in() {
     assert_eq!(response.status(), 303);
     let issued = response.headers()["set-cookie"].to_str().expect("cookie");
     assert!(!issued.starts_with(planted), "the id was rotated: {issued}");
-    let as_victim = client
-        .post(app.url("/api/list_users"))
-        .header("cookie", planted)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("")
-        .send()
-        .await
-        .expect("request");
+    let as_victim = app.call_with_cookie(planted, "list_users").await;
     assert_eq!(as_victim.status(), 401);
 }
 
