@@ -16,6 +16,18 @@ pub enum AppError {
     /// Signed in, but without a role that allows this (HTTP 403).
     #[error("This needs the {required} role, which your account does not have.")]
     Forbidden { required: Role },
+    /// The request is wrong in a way the person can fix (HTTP 400).
+    #[error("{0}")]
+    InvalidInput(String),
+    /// What the request names does not exist (HTTP 404).
+    #[error("{0}")]
+    NotFound(String),
+    /// The request conflicts with what exists: a used name, a finished run (HTTP 409).
+    #[error("{0}")]
+    Conflict(String),
+    /// A service Gatehouse depends on (AWS, the engine) refused or failed (HTTP 503).
+    #[error("{0}")]
+    Upstream(String),
     /// The server is missing something it needs to answer (a bug or a start-up fault).
     #[error("the server could not answer: {0}")]
     Unavailable(String),
@@ -30,7 +42,12 @@ impl AppError {
         match self {
             AppError::NotSignedIn => http::StatusCode::UNAUTHORIZED,
             AppError::Forbidden { .. } => http::StatusCode::FORBIDDEN,
-            AppError::Unavailable(_) => http::StatusCode::SERVICE_UNAVAILABLE,
+            AppError::InvalidInput(_) => http::StatusCode::BAD_REQUEST,
+            AppError::NotFound(_) => http::StatusCode::NOT_FOUND,
+            AppError::Conflict(_) => http::StatusCode::CONFLICT,
+            AppError::Upstream(_) | AppError::Unavailable(_) => {
+                http::StatusCode::SERVICE_UNAVAILABLE
+            }
             AppError::Transport(_) => http::StatusCode::BAD_REQUEST,
         }
     }

@@ -5,6 +5,8 @@
 //! `state`. Nothing lower imports anything higher.
 
 pub mod components;
+#[cfg(feature = "ssr")]
+pub mod control_plane;
 pub mod errors;
 pub mod functions;
 pub mod models;

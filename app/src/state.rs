@@ -8,6 +8,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::control_plane::ControlPlane;
 use crate::errors::AppError;
 use crate::models::about::Mode;
 use crate::models::identity::{Identity, UserSummary};
@@ -31,6 +32,8 @@ pub struct ServerContext {
     /// The users Gatehouse manages itself (local mode); `None` when an outside identity
     /// provider owns them (Cognito in aws mode).
     pub users: Option<Arc<dyn UserDirectory>>,
+    /// The pipeline, through its one port.
+    pub pipeline: Arc<dyn ControlPlane>,
 }
 
 /// The request's [`ServerContext`], or a typed error when the server did not provide one.

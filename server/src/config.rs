@@ -52,6 +52,9 @@ pub struct Config {
     pub sessions: SessionSettings,
 
     #[command(flatten)]
+    pub pipeline: PipelineSettings,
+
+    #[command(flatten)]
     pub aws: AwsSettings,
 
     /// Run a maintenance command instead of the server.
@@ -113,6 +116,19 @@ impl SessionSettings {
             CookieSecure::Auto => !bind.ip().is_loopback(),
         }
     }
+}
+
+/// The pipeline the dashboard drives.
+#[derive(Debug, Clone, Args)]
+pub struct PipelineSettings {
+    /// Local mode: on a first start (no executions yet), start one demo run on the bundled
+    /// iris data, so the dashboard has a real run waiting for approval within seconds.
+    #[arg(long, env = "GATEHOUSE_DEMO_RUN", default_value_t = true, action = clap::ArgAction::Set)]
+    pub demo_run: bool,
+
+    /// aws mode: the ARN of the pipeline's Step Functions state machine.
+    #[arg(long, env = "GATEHOUSE_STATE_MACHINE_ARN")]
+    pub state_machine_arn: Option<String>,
 }
 
 /// aws mode: the Cognito user pool users sign in with, and the DynamoDB session table. The

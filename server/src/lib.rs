@@ -6,6 +6,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod guard;
+pub mod pipeline;
 pub mod routes;
 pub mod sessions;
 pub mod startup;

@@ -5,8 +5,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
+use app::control_plane::ControlPlane;
 use app::models::about::Mode;
 use app::models::identity::Role;
+use app::models::pipeline::Timestamp;
 use app::state::{BuildInfo, ServerContext, UserDirectory};
 use app::{shell, App};
 use axum::extract::FromRef;
@@ -15,6 +17,7 @@ use axum::middleware;
 use axum::response::Redirect;
 use axum::routing::{get, post};
 use axum::Router;
+use engine::{Engine, EngineConfig};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tokio::net::TcpListener;
@@ -38,6 +41,9 @@ use crate::config::Config;
 use crate::db::{Database, DbError};
 use crate::guard::csrf::refuse_cross_site;
 use crate::guard::throttle::{SignInThrottle, ThrottlePolicy};
+use crate::pipeline::demo::seed_demo_run;
+use crate::pipeline::local::LocalControlPlane;
+use crate::pipeline::NotConfigured;
 use crate::routes::health::{healthz, readyz, Readiness};
 use crate::sessions::dynamo_store::DynamoSessionStore;
 use crate::sessions::sqlite_store::SqliteSessionStore;
@@ -102,6 +108,8 @@ pub enum StartupError {
     Users(#[from] UserError),
     #[error("{0}")]
     NotConfigured(String),
+    #[error("cannot start the pipeline: {0}")]
+    Pipeline(String),
 }
 
 /// What the identity side of the server is made of, per mode.
@@ -149,8 +157,11 @@ impl Application {
             address: config.bind,
             source,
         })?;
-        let mut identity = match config.mode {
-            Mode::Local => local_identity(&config).await?,
+        let (mut identity, pipeline) = match config.mode {
+            Mode::Local => (
+                local_identity(&config).await?,
+                local_pipeline(&config, local_addr).await?,
+            ),
             Mode::Aws => {
                 let sdk = match aws {
                     Some(sdk) => sdk,
@@ -161,12 +172,12 @@ impl Application {
                             .await
                     }
                 };
-                aws_identity(&config, &sdk).await?
+                (aws_identity(&config, &sdk).await?, aws_pipeline(&config)?)
             }
         };
         let session_layer = session_layer(&config, local_addr, identity.sessions.clone());
         let initial_admin = identity.initial_admin.take();
-        let router = router(&config, local_addr, identity, session_layer);
+        let router = router(&config, local_addr, identity, pipeline, session_layer);
         Ok(Self {
             listener,
             router,
@@ -198,6 +209,42 @@ impl Application {
         .with_graceful_shutdown(shutdown)
         .await
     }
+}
+
+/// Local mode's pipeline: the embedded engine on the data folder's database, the pipeline
+/// deployed on it, and on a first start the demo run.
+async fn local_pipeline(
+    config: &Config,
+    local_addr: SocketAddr,
+) -> Result<Arc<dyn ControlPlane>, StartupError> {
+    let mut engine_config = EngineConfig::new(
+        Some(database_path(&config.data_dir)),
+        config.data_dir.join("objects"),
+    );
+    engine_config.dashboard_url = format!("http://{local_addr}");
+    let engine = Engine::open(engine_config)
+        .await
+        .map_err(|e| StartupError::Pipeline(e.to_string()))?;
+    let pipeline =
+        LocalControlPlane::deploy(engine).map_err(|e| StartupError::Pipeline(e.to_string()))?;
+    if config.pipeline.demo_run {
+        let now =
+            Timestamp((time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64);
+        if let Some(run) = seed_demo_run(&pipeline, now)
+            .await
+            .map_err(|e| StartupError::Pipeline(format!("the demo run did not start: {e}")))?
+        {
+            tracing::info!(execution = %run.name, "started the demo run");
+        }
+    }
+    Ok(Arc::new(pipeline))
+}
+
+/// aws mode's pipeline. Until the AWS adapter is built, every pipeline page answers that it
+/// is not configured.
+fn aws_pipeline(config: &Config) -> Result<Arc<dyn ControlPlane>, StartupError> {
+    let _ = &config.pipeline.state_machine_arn;
+    Ok(Arc::new(NotConfigured))
 }
 
 async fn local_identity(config: &Config) -> Result<Identity, StartupError> {
@@ -350,6 +397,7 @@ fn router(
     config: &Config,
     local_addr: SocketAddr,
     identity: Identity,
+    pipeline: Arc<dyn ControlPlane>,
     session_layer: SessionManagerLayer<SessionBackend>,
 ) -> Router {
     let site_root = config.site_root.display().to_string();
@@ -380,6 +428,7 @@ fn router(
         started: Instant::now(),
         started_at: now_rfc3339(),
         users: identity.users.clone(),
+        pipeline,
     };
     let provide_server_context = move || provide_context(server_context.clone());
 

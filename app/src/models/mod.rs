@@ -3,4 +3,5 @@
 pub mod about;
 pub mod identity;
 pub mod navigation;
+pub mod pipeline;
 pub mod section;

@@ -1,0 +1,124 @@
+//! The pipeline control plane: the one port through which pages and server functions read and
+//! drive the pipeline (server only). Two adapters implement it — the embedded engine (local
+//! mode) and Step Functions + SageMaker + S3 (aws mode) — and one contract suite holds both to
+//! the same behaviour, so nothing above this trait knows which one is behind it.
+
+use std::fmt::Debug;
+
+use crate::errors::AppError;
+use crate::models::pipeline::{
+    Decision, Endpoint, EndpointConfig, ExecutionDetail, ExecutionPage, ExecutionQuery,
+    ExecutionRef, ExecutionSummary, HistoryEvent, InputError, Model, OutputObject, PendingApproval,
+    StartRequest, TrainingJob, TransformJob,
+};
+
+/// What can go wrong behind the port, sorted by what the person asking can do about it.
+/// Messages are for people; adapters log the internal detail before building one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PipelineError {
+    /// The request itself is wrong (bad name, malformed ARN, not JSON…).
+    #[error("{0}")]
+    Invalid(String),
+    /// The execution, job, model or endpoint does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// The request conflicts with what exists: a name already used, an approval already
+    /// decided, an endpoint that is busy.
+    #[error("{0}")]
+    Conflict(String),
+    /// The backend asked us to slow down and retries did not get through.
+    #[error("{0}")]
+    Throttled(String),
+    /// The backend refused Gatehouse's own credentials (IAM), not the user's.
+    #[error("{0}")]
+    AccessDenied(String),
+    /// The backend could not be reached or failed.
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+impl From<InputError> for PipelineError {
+    fn from(error: InputError) -> Self {
+        PipelineError::Invalid(error.0)
+    }
+}
+
+impl From<PipelineError> for AppError {
+    fn from(error: PipelineError) -> Self {
+        match error {
+            PipelineError::Invalid(m) => AppError::InvalidInput(m),
+            PipelineError::NotFound(m) => AppError::NotFound(m),
+            PipelineError::Conflict(m) => AppError::Conflict(m),
+            PipelineError::Throttled(m)
+            | PipelineError::AccessDenied(m)
+            | PipelineError::Unavailable(m) => AppError::Upstream(m),
+        }
+    }
+}
+
+/// Everything the dashboard reads from and does to the pipeline.
+#[async_trait::async_trait]
+pub trait ControlPlane: Send + Sync + Debug {
+    // --- Step Functions ---------------------------------------------------------------
+
+    /// Executions of the pipeline's state machine, newest first, optionally of one status,
+    /// a page at a time.
+    async fn list_executions(&self, query: &ExecutionQuery)
+        -> Result<ExecutionPage, PipelineError>;
+
+    async fn describe_execution(
+        &self,
+        execution: &ExecutionRef,
+    ) -> Result<ExecutionDetail, PipelineError>;
+
+    /// The whole history, oldest first, task tokens redacted.
+    async fn execution_history(
+        &self,
+        execution: &ExecutionRef,
+    ) -> Result<Vec<HistoryEvent>, PipelineError>;
+
+    /// The pipeline state machine's definition (Amazon States Language JSON).
+    async fn definition(&self) -> Result<String, PipelineError>;
+
+    /// Starts a named run with the CodePipeline input `{"commitID", "imageUri"}`.
+    async fn start_execution(
+        &self,
+        request: &StartRequest,
+    ) -> Result<ExecutionSummary, PipelineError>;
+
+    /// Stops a running execution; stopping one that already ended is a conflict.
+    async fn stop_execution(
+        &self,
+        execution: &ExecutionRef,
+        cause: &str,
+    ) -> Result<(), PipelineError>;
+
+    /// Every `.waitForTaskToken` task with no closing event, newest execution first.
+    async fn pending_approvals(&self) -> Result<Vec<PendingApproval>, PipelineError>;
+
+    /// Sends the decision for the execution's pending approval: `SendTaskSuccess` with the
+    /// decision JSON, or `SendTaskFailure` with error `rejected` and the JSON as cause.
+    /// A second decision is a `Conflict`.
+    async fn decide(
+        &self,
+        execution: &ExecutionRef,
+        decision: &Decision,
+    ) -> Result<(), PipelineError>;
+
+    // --- SageMaker and S3 ---------------------------------------------------------------
+
+    async fn training_job(&self, name: &str) -> Result<TrainingJob, PipelineError>;
+    async fn model(&self, name: &str) -> Result<Model, PipelineError>;
+    async fn transform_job(&self, name: &str) -> Result<TransformJob, PipelineError>;
+    /// The objects a finished transform job wrote under its output path.
+    async fn transform_output(&self, name: &str) -> Result<Vec<OutputObject>, PipelineError>;
+    async fn endpoint_configs(&self) -> Result<Vec<EndpointConfig>, PipelineError>;
+    async fn endpoint_config(&self, name: &str) -> Result<EndpointConfig, PipelineError>;
+    async fn endpoints(&self) -> Result<Vec<Endpoint>, PipelineError>;
+    async fn endpoint(&self, name: &str) -> Result<Endpoint, PipelineError>;
+    /// Points an endpoint at another endpoint config (a roll back, for instance).
+    async fn update_endpoint(&self, name: &str, config_name: &str) -> Result<(), PipelineError>;
+    async fn delete_endpoint(&self, name: &str) -> Result<(), PipelineError>;
+    /// Sends CSV rows to an endpoint and returns its answer (one label per line).
+    async fn invoke_endpoint(&self, name: &str, csv: &str) -> Result<String, PipelineError>;
+}

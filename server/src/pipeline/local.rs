@@ -1,0 +1,641 @@
+//! The local adapter: the control plane on the embedded engine, in process. The engine speaks
+//! the Step Functions and SageMaker APIs' shapes, so this is mostly a translation of names.
+
+use app::control_plane::{ControlPlane, PipelineError};
+use app::models::pipeline::{
+    Commit, Decision, Endpoint, EndpointConfig, ExecutionDetail, ExecutionPage, ExecutionQuery,
+    ExecutionRef, ExecutionStatus, ExecutionSummary, HistoryEvent, Model, OutputObject,
+    PendingApproval, ProductionVariant, StartRequest, Timestamp, TrainingJob, TransformJob,
+    Verdict,
+};
+use engine::api::{
+    EngineError, ExecutionDescription, ExecutionStatus as EngineStatus, HistoryRequest,
+    ListExecutionsRequest,
+};
+use engine::sagemaker::ErrorCode;
+use engine::{Engine, SageMakerError};
+use serde_json::Value;
+
+use super::{event_from_json, parse_rfc3339, state_timeout_seconds, token_sha256};
+
+/// The state machine local mode deploys the pipeline as.
+pub const LOCAL_PIPELINE_NAME: &str = "gatehouse-pipeline";
+
+/// The engine behind the port, pointed at the pipeline's state machine.
+#[derive(Clone)]
+pub struct LocalControlPlane {
+    engine: Engine,
+    state_machine_arn: String,
+}
+
+impl std::fmt::Debug for LocalControlPlane {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalControlPlane")
+            .field("state_machine_arn", &self.state_machine_arn)
+            .finish()
+    }
+}
+
+impl LocalControlPlane {
+    /// Deploys (or updates) the local pipeline on `engine` and serves it.
+    pub fn deploy(engine: Engine) -> Result<LocalControlPlane, EngineError> {
+        let state_machine_arn = engine.deploy_local_pipeline(LOCAL_PIPELINE_NAME)?;
+        Ok(LocalControlPlane {
+            engine,
+            state_machine_arn,
+        })
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    pub fn state_machine_arn(&self) -> &str {
+        &self.state_machine_arn
+    }
+
+    /// The full ARN of an execution of the pipeline. An ARN of another state machine is
+    /// refused rather than looked up: the dashboard shows the pipeline only.
+    fn arn_of(&self, execution: &ExecutionRef) -> Result<String, PipelineError> {
+        let prefix = self
+            .state_machine_arn
+            .replacen(":stateMachine:", ":execution:", 1);
+        match execution {
+            ExecutionRef::Name(name) => Ok(format!("{prefix}:{name}")),
+            ExecutionRef::Arn(arn) if arn.starts_with(&format!("{prefix}:")) => Ok(arn.clone()),
+            ExecutionRef::Arn(arn) => Err(PipelineError::NotFound(format!(
+                "Execution {arn} is not an execution of the pipeline."
+            ))),
+        }
+    }
+
+    fn summary(&self, d: &ExecutionDescription) -> ExecutionSummary {
+        let status = status_of(&d.status);
+        ExecutionSummary {
+            arn: d.execution_arn.clone(),
+            name: d.name.clone(),
+            status,
+            started: Timestamp(millis(d.start_date)),
+            stopped: d.stop_date.map(|t| Timestamp(millis(t))),
+            commit: Commit::parse(&d.name).or_else(|| commit_from_input(&d.input)),
+            current_state: None,
+        }
+    }
+
+    /// The state a running execution last entered: the newest `…StateEntered` event.
+    fn current_state(&self, arn: &str) -> Option<String> {
+        let page = self
+            .engine
+            .get_execution_history(
+                arn,
+                &HistoryRequest {
+                    max_results: Some(20),
+                    next_token: None,
+                    reverse_order: true,
+                },
+            )
+            .ok()?;
+        page.events.into_iter().find_map(|e| {
+            let kind = e["type"].as_str()?;
+            kind.ends_with("StateEntered")
+                .then(|| {
+                    e["stateEnteredEventDetails"]["name"]
+                        .as_str()
+                        .map(str::to_string)
+                })
+                .flatten()
+        })
+    }
+
+    fn definition_value(&self) -> Result<Value, PipelineError> {
+        let text = self
+            .engine
+            .state_machine_definition(&self.state_machine_arn)
+            .map_err(engine_error)?;
+        serde_json::from_str(&text).map_err(|e| {
+            PipelineError::Unavailable(format!("the stored definition is not JSON: {e}"))
+        })
+    }
+
+    fn pending(&self) -> Result<Vec<(PendingApproval, Option<String>)>, PipelineError> {
+        let definition = self.definition_value()?;
+        let mut out = Vec::new();
+        for (execution, callback) in self.engine.pending_callbacks().map_err(engine_error)? {
+            if execution.state_machine_arn != self.state_machine_arn {
+                continue;
+            }
+            let description = self
+                .engine
+                .describe_execution(&execution.execution_arn)
+                .map_err(engine_error)?;
+            let waiting_since = parse_rfc3339(&callback.scheduled_at).unwrap_or(0);
+            let deadline = state_timeout_seconds(&definition, &callback.state_name)
+                .map(|s| Timestamp(waiting_since.saturating_add((s as i64).saturating_mul(1000))));
+            let mut summary = self.summary(&description);
+            summary.current_state = Some(callback.state_name.clone());
+            let approval = PendingApproval {
+                execution: summary,
+                state: callback.state_name.clone(),
+                scheduled_event_id: callback.scheduled_event_id,
+                waiting_since: Timestamp(waiting_since),
+                deadline,
+                transform_output: callback
+                    .parameters
+                    .pointer("/Payload/s3_batch_output")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+                token_sha256: callback
+                    .token
+                    .as_deref()
+                    .map(token_sha256)
+                    .unwrap_or_default(),
+            };
+            out.push((approval, callback.token));
+        }
+        out.sort_by(|a, b| b.0.execution.started.cmp(&a.0.execution.started));
+        Ok(out)
+    }
+}
+
+#[async_trait::async_trait]
+impl ControlPlane for LocalControlPlane {
+    async fn list_executions(
+        &self,
+        query: &ExecutionQuery,
+    ) -> Result<ExecutionPage, PipelineError> {
+        let list = self
+            .engine
+            .list_executions(&ListExecutionsRequest {
+                state_machine_arn: Some(self.state_machine_arn.clone()),
+                status_filter: query.status.map(engine_status),
+                max_results: Some(query.max_results.clamp(1, 1000)),
+                next_token: query.next_token.clone(),
+            })
+            .map_err(|e| match e {
+                EngineError::Io(m) if m.contains("pagination token") => PipelineError::Invalid(
+                    "The page token is not valid; start from the first page.".into(),
+                ),
+                other => engine_error(other),
+            })?;
+        let executions = list
+            .executions
+            .into_iter()
+            .map(|e| {
+                let running = e.status == EngineStatus::Running;
+                let current_state = running
+                    .then(|| self.current_state(&e.execution_arn))
+                    .flatten();
+                ExecutionSummary {
+                    arn: e.execution_arn,
+                    commit: Commit::parse(&e.name),
+                    name: e.name,
+                    status: status_of(&e.status),
+                    started: Timestamp(millis(e.start_date)),
+                    stopped: e.stop_date.map(|t| Timestamp(millis(t))),
+                    current_state,
+                }
+            })
+            .collect();
+        Ok(ExecutionPage {
+            executions,
+            next_token: list.next_token,
+        })
+    }
+
+    async fn describe_execution(
+        &self,
+        execution: &ExecutionRef,
+    ) -> Result<ExecutionDetail, PipelineError> {
+        let arn = self.arn_of(execution)?;
+        let d = self.engine.describe_execution(&arn).map_err(engine_error)?;
+        let mut summary = self.summary(&d);
+        if summary.status == ExecutionStatus::Running {
+            summary.current_state = self.current_state(&arn);
+        }
+        Ok(ExecutionDetail {
+            summary,
+            state_machine_arn: d.state_machine_arn,
+            input: Some(d.input),
+            output: d.output,
+            error: d.error,
+            cause: d.cause,
+        })
+    }
+
+    async fn execution_history(
+        &self,
+        execution: &ExecutionRef,
+    ) -> Result<Vec<HistoryEvent>, PipelineError> {
+        let arn = self.arn_of(execution)?;
+        let mut events = Vec::new();
+        let mut next_token = None;
+        loop {
+            let page = self
+                .engine
+                .get_execution_history(
+                    &arn,
+                    &HistoryRequest {
+                        max_results: Some(1000),
+                        next_token,
+                        reverse_order: false,
+                    },
+                )
+                .map_err(engine_error)?;
+            events.extend(page.events.into_iter().filter_map(event_from_json));
+            match page.next_token {
+                Some(token) => next_token = Some(token),
+                None => return Ok(events),
+            }
+        }
+    }
+
+    async fn definition(&self) -> Result<String, PipelineError> {
+        self.engine
+            .state_machine_definition(&self.state_machine_arn)
+            .map_err(engine_error)
+    }
+
+    async fn start_execution(
+        &self,
+        request: &StartRequest,
+    ) -> Result<ExecutionSummary, PipelineError> {
+        request.validate()?;
+        let arn = self.arn_of(&ExecutionRef::Name(request.name.clone()))?;
+        // StartExecution returns a running execution again when name and input match; a
+        // person starting a run twice by mistake should hear that the name is taken instead.
+        if let Ok(existing) = self.engine.describe_execution(&arn) {
+            return Err(name_taken(&request.name, existing.start_date));
+        }
+        let started = self
+            .engine
+            .start_execution(
+                &self.state_machine_arn,
+                Some(&request.name),
+                Some(&request.input_json()),
+            )
+            .map_err(engine_error)?;
+        let d = self
+            .engine
+            .describe_execution(&started.execution_arn)
+            .map_err(engine_error)?;
+        Ok(self.summary(&d))
+    }
+
+    async fn stop_execution(
+        &self,
+        execution: &ExecutionRef,
+        cause: &str,
+    ) -> Result<(), PipelineError> {
+        let arn = self.arn_of(execution)?;
+        let d = self.engine.describe_execution(&arn).map_err(engine_error)?;
+        if d.status != EngineStatus::Running {
+            return Err(PipelineError::Conflict(format!(
+                "Execution {} has already ended ({}).",
+                d.name,
+                status_of(&d.status).label().to_lowercase()
+            )));
+        }
+        self.engine
+            .stop_execution(&arn, Some("Gatehouse.Stopped"), Some(cause))
+            .await
+            .map_err(engine_error)?;
+        Ok(())
+    }
+
+    async fn pending_approvals(&self) -> Result<Vec<PendingApproval>, PipelineError> {
+        Ok(self.pending()?.into_iter().map(|(a, _)| a).collect())
+    }
+
+    async fn decide(
+        &self,
+        execution: &ExecutionRef,
+        decision: &Decision,
+    ) -> Result<(), PipelineError> {
+        let arn = self.arn_of(execution)?;
+        let d = self.engine.describe_execution(&arn).map_err(engine_error)?;
+        let pending = self.pending()?;
+        let Some(token) = pending
+            .into_iter()
+            .find(|(a, _)| a.execution.arn == arn)
+            .and_then(|(_, token)| token)
+        else {
+            return Err(PipelineError::Conflict(format!(
+                "Execution {} is not waiting for a decision.",
+                d.name
+            )));
+        };
+        let json = decision.to_json();
+        let sent = match decision.verdict {
+            Verdict::Approved => self.engine.send_task_success(&token, &json),
+            Verdict::Rejected => self.engine.send_task_failure(&token, "rejected", &json),
+        };
+        sent.map_err(|e| match e {
+            EngineError::TaskTimedOut(_) | EngineError::TaskDoesNotExist(_) => PipelineError::Conflict(format!(
+                "Execution {} is no longer waiting for a decision: it was already decided, timed out or stopped.",
+                d.name
+            )),
+            other => engine_error(other),
+        })
+    }
+
+    async fn training_job(&self, name: &str) -> Result<TrainingJob, PipelineError> {
+        let job = self
+            .engine
+            .sagemaker()
+            .describe_training_job(name)
+            .map_err(sagemaker_error)?;
+        Ok(TrainingJob {
+            name: text(&job, "TrainingJobName").unwrap_or_else(|| name.to_string()),
+            status: text(&job, "TrainingJobStatus").unwrap_or_default(),
+            created: time_of(&job, "CreationTime"),
+            ended: time_of(&job, "TrainingEndTime"),
+            image: job
+                .pointer("/AlgorithmSpecification/TrainingImage")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            model_artifacts: job
+                .pointer("/ModelArtifacts/S3ModelArtifacts")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            failure_reason: text(&job, "FailureReason"),
+        })
+    }
+
+    async fn model(&self, name: &str) -> Result<Model, PipelineError> {
+        let model = self
+            .engine
+            .sagemaker()
+            .describe_model(name)
+            .map_err(sagemaker_error)?;
+        Ok(Model {
+            name: text(&model, "ModelName").unwrap_or_else(|| name.to_string()),
+            image: model
+                .pointer("/PrimaryContainer/Image")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            model_data_url: model
+                .pointer("/PrimaryContainer/ModelDataUrl")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            created: time_of(&model, "CreationTime"),
+        })
+    }
+
+    async fn transform_job(&self, name: &str) -> Result<TransformJob, PipelineError> {
+        let job = self
+            .engine
+            .sagemaker()
+            .describe_transform_job(name)
+            .map_err(sagemaker_error)?;
+        Ok(TransformJob {
+            name: text(&job, "TransformJobName").unwrap_or_else(|| name.to_string()),
+            status: text(&job, "TransformJobStatus").unwrap_or_default(),
+            model_name: text(&job, "ModelName"),
+            input_uri: job
+                .pointer("/TransformInput/DataSource/S3DataSource/S3Uri")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            output_path: job
+                .pointer("/TransformOutput/S3OutputPath")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            created: time_of(&job, "CreationTime"),
+            ended: time_of(&job, "TransformEndTime"),
+            failure_reason: text(&job, "FailureReason"),
+        })
+    }
+
+    async fn transform_output(&self, name: &str) -> Result<Vec<OutputObject>, PipelineError> {
+        let job = self.transform_job(name).await?;
+        if job.status != "Completed" {
+            return Err(PipelineError::Conflict(format!(
+                "Transform job {name} has not completed (it is {}).",
+                job.status
+            )));
+        }
+        let prefix = job.output_path.ok_or_else(|| {
+            PipelineError::NotFound(format!("Transform job {name} has no output path."))
+        })?;
+        let data_dir = self.engine.sagemaker().data_dir().to_path_buf();
+        let files = engine::sagemaker::s3::files_under_prefix(&data_dir, &prefix)
+            .map_err(|e| PipelineError::NotFound(format!("No output found under {prefix}: {e}")))?;
+        let mut objects = Vec::with_capacity(files.len());
+        for path in files {
+            let relative = path.strip_prefix(&data_dir).unwrap_or(&path);
+            let body = std::fs::read_to_string(&path).map_err(|e| {
+                tracing::error!(path = %path.display(), error = %e, "cannot read transform output");
+                PipelineError::Unavailable("A transform output object could not be read.".into())
+            })?;
+            objects.push(OutputObject {
+                uri: format!("s3://{}", relative.to_string_lossy()),
+                body,
+            });
+        }
+        Ok(objects)
+    }
+
+    async fn endpoint_configs(&self) -> Result<Vec<EndpointConfig>, PipelineError> {
+        let configs = self
+            .engine
+            .sagemaker()
+            .list_endpoint_configs()
+            .map_err(sagemaker_error)?;
+        let mut out: Vec<EndpointConfig> = configs
+            .iter()
+            .filter_map(|c| text(c, "EndpointConfigName"))
+            .map(|name| {
+                self.engine
+                    .sagemaker()
+                    .describe_endpoint_config(&name)
+                    .map(|c| endpoint_config(&c))
+            })
+            .collect::<Result<_, _>>()
+            .map_err(sagemaker_error)?;
+        out.sort_by(|a, b| b.created.cmp(&a.created));
+        Ok(out)
+    }
+
+    async fn endpoint_config(&self, name: &str) -> Result<EndpointConfig, PipelineError> {
+        self.engine
+            .sagemaker()
+            .describe_endpoint_config(name)
+            .map(|c| endpoint_config(&c))
+            .map_err(sagemaker_error)
+    }
+
+    async fn endpoints(&self) -> Result<Vec<Endpoint>, PipelineError> {
+        let endpoints = self
+            .engine
+            .sagemaker()
+            .list_endpoints()
+            .map_err(sagemaker_error)?;
+        let mut out: Vec<Endpoint> = endpoints
+            .iter()
+            .filter_map(|e| text(e, "EndpointName"))
+            .map(|name| {
+                self.engine
+                    .sagemaker()
+                    .describe_endpoint(&name)
+                    .map(|e| endpoint(&e))
+            })
+            .collect::<Result<_, _>>()
+            .map_err(sagemaker_error)?;
+        out.sort_by(|a, b| b.created.cmp(&a.created));
+        Ok(out)
+    }
+
+    async fn endpoint(&self, name: &str) -> Result<Endpoint, PipelineError> {
+        self.engine
+            .sagemaker()
+            .describe_endpoint(name)
+            .map(|e| endpoint(&e))
+            .map_err(sagemaker_error)
+    }
+
+    async fn update_endpoint(&self, name: &str, config_name: &str) -> Result<(), PipelineError> {
+        self.engine
+            .sagemaker()
+            .update_endpoint(name, config_name)
+            .map(|_| ())
+            .map_err(sagemaker_error)
+    }
+
+    async fn delete_endpoint(&self, name: &str) -> Result<(), PipelineError> {
+        self.engine
+            .sagemaker()
+            .delete_endpoint(name)
+            .map_err(sagemaker_error)
+    }
+
+    async fn invoke_endpoint(&self, name: &str, csv: &str) -> Result<String, PipelineError> {
+        self.engine
+            .sagemaker()
+            .invoke_endpoint(name, csv)
+            .map_err(sagemaker_error)
+    }
+}
+
+fn name_taken(name: &str, started: time::OffsetDateTime) -> PipelineError {
+    PipelineError::Conflict(format!(
+        "An execution named {name} already exists (started {}). Choose another name.",
+        Timestamp(millis(started)).utc()
+    ))
+}
+
+fn millis(t: time::OffsetDateTime) -> i64 {
+    (t.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+fn commit_from_input(input: &str) -> Option<Commit> {
+    let value: Value = serde_json::from_str(input).ok()?;
+    Commit::parse(value["commitID"].as_str()?)
+}
+
+fn status_of(status: &EngineStatus) -> ExecutionStatus {
+    match status {
+        EngineStatus::Running => ExecutionStatus::Running,
+        EngineStatus::Succeeded => ExecutionStatus::Succeeded,
+        EngineStatus::Failed => ExecutionStatus::Failed,
+        EngineStatus::TimedOut => ExecutionStatus::TimedOut,
+        EngineStatus::Aborted => ExecutionStatus::Aborted,
+    }
+}
+
+fn engine_status(status: ExecutionStatus) -> EngineStatus {
+    match status {
+        ExecutionStatus::Running => EngineStatus::Running,
+        ExecutionStatus::Succeeded => EngineStatus::Succeeded,
+        ExecutionStatus::Failed => EngineStatus::Failed,
+        ExecutionStatus::TimedOut => EngineStatus::TimedOut,
+        ExecutionStatus::Aborted => EngineStatus::Aborted,
+    }
+}
+
+fn text(value: &Value, key: &str) -> Option<String> {
+    value[key].as_str().map(str::to_string)
+}
+
+/// The engine writes SageMaker times as epoch milliseconds, as the SDK shapes them.
+fn time_of(value: &Value, key: &str) -> Option<Timestamp> {
+    match &value[key] {
+        Value::Number(n) => n.as_f64().map(|f| Timestamp(f as i64)),
+        Value::String(s) => parse_rfc3339(s).map(Timestamp),
+        _ => None,
+    }
+}
+
+fn endpoint_config(config: &Value) -> EndpointConfig {
+    EndpointConfig {
+        name: text(config, "EndpointConfigName").unwrap_or_default(),
+        variants: config["ProductionVariants"]
+            .as_array()
+            .map(|variants| {
+                variants
+                    .iter()
+                    .map(|v| ProductionVariant {
+                        variant: text(v, "VariantName").unwrap_or_default(),
+                        model_name: text(v, "ModelName").unwrap_or_default(),
+                        instance_type: text(v, "InstanceType"),
+                        instance_count: v["InitialInstanceCount"].as_i64().map(|n| n as i32),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        created: time_of(config, "CreationTime"),
+    }
+}
+
+fn endpoint(value: &Value) -> Endpoint {
+    Endpoint {
+        name: text(value, "EndpointName").unwrap_or_default(),
+        config_name: text(value, "EndpointConfigName"),
+        status: text(value, "EndpointStatus").unwrap_or_default(),
+        created: time_of(value, "CreationTime"),
+        modified: time_of(value, "LastModifiedTime"),
+        failure_reason: text(value, "FailureReason"),
+    }
+}
+
+/// Engine errors in the port's terms. Store and I/O faults are logged and shown as
+/// "unavailable" without their detail.
+fn engine_error(error: EngineError) -> PipelineError {
+    match error {
+        EngineError::ExecutionDoesNotExist(arn) => PipelineError::NotFound(format!(
+            "There is no execution {}.",
+            arn.rsplit(':').next().unwrap_or(&arn)
+        )),
+        EngineError::StateMachineDoesNotExist(_) => {
+            PipelineError::Unavailable("The pipeline's state machine is missing.".into())
+        }
+        EngineError::ExecutionAlreadyExists(m) => PipelineError::Conflict(m),
+        EngineError::InvalidName(m)
+        | EngineError::InvalidArn(m)
+        | EngineError::InvalidExecutionInput(m)
+        | EngineError::InvalidOutput(m)
+        | EngineError::InvalidToken(m) => PipelineError::Invalid(m),
+        EngineError::TaskDoesNotExist(m) | EngineError::TaskTimedOut(m) => {
+            PipelineError::Conflict(m)
+        }
+        other
+        @ (EngineError::InvalidDefinition(_) | EngineError::Store(_) | EngineError::Io(_)) => {
+            tracing::error!(error = %other, "engine failure");
+            PipelineError::Unavailable(
+                "The local pipeline engine failed; see the server log.".into(),
+            )
+        }
+    }
+}
+
+fn sagemaker_error(error: SageMakerError) -> PipelineError {
+    match error.code {
+        ErrorCode::ResourceNotFound => PipelineError::NotFound(error.message),
+        ErrorCode::ValidationException | ErrorCode::ModelError => {
+            PipelineError::Invalid(error.message)
+        }
+        ErrorCode::ResourceInUse => PipelineError::Conflict(error.message),
+        ErrorCode::InternalFailure => {
+            tracing::error!(error = %error.message, "local SageMaker failure");
+            PipelineError::Unavailable("The local SageMaker failed; see the server log.".into())
+        }
+    }
+}

@@ -1,0 +1,260 @@
+//! The two adapters of the pipeline control plane ([`app::control_plane::ControlPlane`]) and
+//! what they share: turning Step Functions-shaped history into the port's events with task
+//! tokens removed, and reading a state's timeout from the definition.
+
+pub mod demo;
+pub mod local;
+
+use app::models::pipeline::{HistoryEvent, Timestamp};
+use serde_json::Value;
+
+/// What a task token is replaced with wherever an event would carry it.
+pub const REDACTED: &str = "[task token hidden]";
+
+/// Replaces every string under a key named like a task token (`token`, `taskToken`,
+/// `TaskToken`, …) in `value`, and inside JSON held in strings (Step Functions serialises a
+/// task's parameters as a string). Task tokens are bearer credentials for a decision: they
+/// must never reach a page.
+pub fn redact_task_tokens(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            for (key, item) in map.iter_mut() {
+                if key.to_ascii_lowercase().contains("token") && item.is_string() {
+                    *item = Value::String(REDACTED.into());
+                } else {
+                    redact_task_tokens(item);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(redact_task_tokens),
+        Value::String(text) if text.starts_with('{') && text.contains("oken") => {
+            if let Ok(mut inner) = serde_json::from_str::<Value>(text) {
+                redact_task_tokens(&mut inner);
+                *text = inner.to_string();
+            }
+        }
+        _ => {}
+    }
+}
+
+/// One event as GetExecutionHistory shapes it (`{"id", "previousEventId", "timestamp",
+/// "type", "<type>EventDetails"}`), tokens redacted. `None` for an event without id or type.
+pub fn event_from_json(mut event: Value) -> Option<HistoryEvent> {
+    let id = event["id"].as_i64()?;
+    let kind = event["type"].as_str()?.to_string();
+    let at = match &event["timestamp"] {
+        Value::Number(n) => n.as_f64().map(|f| f as i64),
+        Value::String(s) => parse_rfc3339(s),
+        _ => None,
+    }
+    .map(Timestamp)
+    .unwrap_or(Timestamp(0));
+    let previous_id = event["previousEventId"].as_i64().filter(|p| *p > 0);
+    let details_key = event
+        .as_object()
+        .and_then(|map| map.keys().find(|k| k.ends_with("EventDetails")).cloned());
+    let details = details_key.and_then(|k| event.get_mut(&k).map(Value::take));
+    let state = details
+        .as_ref()
+        .filter(|_| kind.ends_with("StateEntered") || kind.ends_with("StateExited"))
+        .and_then(|d| d["name"].as_str().map(str::to_string));
+    let details = details.map(|mut d| {
+        redact_task_tokens(&mut d);
+        d.to_string()
+    });
+    Some(HistoryEvent {
+        id,
+        previous_id,
+        kind,
+        at,
+        state,
+        details,
+    })
+}
+
+/// Milliseconds since the epoch of an RFC 3339 time.
+pub fn parse_rfc3339(text: &str) -> Option<i64> {
+    let t =
+        time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()?;
+    Some((t.unix_timestamp_nanos() / 1_000_000) as i64)
+}
+
+/// The `TimeoutSeconds` of a state, read from the definition (top-level states only: the
+/// pipeline's approval is one).
+pub fn state_timeout_seconds(definition: &Value, state: &str) -> Option<u64> {
+    definition["States"][state]["TimeoutSeconds"].as_u64()
+}
+
+/// Hex SHA-256 of a task token: what may be shown or audited in its place.
+pub fn token_sha256(token: &str) -> String {
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, token.as_bytes());
+    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn task_tokens_are_redacted_even_inside_serialised_parameters() {
+        let parameters =
+            json!({"FunctionName": "f", "Payload": {"token": "SECRET-TOKEN", "commitID": "abc"}});
+        let event = json!({
+            "id": 7, "previousEventId": 6, "timestamp": "2026-11-25T10:00:00Z", "type": "TaskScheduled",
+            "taskScheduledEventDetails": {"resource": "invoke.waitForTaskToken", "parameters": parameters.to_string(), "TaskToken": "SECRET-TOKEN"}
+        });
+        let converted = event_from_json(event).unwrap();
+        let details = converted.details.unwrap();
+        assert!(!details.contains("SECRET-TOKEN"), "{details}");
+        assert!(details.contains("commitID"), "{details}");
+        assert_eq!(converted.at, Timestamp(1_795_600_800_000));
+        assert_eq!(converted.previous_id, Some(6));
+        assert_eq!(converted.state, None);
+    }
+
+    #[test]
+    fn state_events_name_their_state() {
+        let event = json!({"id": 2, "previousEventId": 0, "timestamp": 1_000.0, "type": "TaskStateEntered",
+            "stateEnteredEventDetails": {"name": "Train", "input": "{}"}});
+        let converted = event_from_json(event).unwrap();
+        assert_eq!(converted.state.as_deref(), Some("Train"));
+        assert_eq!(converted.previous_id, None);
+        assert_eq!(converted.at, Timestamp(1_000));
+    }
+
+    #[test]
+    fn token_digests_are_sha256_hex() {
+        assert_eq!(
+            token_sha256("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}
+
+/// The control plane of a server whose pipeline is not set up: every call says so. (aws mode
+/// until its adapter lands.)
+#[derive(Debug, Clone, Copy)]
+pub struct NotConfigured;
+
+impl NotConfigured {
+    fn refuse<T>(&self) -> Result<T, app::control_plane::PipelineError> {
+        Err(app::control_plane::PipelineError::Unavailable(
+            "This server has no pipeline configured.".into(),
+        ))
+    }
+}
+
+#[async_trait::async_trait]
+impl app::control_plane::ControlPlane for NotConfigured {
+    async fn list_executions(
+        &self,
+        _: &app::models::pipeline::ExecutionQuery,
+    ) -> Result<app::models::pipeline::ExecutionPage, app::control_plane::PipelineError> {
+        self.refuse()
+    }
+    async fn describe_execution(
+        &self,
+        _: &app::models::pipeline::ExecutionRef,
+    ) -> Result<app::models::pipeline::ExecutionDetail, app::control_plane::PipelineError> {
+        self.refuse()
+    }
+    async fn execution_history(
+        &self,
+        _: &app::models::pipeline::ExecutionRef,
+    ) -> Result<Vec<HistoryEvent>, app::control_plane::PipelineError> {
+        self.refuse()
+    }
+    async fn definition(&self) -> Result<String, app::control_plane::PipelineError> {
+        self.refuse()
+    }
+    async fn start_execution(
+        &self,
+        _: &app::models::pipeline::StartRequest,
+    ) -> Result<app::models::pipeline::ExecutionSummary, app::control_plane::PipelineError> {
+        self.refuse()
+    }
+    async fn stop_execution(
+        &self,
+        _: &app::models::pipeline::ExecutionRef,
+        _: &str,
+    ) -> Result<(), app::control_plane::PipelineError> {
+        self.refuse()
+    }
+    async fn pending_approvals(
+        &self,
+    ) -> Result<Vec<app::models::pipeline::PendingApproval>, app::control_plane::PipelineError>
+    {
+        self.refuse()
+    }
+    async fn decide(
+        &self,
+        _: &app::models::pipeline::ExecutionRef,
+        _: &app::models::pipeline::Decision,
+    ) -> Result<(), app::control_plane::PipelineError> {
+        self.refuse()
+    }
+    async fn training_job(
+        &self,
+        _: &str,
+    ) -> Result<app::models::pipeline::TrainingJob, app::control_plane::PipelineError> {
+        self.refuse()
+    }
+    async fn model(
+        &self,
+        _: &str,
+    ) -> Result<app::models::pipeline::Model, app::control_plane::PipelineError> {
+        self.refuse()
+    }
+    async fn transform_job(
+        &self,
+        _: &str,
+    ) -> Result<app::models::pipeline::TransformJob, app::control_plane::PipelineError> {
+        self.refuse()
+    }
+    async fn transform_output(
+        &self,
+        _: &str,
+    ) -> Result<Vec<app::models::pipeline::OutputObject>, app::control_plane::PipelineError> {
+        self.refuse()
+    }
+    async fn endpoint_configs(
+        &self,
+    ) -> Result<Vec<app::models::pipeline::EndpointConfig>, app::control_plane::PipelineError> {
+        self.refuse()
+    }
+    async fn endpoint_config(
+        &self,
+        _: &str,
+    ) -> Result<app::models::pipeline::EndpointConfig, app::control_plane::PipelineError> {
+        self.refuse()
+    }
+    async fn endpoints(
+        &self,
+    ) -> Result<Vec<app::models::pipeline::Endpoint>, app::control_plane::PipelineError> {
+        self.refuse()
+    }
+    async fn endpoint(
+        &self,
+        _: &str,
+    ) -> Result<app::models::pipeline::Endpoint, app::control_plane::PipelineError> {
+        self.refuse()
+    }
+    async fn update_endpoint(
+        &self,
+        _: &str,
+        _: &str,
+    ) -> Result<(), app::control_plane::PipelineError> {
+        self.refuse()
+    }
+    async fn delete_endpoint(&self, _: &str) -> Result<(), app::control_plane::PipelineError> {
+        self.refuse()
+    }
+    async fn invoke_endpoint(
+        &self,
+        _: &str,
+        _: &str,
+    ) -> Result<String, app::control_plane::PipelineError> {
+        self.refuse()
+    }
+}
