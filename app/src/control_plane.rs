@@ -77,6 +77,13 @@ pub trait ControlPlane: Send + Sync + Debug {
         execution: &ExecutionRef,
     ) -> Result<Vec<HistoryEvent>, PipelineError>;
 
+    /// The state each running execution is in, for a page of the list, in order. Adapters
+    /// answer from what they can read cheaply; `None` where unknown. The default knows only
+    /// what the summaries already carry.
+    async fn current_states(&self, executions: &[ExecutionSummary]) -> Vec<Option<String>> {
+        executions.iter().map(|e| e.current_state.clone()).collect()
+    }
+
     /// The pipeline state machine's definition (Amazon States Language JSON).
     async fn definition(&self) -> Result<String, PipelineError>;
 

@@ -24,6 +24,8 @@ use components::session::provide_session_user;
 use models::section::Section;
 use routes::{
     about::AboutPage,
+    execution::ExecutionPage,
+    executions::ExecutionsPage,
     me::MePage,
     not_built::NotBuiltPage,
     not_found::NotFoundPage,
@@ -68,7 +70,8 @@ pub fn App() -> impl IntoView {
                 // Pages that answer 401/403 are rendered whole before the first byte is sent
                 // (`SsrMode::Async`), so the status can still be set when the role is known.
                 <Routes fallback=NotFoundPage>
-                    <Route path=path!("/executions") ssr=SsrMode::Async view=|| view! { <NotBuiltPage section=Section::Executions/> }/>
+                    <Route path=path!("/executions") ssr=SsrMode::Async view=ExecutionsPage/>
+                    <Route path=path!("/executions/:id") ssr=SsrMode::Async view=ExecutionPage/>
                     <Route path=path!("/approvals") ssr=SsrMode::Async view=|| view! { <NotBuiltPage section=Section::Approvals/> }/>
                     <Route path=path!("/lineage") ssr=SsrMode::Async view=|| view! { <NotBuiltPage section=Section::Lineage/> }/>
                     <Route path=path!("/endpoints") ssr=SsrMode::Async view=|| view! { <NotBuiltPage section=Section::Endpoints/> }/>

@@ -11,6 +11,7 @@ use crate::util::{free_port, wait_until, workspace_root, Scratch};
 
 pub struct GatehouseServer {
     child: Child,
+    binary: PathBuf,
     pub base_url: String,
     /// The password of the `admin` the server created on its first start (printed once on
     /// its terminal, read from there).
@@ -60,6 +61,7 @@ impl GatehouseServer {
         let admin_password = read_admin_password(&mut child);
         let server = Self {
             child,
+            binary: binary.clone(),
             base_url: format!("http://127.0.0.1:{port}"),
             admin_password,
             _data: data,
@@ -79,6 +81,29 @@ impl GatehouseServer {
         })
         .await;
         server
+    }
+
+    /// Adds a local user with `roles` through the binary's own `users add` command (as an
+    /// admin at the server's terminal would) and returns the generated password.
+    pub fn add_user(&self, username: &str, roles: &[&str]) -> String {
+        let mut command = Command::new(&self.binary);
+        command
+            .arg("--data-dir")
+            .arg(self._data.path())
+            .args(["users", "add", username]);
+        for role in roles {
+            command.args(["--role", role]);
+        }
+        let output = command.output().expect("run `gatehouse users add`");
+        assert!(
+            output.status.success(),
+            "users add failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .find_map(|line| line.strip_prefix("password: ").map(str::to_string))
+            .expect("a generated password")
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -3,4 +3,7 @@
 pub mod about;
 #[cfg(feature = "ssr")]
 pub mod access;
+#[cfg(feature = "ssr")]
+pub mod execution_graph;
+pub mod executions;
 pub mod identity;

@@ -1,6 +1,8 @@
 //! One module per page.
 
 pub mod about;
+pub mod execution;
+pub mod executions;
 pub mod me;
 pub mod not_built;
 pub mod not_found;

@@ -3,5 +3,6 @@
 //! Each test starts its own server and browser, so they can run in parallel.
 
 mod about;
+mod executions;
 mod not_found;
 mod signin;

@@ -1,4 +1,4 @@
-use crate::helpers::spawn_app;
+use crate::helpers::{page_text, spawn_app};
 
 #[tokio::test]
 async fn about_page_is_server_rendered_with_mode_version_commit_and_uptime() {
@@ -24,7 +24,7 @@ async fn about_page_is_server_rendered_with_mode_version_commit_and_uptime() {
 #[tokio::test]
 async fn about_page_shows_the_commit_the_binary_was_built_from() {
     let app = spawn_app().await;
-    let html = app.get("/about").await.text().await.expect("html");
+    let html = page_text(app.get("/about").await).await;
     let expected = git_head_short();
     assert!(
         html.contains(&format!("<code>{expected}</code>")),

@@ -147,6 +147,22 @@ impl TestApp {
             .expect("server function request")
     }
 
+    /// Calls a server function with form fields, as an HTML form or an API client would.
+    pub async fn call_form(
+        &self,
+        client: &reqwest::Client,
+        function: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        client
+            .post(self.url(&format!("/api/{function}")))
+            .header("accept", "application/json")
+            .form(fields)
+            .send()
+            .await
+            .expect("server function request")
+    }
+
     /// Who `client`'s session is signed in as (`current_user`), if anyone.
     pub async fn signed_in_as(&self, client: &reqwest::Client) -> Option<String> {
         let response = self.call(client, "current_user").await;
@@ -208,6 +224,12 @@ pub fn new_client() -> reqwest::Client {
         .expect("http client")
 }
 
+/// A page's HTML without Leptos' hydration markers (`<!>` after dynamic text), so tests can
+/// look for `<code>x</code>` whatever the renderer inserts between.
+pub async fn page_text(response: reqwest::Response) -> String {
+    response.text().await.expect("html").replace("<!>", "")
+}
+
 /// Options for a test server; `Default` is local mode with an empty site root.
 #[derive(Default)]
 pub struct Spawn {
@@ -218,6 +240,8 @@ pub struct Spawn {
     pub args: Vec<String>,
     /// aws mode: the AWS SDK configuration (moto's).
     pub aws: Option<aws_config::SdkConfig>,
+    /// Local mode: start the first-start demo run (off unless a test needs it: it trains).
+    pub demo_run: bool,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -253,6 +277,8 @@ pub async fn try_spawn(options: Spawn) -> Result<TestApp, server::startup::Start
         data_dir.display().to_string(),
         "--site-root".into(),
         site_root.display().to_string(),
+        "--demo-run".into(),
+        options.demo_run.to_string(),
     ];
     args.extend(options.args);
     let config = Config::try_parse_from(args).expect("test settings parse");

@@ -5,7 +5,7 @@ use std::io::Write as _;
 use app::models::identity::Role;
 use clap::Parser;
 
-use crate::helpers::{cookie_pair, session_cookie, spawn_app, Scratch};
+use crate::helpers::{cookie_pair, page_text, session_cookie, spawn_app, Scratch};
 
 fn cookie_id(set_cookie: &str) -> String {
     cookie_pair(set_cookie)
@@ -250,7 +250,7 @@ async fn an_admin_sees_the_user_list_and_local_users_can_be_managed() {
     );
     let page = app.get_with(&client, "/admin/users").await;
     assert_eq!(page.status(), 200);
-    let html = page.text().await.expect("html");
+    let html = page_text(page).await;
     assert!(html.contains("<td>vera</td><td>viewer</td>"), "{html}");
 }
 
@@ -266,6 +266,10 @@ async fn the_first_administrator_is_created_once() {
             &scratch.path().display().to_string(),
             "--site-root",
             &scratch.path().display().to_string(),
+            // A running demo run would keep the first engine (and its database lock) alive
+            // after `drop(first)`, as it would keep a real process alive.
+            "--demo-run",
+            "false",
         ])
         .expect("settings")
     };

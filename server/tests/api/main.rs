@@ -5,6 +5,7 @@ mod about;
 mod aws_identity;
 mod cognito;
 mod dynamo_sessions;
+mod executions;
 mod health;
 mod helpers;
 mod identity;

@@ -1,0 +1,410 @@
+//! The Executions pages' server functions. Each checks its role first, then talks to the
+//! pipeline through the control-plane port only.
+
+use leptos::prelude::*;
+
+use crate::errors::AppError;
+use crate::models::executions::{ExecutionFilter, ExecutionTable, ExecutionView};
+use crate::models::pipeline::ExecutionSummary;
+
+/// A filtered, sorted page of the pipeline's executions (viewer).
+#[server(endpoint = "list_executions")]
+pub async fn list_executions(filter: ExecutionFilter) -> Result<ExecutionTable, AppError> {
+    crate::functions::access::require(crate::models::identity::Role::Viewer)?;
+    let pipeline = crate::state::server_context()?.pipeline;
+    server::table(pipeline.as_ref(), &filter, server::now())
+        .await
+        .map_err(crate::functions::access::answer)
+}
+
+/// One execution with its graph, timeline and what it created (viewer). `id` is the
+/// execution's name or ARN.
+#[server(endpoint = "get_execution")]
+pub async fn get_execution(id: String) -> Result<ExecutionView, AppError> {
+    crate::functions::access::require(crate::models::identity::Role::Viewer)?;
+    let pipeline = crate::state::server_context()?.pipeline;
+    server::view(pipeline.as_ref(), &id, server::now())
+        .await
+        .map_err(crate::functions::access::answer)
+}
+
+/// Starts a run of the pipeline (operator), as CodePipeline would.
+#[server(endpoint = "start_execution")]
+pub async fn start_execution(
+    name: String,
+    commit_id: String,
+    image_uri: String,
+) -> Result<ExecutionSummary, AppError> {
+    let operator = crate::functions::access::require(crate::models::identity::Role::Operator)?;
+    let pipeline = crate::state::server_context()?.pipeline;
+    let request = crate::models::pipeline::StartRequest {
+        name: name.trim().to_string(),
+        commit_id: commit_id.trim().to_string(),
+        image_uri: image_uri.trim().to_string(),
+    };
+    let started = pipeline.start_execution(&request).await;
+    tracing::info!(
+        target: "audit",
+        action = "execution.start",
+        actor = %operator.username,
+        target_name = %crate::models::pipeline::shorten(&request.name, 80),
+        outcome = if started.is_ok() { "success" } else { "refused" },
+        "start execution"
+    );
+    started
+        .map_err(AppError::from)
+        .map_err(crate::functions::access::answer)
+}
+
+/// Stops a running execution (operator).
+#[server(endpoint = "stop_execution")]
+pub async fn stop_execution(id: String, reason: String) -> Result<(), AppError> {
+    let operator = crate::functions::access::require(crate::models::identity::Role::Operator)?;
+    let pipeline = crate::state::server_context()?.pipeline;
+    let execution = crate::models::pipeline::ExecutionRef::parse(&id)
+        .map_err(|e| crate::functions::access::answer(AppError::InvalidInput(e.0)))?;
+    let reason = reason.trim();
+    if reason.chars().count() > 1000 {
+        return Err(crate::functions::access::answer(AppError::InvalidInput(
+            "Keep the reason under 1,000 characters.".into(),
+        )));
+    }
+    let cause = if reason.is_empty() {
+        format!("Stopped by {} from Gatehouse.", operator.username)
+    } else {
+        format!("Stopped by {} from Gatehouse: {reason}", operator.username)
+    };
+    let stopped = pipeline.stop_execution(&execution, &cause).await;
+    tracing::info!(
+        target: "audit",
+        action = "execution.stop",
+        actor = %operator.username,
+        target_name = %execution.name(),
+        outcome = if stopped.is_ok() { "success" } else { "refused" },
+        "stop execution"
+    );
+    stopped
+        .map_err(AppError::from)
+        .map_err(crate::functions::access::answer)
+}
+
+#[cfg(feature = "ssr")]
+mod server {
+    use std::cmp::Ordering;
+
+    use crate::control_plane::ControlPlane;
+    use crate::errors::AppError;
+    use crate::functions::execution_graph;
+    use crate::models::executions::{
+        CreatedResource, ExecutionFilter, ExecutionTable, ExecutionView, SortKey, PAGE_SIZE,
+    };
+    use crate::models::pipeline::{
+        shorten, ExecutionQuery, ExecutionRef, ExecutionStatus, ExecutionSummary, HistoryEvent,
+        Timestamp,
+    };
+
+    /// How many executions the list reads at most to filter and sort (newest first).
+    pub const LIST_LIMIT: usize = 10_000;
+
+    pub fn now() -> Timestamp {
+        let since = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        Timestamp(since.as_millis() as i64)
+    }
+
+    struct Checked {
+        status: Option<ExecutionStatus>,
+        text: Option<String>,
+        from: Option<Timestamp>,
+        until: Option<Timestamp>,
+        sort: SortKey,
+        descending: bool,
+        page: usize,
+    }
+
+    fn check(filter: &ExecutionFilter) -> Result<Checked, AppError> {
+        let present = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+        };
+        let status = match present(&filter.status) {
+            None => None,
+            Some(s) => Some(ExecutionStatus::parse(&s).ok_or_else(|| {
+                AppError::InvalidInput(format!(
+                    "'{}' is not a status; use one of RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED.",
+                    shorten(&s, 40)
+                ))
+            })?),
+        };
+        let date = |v: &Option<String>, what: &str| -> Result<Option<Timestamp>, AppError> {
+            match present(v) {
+                None => Ok(None),
+                Some(text) => Timestamp::from_date(&text).map(Some).ok_or_else(|| {
+                    AppError::InvalidInput(format!(
+                        "The {what} date '{}' is not a date like 2026-11-25.",
+                        shorten(&text, 40)
+                    ))
+                }),
+            }
+        };
+        let from = date(&filter.from, "from")?;
+        // "to" a day means up to the end of that day.
+        let until = date(&filter.to, "to")?.map(|t| Timestamp(t.0 + 86_400_000 - 1));
+        if let (Some(f), Some(u)) = (from, until) {
+            if f > u {
+                return Err(AppError::InvalidInput(
+                    "The from date is after the to date.".into(),
+                ));
+            }
+        }
+        let sort = match present(&filter.sort) {
+            None => SortKey::Started,
+            Some(s) => SortKey::parse(&s).ok_or_else(|| {
+                AppError::InvalidInput(format!(
+                    "Cannot sort by '{}'; use started, name, status or duration.",
+                    shorten(&s, 40)
+                ))
+            })?,
+        };
+        let descending = match present(&filter.dir).as_deref() {
+            None | Some("desc") => true,
+            Some("asc") => false,
+            Some(other) => {
+                return Err(AppError::InvalidInput(format!(
+                    "The sort direction '{}' is neither asc nor desc.",
+                    shorten(other, 20)
+                )))
+            }
+        };
+        let text = present(&filter.commit).map(|t| t.to_lowercase());
+        if text.as_ref().is_some_and(|t| t.chars().count() > 200) {
+            return Err(AppError::InvalidInput(
+                "The commit filter is too long (200 characters at most).".into(),
+            ));
+        }
+        let page = filter.page.unwrap_or(1);
+        if page == 0 {
+            return Err(AppError::InvalidInput("Pages are numbered from 1.".into()));
+        }
+        Ok(Checked {
+            status,
+            text,
+            from,
+            until,
+            sort,
+            descending,
+            page,
+        })
+    }
+
+    fn duration(row: &ExecutionSummary, now: Timestamp) -> i64 {
+        row.stopped.unwrap_or(now).0 - row.started.0
+    }
+
+    pub async fn table(
+        pipeline: &dyn ControlPlane,
+        filter: &ExecutionFilter,
+        now: Timestamp,
+    ) -> Result<ExecutionTable, AppError> {
+        let checked = check(filter)?;
+        // Newest first: with a `from` date, reading can stop at the first older execution.
+        let mut rows: Vec<ExecutionSummary> = Vec::new();
+        let mut next_token = None;
+        let mut truncated = false;
+        loop {
+            let page = pipeline
+                .list_executions(&ExecutionQuery {
+                    status: checked.status,
+                    max_results: 1000,
+                    next_token,
+                })
+                .await?;
+            let reached_from = checked
+                .from
+                .is_some_and(|from| page.executions.last().is_some_and(|e| e.started < from));
+            rows.extend(page.executions);
+            next_token = page.next_token;
+            if rows.len() >= LIST_LIMIT {
+                truncated = next_token.is_some() || rows.len() > LIST_LIMIT;
+                rows.truncate(LIST_LIMIT);
+                break;
+            }
+            if next_token.is_none() || reached_from {
+                break;
+            }
+        }
+        rows.retain(|row| {
+            checked.from.is_none_or(|f| row.started >= f)
+                && checked.until.is_none_or(|u| row.started <= u)
+                && checked.text.as_ref().is_none_or(|t| {
+                    row.name.to_lowercase().contains(t)
+                        || row
+                            .commit
+                            .as_ref()
+                            .is_some_and(|c| c.id.to_lowercase().contains(t))
+                })
+        });
+        let by_started = |a: &ExecutionSummary, b: &ExecutionSummary| a.started.cmp(&b.started);
+        let order = |a: &ExecutionSummary, b: &ExecutionSummary| -> Ordering {
+            let primary = match checked.sort {
+                SortKey::Started => Ordering::Equal,
+                SortKey::Name => a.name.cmp(&b.name),
+                SortKey::Status => a.status.as_str().cmp(b.status.as_str()),
+                SortKey::Duration => duration(a, now).cmp(&duration(b, now)),
+            };
+            primary
+                .then_with(|| by_started(a, b))
+                .then_with(|| a.name.cmp(&b.name))
+        };
+        rows.sort_by(|a, b| {
+            if checked.descending {
+                order(b, a)
+            } else {
+                order(a, b)
+            }
+        });
+        let matching = rows.len();
+        let pages = matching.div_ceil(PAGE_SIZE).max(1);
+        let page = checked.page.min(pages);
+        let mut rows: Vec<ExecutionSummary> = rows
+            .into_iter()
+            .skip((page - 1) * PAGE_SIZE)
+            .take(PAGE_SIZE)
+            .collect();
+        let states = pipeline.current_states(&rows).await;
+        for (row, state) in rows.iter_mut().zip(states) {
+            if row.current_state.is_none() {
+                row.current_state = state;
+            }
+        }
+        Ok(ExecutionTable {
+            rows,
+            matching,
+            page,
+            pages,
+            sort: checked.sort,
+            descending: checked.descending,
+            now,
+            truncated,
+        })
+    }
+
+    fn pretty(json: Option<&str>) -> Option<String> {
+        let text = json?;
+        Some(
+            serde_json::from_str::<serde_json::Value>(text)
+                .ok()
+                .and_then(|v| serde_json::to_string_pretty(&v).ok())
+                .unwrap_or_else(|| text.to_string()),
+        )
+    }
+
+    /// The SageMaker resources a run created, read from its successful tasks' parameters.
+    fn resources(events: &[HistoryEvent]) -> Vec<CreatedResource> {
+        let scheduled: std::collections::HashMap<i64, serde_json::Value> = events
+            .iter()
+            .filter(|e| e.kind == "TaskScheduled")
+            .filter_map(|e| Some((e.id, serde_json::from_str(e.details.as_deref()?).ok()?)))
+            .collect();
+        let mut out = Vec::new();
+        for event in events.iter().filter(|e| e.kind == "TaskSucceeded") {
+            // TaskSucceeded follows TaskStarted, which follows TaskScheduled.
+            let mut cursor = event.previous_id;
+            let mut details = None;
+            for _ in 0..3 {
+                let Some(id) = cursor else { break };
+                if let Some(d) = scheduled.get(&id) {
+                    details = Some(d);
+                    break;
+                }
+                cursor = events
+                    .iter()
+                    .find(|e| e.id == id)
+                    .and_then(|e| e.previous_id);
+            }
+            let Some(details) = details else { continue };
+            let resource = details["resource"].as_str().unwrap_or_default();
+            let parameters: serde_json::Value = details["parameters"]
+                .as_str()
+                .and_then(|p| serde_json::from_str(p).ok())
+                .unwrap_or_else(|| details["parameters"].clone());
+            let text = |key: &str| parameters[key].as_str().map(str::to_string);
+            let found = if resource.contains("createTrainingJob") {
+                text("TrainingJobName").map(|n| ("Training job", n, None))
+            } else if resource.contains("createModel") {
+                text("ModelName").map(|n| ("Model", n, None))
+            } else if resource.contains("createTransformJob") {
+                parameters
+                    .pointer("/TransformOutput/S3OutputPath")
+                    .and_then(|v| v.as_str())
+                    .map(|p| ("Transform output", p.to_string(), None))
+            } else if resource.contains("createEndpointConfig") {
+                text("EndpointConfigName").map(|n| ("Endpoint config", n, None))
+            } else if resource.contains("createEndpoint") {
+                text("EndpointName").map(|n| {
+                    let href = format!("/endpoints?name={n}");
+                    ("Endpoint", n, Some(href))
+                })
+            } else {
+                None
+            };
+            if let Some((kind, name, href)) = found {
+                out.push(CreatedResource {
+                    kind: kind.into(),
+                    name,
+                    href,
+                });
+            }
+        }
+        out
+    }
+
+    pub async fn view(
+        pipeline: &dyn ControlPlane,
+        id: &str,
+        now: Timestamp,
+    ) -> Result<ExecutionView, AppError> {
+        let execution = ExecutionRef::parse(id).map_err(|e| AppError::InvalidInput(e.0))?;
+        let (detail, events, definition) = tokio::join!(
+            pipeline.describe_execution(&execution),
+            pipeline.execution_history(&execution),
+            pipeline.definition(),
+        );
+        let detail = detail?;
+        let events = events?;
+        let visits = execution_graph::visits(&events, detail.summary.status);
+        let (graph, graph_problem) = match definition
+            .map_err(|e| e.to_string())
+            .and_then(|text| {
+                serde_json::from_str::<serde_json::Value>(&text).map_err(|e| e.to_string())
+            })
+            .and_then(|value| execution_graph::layout(&value, &visits))
+        {
+            Ok(graph) => (Some(graph), None),
+            Err(problem) => {
+                tracing::warn!(%problem, "cannot draw the state graph");
+                (
+                    None,
+                    Some(format!("The state graph cannot be drawn: {problem}")),
+                )
+            }
+        };
+        Ok(ExecutionView {
+            input_pretty: pretty(detail.input.as_deref()),
+            output_pretty: pretty(detail.output.as_deref()),
+            resources: resources(&events),
+            detail,
+            graph,
+            graph_problem,
+            visits,
+            events,
+            now,
+        })
+    }
+}
+
+#[cfg(feature = "ssr")]
+pub use server::LIST_LIMIT;

@@ -1,0 +1,206 @@
+//! Issue #5, acceptance 3 (local mode): server time of the Executions pages with 1,000
+//! executions in the store.
+//!
+//! `cargo bench -p server --bench pages` builds a data folder with 1,000 executions of the
+//! pipeline's state machine (one with a 200-event history), starts the real server on it,
+//! signs in and times `GET /executions` and `GET /executions/<the long one>` over loopback,
+//! sequentially, after a warm-up. Latency is measured by the client, so it includes
+//! loopback HTTP, the session check and the whole server-side render.
+
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use engine::{Engine, EngineConfig};
+use server::cli::database_path;
+use server::config::Config;
+use server::pipeline::local::LOCAL_PIPELINE_NAME;
+use server::startup::Application;
+
+const EXECUTIONS: usize = 1_000;
+const ROUNDS: usize = 400;
+const WARM_UP: usize = 40;
+
+/// A loop of Pass and Choice states: 4 history events per round, so `n` = 49 gives ~200.
+const LOOP_DEFINITION: &str = r#"{
+  "StartAt": "Count",
+  "States": {
+    "Count": {"Type": "Pass", "Parameters": {"i.$": "States.MathAdd($.i, 1)", "n.$": "$.n", "fail.$": "$.fail"}, "Next": "More?"},
+    "More?": {"Type": "Choice", "Choices": [
+      {"Variable": "$.i", "NumericLessThanPath": "$.n", "Next": "Count"},
+      {"Variable": "$.fail", "BooleanEquals": true, "Next": "Broke"}
+    ], "Default": "Done"},
+    "Done": {"Type": "Succeed"},
+    "Broke": {"Type": "Fail", "Error": "Bench.Failure", "Cause": "asked to fail"}
+  }
+}"#;
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index]
+}
+
+async fn time_page(client: &reqwest::Client, url: &str) -> (Duration, Duration, Duration, usize) {
+    for _ in 0..WARM_UP {
+        let response = client.get(url).send().await.expect("page");
+        assert_eq!(response.status(), 200, "{url}");
+        response.bytes().await.expect("body");
+    }
+    let mut times = Vec::with_capacity(ROUNDS);
+    let mut size = 0;
+    for _ in 0..ROUNDS {
+        let started = Instant::now();
+        let response = client.get(url).send().await.expect("page");
+        let body = response.bytes().await.expect("body");
+        times.push(started.elapsed());
+        size = body.len();
+    }
+    times.sort();
+    (
+        percentile(&times, 0.5),
+        percentile(&times, 0.99),
+        times[times.len() - 1],
+        size,
+    )
+}
+
+#[tokio::main]
+async fn main() {
+    let scratch = std::env::temp_dir().join(format!("gatehouse-bench-{}", std::process::id()));
+    let data_dir = scratch.join("data");
+    std::fs::create_dir_all(&data_dir).expect("data dir");
+
+    // 1. The store: 1,000 executions of the pipeline's state machine (a loop definition, so
+    //    setting up does not train 1,000 models), mixed outcomes, one with ~200 events.
+    let setup = Instant::now();
+    {
+        let engine = Engine::open(EngineConfig::new(
+            Some(database_path(&data_dir)),
+            data_dir.join("objects"),
+        ))
+        .await
+        .expect("engine");
+        let arn = engine
+            .create_state_machine(LOCAL_PIPELINE_NAME, LOOP_DEFINITION, &Default::default())
+            .expect("machine");
+        let long = engine
+            .start_execution(
+                &arn,
+                Some("long-history"),
+                Some(r#"{"i": 0, "n": 49, "fail": false}"#),
+            )
+            .expect("start");
+        let mut started = vec![long.execution_arn];
+        for k in 1..EXECUTIONS {
+            let input = format!(r#"{{"i": 0, "n": {}, "fail": {}}}"#, 1 + k % 3, k % 7 == 0);
+            let name = format!(
+                "{:08x}-2026-11-{:02}-10-00-00-r{k}",
+                0x1a2b_3c4d_u32.wrapping_mul(k as u32),
+                1 + k % 28
+            );
+            started.push(
+                engine
+                    .start_execution(&arn, Some(&name), Some(&input))
+                    .expect("start")
+                    .execution_arn,
+            );
+        }
+        for arn in &started {
+            engine.wait_for_execution(arn).await.expect("finished");
+        }
+        engine.shutdown();
+    }
+    let setup = setup.elapsed();
+
+    // 2. The real server on that folder (it redeploys the pipeline's definition; the
+    //    executions stay).
+    let config = Config::try_parse_from([
+        "gatehouse",
+        "--bind",
+        "127.0.0.1:0",
+        "--data-dir",
+        &data_dir.display().to_string(),
+        "--site-root",
+        &scratch.join("site").display().to_string(),
+        "--demo-run",
+        "false",
+    ])
+    .expect("settings");
+    let mut application = Application::build(config).await.expect("server");
+    let admin = application.take_initial_admin().expect("first start");
+    let address = application.local_addr().expect("address");
+    tokio::spawn(application.run_until(std::future::pending()));
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let signed_in = client
+        .post(format!("http://{address}/auth/signin"))
+        .form(&[
+            ("username", admin.username.as_str()),
+            ("password", admin.password.expose().as_str()),
+            ("next", "/me"),
+        ])
+        .send()
+        .await
+        .expect("sign in");
+    assert_eq!(signed_in.status(), 303);
+
+    // 3. Time the pages.
+    let list_url = format!("http://{address}/executions");
+    let page = client
+        .get(&list_url)
+        .send()
+        .await
+        .expect("list")
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        page.contains(&format!("{EXECUTIONS} executions")),
+        "the list counts all executions"
+    );
+    let (p50, p99, max, size) = time_page(&client, &list_url).await;
+    println!(
+        "setup: {EXECUTIONS} executions in {:.1} s",
+        setup.as_secs_f64()
+    );
+    println!(
+        "GET /executions (1,000 executions, first page of 25): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms, {size} bytes, {ROUNDS} requests",
+        p50.as_secs_f64() * 1e3,
+        p99.as_secs_f64() * 1e3,
+        max.as_secs_f64() * 1e3
+    );
+    let filtered =
+        format!("http://{address}/executions?status=FAILED&commit=r1&sort=duration&page=2");
+    let (p50, p99, max, size) = time_page(&client, &filtered).await;
+    println!(
+        "GET /executions?status=FAILED&commit=r1&sort=duration&page=2: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms, {size} bytes",
+        p50.as_secs_f64() * 1e3,
+        p99.as_secs_f64() * 1e3,
+        max.as_secs_f64() * 1e3
+    );
+    let detail_url = format!("http://{address}/executions/long-history");
+    let page = client
+        .get(&detail_url)
+        .send()
+        .await
+        .expect("detail")
+        .text()
+        .await
+        .expect("html");
+    let events = page
+        .split("All ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .unwrap_or("?")
+        .to_string();
+    let (p50, p99, max, size) = time_page(&client, &detail_url).await;
+    println!(
+        "GET /executions/long-history ({events} history events): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms, {size} bytes",
+        p50.as_secs_f64() * 1e3,
+        p99.as_secs_f64() * 1e3,
+        max.as_secs_f64() * 1e3
+    );
+    let _ = std::fs::remove_dir_all(&scratch);
+}
