@@ -117,7 +117,16 @@ async fn viewer_follows_the_demo_run_to_its_approval_and_an_operator_starts_a_se
     .await
     .expect("image field");
     form.set_by_name("name", commit).await.expect("name field");
-    form.submit().await.expect("start");
+    // A click, not `form.submit()`: the script-driven form listens for the submit event.
+    client
+        .find(Locator::Css(
+            r#"[data-testid="start-form"] button[type="submit"]"#,
+        ))
+        .await
+        .expect("the start button")
+        .click()
+        .await
+        .expect("start");
     wait_until(
         "the second run in the list",
         Duration::from_secs(15),

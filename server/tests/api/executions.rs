@@ -314,3 +314,28 @@ async fn bad_filters_are_explained_and_good_ones_filter() {
     let (_, page) = html(&app, &client, "/executions?status=SUCCEEDED").await;
     assert!(page.contains("0 executions"), "{page}");
 }
+
+#[tokio::test]
+async fn api_clients_list_executions_with_a_json_filter() {
+    let app = spawn_with_demo().await;
+    let client = viewer(&app).await;
+    let call = |filter: serde_json::Value| {
+        let (app, client) = (&app, &client);
+        async move {
+            client
+                .post(app.url("/api/list_executions"))
+                .header("accept", "application/json")
+                .json(&serde_json::json!({ "filter": filter }))
+                .send()
+                .await
+                .expect("list_executions")
+        }
+    };
+    let response = call(serde_json::json!({})).await;
+    assert_eq!(response.status(), 200);
+    let table: serde_json::Value = response.json().await.expect("json");
+    assert_eq!(table["matching"], 1, "{table}");
+    assert_eq!(table["rows"][0]["status"], "RUNNING", "{table}");
+    let response = call(serde_json::json!({"status": "nope"})).await;
+    assert_eq!(response.status(), 400);
+}
