@@ -76,6 +76,18 @@ change exists because a test needs AWS behaviour that moto lacks, and stays mini
    the approval step (`lambda:invoke.waitForTaskToken`, then SendTaskSuccess/Failure) and
    the final notification step need; checked, not extended.
 
+11. StopExecution stops at once. In AWS the execution is ABORTED when StopExecution answers,
+   with the error and cause given, and its task tokens are spent. moto 5.2.5's interpreter
+   only flags its program as stopped (stepfunctions/parser/backend/execution.py): an
+   execution waiting for a callback (the approval) stays RUNNING for as long as the wait
+   lasts (24 hours here); a stop racing a running step can end FAILED with a States.Runtime
+   error instead (Environment.set_error overrides the stop); a stop right after the start
+   fails with AttributeError (no worker environment yet); error and cause are dropped. Here
+   the stop waits for the worker's environment, flags the stop, wakes every callback wait,
+   and marks the execution ABORTED with its stop date, error and cause; a later error can no
+   longer turn the stop into a failure, and the history records nothing after the stop but
+   ExecutionAborted (the woken wait would otherwise add a TaskTimedOut AWS never writes).
+
 Checked and not extended (moto 5.2.5 already behaves as AWS does for what the tests use):
 - GetUser refuses a disabled user (NotAuthorizedException) and a deleted one
   (UserNotFoundException); InitiateAuth refuses a disabled user (NotAuthorizedException).
@@ -517,6 +529,78 @@ def invoke_endpoint(self):
 
 
 SageMakerRuntimeResponse.invoke_endpoint = invoke_endpoint
+
+
+# Extension 11: StopExecution stops at once.
+from moto.stepfunctions.parser.api import ExecutionStatus as ParserExecutionStatus  # noqa: E402
+from moto.stepfunctions.parser.asl.eval.environment import Environment as ParserEnvironment  # noqa: E402
+from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped  # noqa: E402
+from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager  # noqa: E402
+from moto.stepfunctions.parser.backend import execution as _parser_execution  # noqa: E402
+
+
+def stop_now(self, stop_date, error, cause):
+    worker = self.exec_worker
+    deadline = time.monotonic() + 2
+    while worker is not None and worker.env is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    if worker is not None and worker.env is not None:
+        env = worker.env
+        env.event_manager.gatehouse_stopped = True
+        env.set_stop(stop_date=stop_date, cause=cause, error=error)
+        for endpoint in list(env.callback_pool_manager._pool.values()):
+            endpoint.interrupt_all()
+    if self.exec_status == ParserExecutionStatus.RUNNING:
+        self.exec_status = ParserExecutionStatus.ABORTED
+        self.stop_date = stop_date
+        self.error = error or None
+        self.cause = cause or None
+
+
+_reflect_execution_status = _parser_execution.BaseExecutionWorkerCommunication._reflect_execution_status
+
+
+def reflect_execution_status(self):
+    if self.execution.exec_status == ParserExecutionStatus.ABORTED:
+        return
+    _reflect_execution_status(self)
+
+
+_set_error = ParserEnvironment.set_error
+
+
+def set_error(self, error):
+    if isinstance(self._program_state, ProgramStopped):
+        return
+    _set_error(self, error)
+
+
+def stop_execution(self):
+    arn = self._get_param("executionArn")
+    execution = self.stepfunction_backend.describe_execution(arn)
+    if execution.status == "RUNNING":
+        execution.stop(
+            stop_date=utcnow(),
+            error=self._get_param("error"),
+            cause=self._get_param("cause"),
+        )
+    return ActionResult({"stopDate": execution.stop_date})
+
+
+_add_event = EventManager.add_event
+
+
+def add_event(self, context, event_type, *args, **kwargs):
+    if getattr(self, "gatehouse_stopped", False) and event_type != HistoryEventType.ExecutionAborted:
+        return 0
+    return _add_event(self, context, event_type, *args, **kwargs)
+
+
+EventManager.add_event = add_event
+_parser_execution.Execution.stop = stop_now
+_parser_execution.BaseExecutionWorkerCommunication._reflect_execution_status = reflect_execution_status
+ParserEnvironment.set_error = set_error
+StepFunctionResponse.stop_execution = stop_execution
 
 
 # Extensions 9 and 10: the test hooks, in front of moto's own dispatcher.
