@@ -41,9 +41,9 @@ use crate::config::Config;
 use crate::db::{Database, DbError};
 use crate::guard::csrf::refuse_cross_site;
 use crate::guard::throttle::{SignInThrottle, ThrottlePolicy};
+use crate::pipeline::aws::AwsControlPlane;
 use crate::pipeline::demo::seed_demo_run;
 use crate::pipeline::local::LocalControlPlane;
-use crate::pipeline::NotConfigured;
 use crate::routes::health::{healthz, readyz, Readiness};
 use crate::sessions::dynamo_store::DynamoSessionStore;
 use crate::sessions::sqlite_store::SqliteSessionStore;
@@ -172,7 +172,10 @@ impl Application {
                             .await
                     }
                 };
-                (aws_identity(&config, &sdk).await?, aws_pipeline(&config)?)
+                (
+                    aws_identity(&config, &sdk).await?,
+                    aws_pipeline(&config, &sdk)?,
+                )
             }
         };
         let session_layer = session_layer(&config, local_addr, identity.sessions.clone());
@@ -240,11 +243,24 @@ async fn local_pipeline(
     Ok(Arc::new(pipeline))
 }
 
-/// aws mode's pipeline. Until the AWS adapter is built, every pipeline page answers that it
-/// is not configured.
-fn aws_pipeline(config: &Config) -> Result<Arc<dyn ControlPlane>, StartupError> {
-    let _ = &config.pipeline.state_machine_arn;
-    Ok(Arc::new(NotConfigured))
+/// aws mode's pipeline: the Step Functions state machine named by the settings, with
+/// SageMaker and S3 in the same account and region. Makes no AWS call: a wrong ARN or a
+/// missing permission shows on the pages that need it, not as a server that will not start.
+fn aws_pipeline(
+    config: &Config,
+    sdk: &aws_config::SdkConfig,
+) -> Result<Arc<dyn ControlPlane>, StartupError> {
+    let Some(arn) = config.pipeline.state_machine_arn.as_deref() else {
+        return Err(StartupError::NotConfigured(
+            "aws mode drives the pipeline's Step Functions state machine: set \
+             GATEHOUSE_STATE_MACHINE_ARN (or --state-machine-arn)"
+                .into(),
+        ));
+    };
+    let pipeline = AwsControlPlane::new(sdk, arn)
+        .map_err(|e| StartupError::NotConfigured(format!("GATEHOUSE_STATE_MACHINE_ARN: {e}")))?;
+    tracing::info!(state_machine = arn, "pipeline on AWS Step Functions");
+    Ok(Arc::new(pipeline))
 }
 
 async fn local_identity(config: &Config) -> Result<Identity, StartupError> {

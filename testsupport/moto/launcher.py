@@ -22,6 +22,72 @@ change exists because a test needs AWS behaviour that moto lacks, and stays mini
    token and the access tokens issued from it (same origin_jti), and checks the client
    secret when the app client has one.
 
+3. The Step Functions interpreter's own calls reach this server. moto's interpreter calls the
+   services a task integrates (Lambda, SageMaker, ...) through boto3 at
+   localhost:$MOTO_PORT, default 5000 (stepfunctions/parser/asl/utils/boto_client.py); this
+   server binds a free port, so MOTO_PORT is set to it once bound.
+
+4. A SageMaker service integration for Step Functions. moto 5.2.5 lists "sagemaker" as
+   unsupported (state_task_service_factory.py): request-response calls are forwarded, but
+   `.sync` fails. The pipeline (infra/statemachine/mlops.asl.json) uses
+   createTrainingJob.sync, createModel, createTransformJob.sync, createEndpointConfig and
+   createEndpoint. This integration sends the request to moto's SageMaker and, for `.sync`,
+   returns the Describe* answer of the job once it has completed, with dates as epoch
+   milliseconds, as Step Functions does (so `$.ModelArtifacts.S3ModelArtifacts`,
+   `$.result.TransformOutput.S3OutputPath`, ... resolve). moto's jobs complete at once and do
+   nothing; a transform job here also writes `<input object>.out` under its S3OutputPath in
+   moto's S3, one label per CSV row of the input, by a fixed rule on the iris features (after
+   the `$[1:]` input filter drops the label column): petal length < 2.5 -> setosa, else petal
+   width < 1.75 -> versicolor, else virginica. Not a model: a deterministic stand-in so the
+   output is real, readable and checkable.
+
+5. SendTaskFailure's cause. moto 5.2.5 drops it (stepfunctions/responses.py passes only
+   `error`), so a Fail state with `CausePath` (the pipeline's "Rejected") loses the
+   rejection's JSON. The cause is now passed on.
+
+6. GetExecutionHistory pages. moto 5.2.5 returns the whole history and ignores maxResults,
+   nextToken and reverseOrder; AWS returns at most maxResults (default 100, up to 1000)
+   events and a nextToken. Paged here the same way (the token is an opaque offset), so a
+   client that forgets to follow nextToken fails against moto as it would against AWS.
+
+7. UpdateEndpoint, which moto 5.2.5's SageMaker does not implement: points the endpoint at
+   another endpoint config (ValidationException when either is missing), InService at once.
+
+8. InvokeEndpoint answers. moto 5.2.5's runtime answers any endpoint name, existing or not,
+   with the static body "body". Here an endpoint that does not exist is refused
+   (ValidationError "Endpoint NAME of account ACCOUNT not found.", as AWS answers), and a
+   text/csv body gets one label per row by the rule of extension 4 (rows of the four
+   features, no label column).
+
+9. Fault injection (a test hook, not AWS behaviour): `POST /_gatehouse/faults` with
+   `{"operation": "ListExecutions", "error": "ThrottlingException", "status": 400,
+   "count": 5, "match": "<text the request body must contain>"}` makes the next `count`
+   requests of that JSON-protocol operation (X-Amz-Target `*.ListExecutions`) whose body
+   contains `match` answer that error instead of reaching moto. `match` (say, a state
+   machine ARN) keeps one test's faults away from the other tests sharing this server.
+   `DELETE /_gatehouse/faults` clears them all.
+
+10. Deploying the pipeline (a test hook): `POST /_gatehouse/deploy-pipeline` with
+   `{"name": "<state machine name>"}` creates (once) the S3 bucket with the iris train/test
+   data, the SageMaker and Step Functions IAM roles and the two Lambda functions the
+   definition names, then the state machine from infra/statemachine/mlops.asl.json with
+   moto's substitutions (see PIPELINE_SUBSTITUTIONS), and answers `{"stateMachineArn"}`.
+   Lambda runs without Docker here: a function answers with its own input, which is what
+   the approval step (`lambda:invoke.waitForTaskToken`, then SendTaskSuccess/Failure) and
+   the final notification step need; checked, not extended.
+
+11. StopExecution stops at once. In AWS the execution is ABORTED when StopExecution answers,
+   with the error and cause given, and its task tokens are spent. moto 5.2.5's interpreter
+   only flags its program as stopped (stepfunctions/parser/backend/execution.py): an
+   execution waiting for a callback (the approval) stays RUNNING for as long as the wait
+   lasts (24 hours here); a stop racing a running step can end FAILED with a States.Runtime
+   error instead (Environment.set_error overrides the stop); a stop right after the start
+   fails with AttributeError (no worker environment yet); error and cause are dropped. Here
+   the stop waits for the worker's environment, flags the stop, wakes every callback wait,
+   and marks the execution ABORTED with its stop date, error and cause; a later error can no
+   longer turn the stop into a failure, and the history records nothing after the stop but
+   ExecutionAborted (the woken wait would otherwise add a TaskTimedOut AWS never writes).
+
 Checked and not extended (moto 5.2.5 already behaves as AWS does for what the tests use):
 - GetUser refuses a disabled user (NotAuthorizedException) and a deleted one
   (UserNotFoundException); InitiateAuth refuses a disabled user (NotAuthorizedException).
@@ -32,11 +98,14 @@ ResourceNotFoundException where AWS answers NotAuthorizedException.
 """
 
 import base64
+import io
 import json
 import logging
 import os
 import signal
 import threading
+import time
+import zipfile
 
 from moto.cognitoidp.exceptions import NotAuthorizedError
 from moto.cognitoidp.models import CognitoIdpBackend
@@ -140,14 +209,549 @@ def revoke_token(self):
 CognitoIdpResponse.revoke_token = revoke_token
 
 
+# Extension 3 is in main(): MOTO_PORT is set once the server is bound.
+
+REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+PIPELINE_BUCKET = "gatehouse-models"
+PIPELINE_SUBSTITUTIONS = {
+    "S3ModelBucket": PIPELINE_BUCKET,
+    "SagemakerRoleArn": f"arn:aws:iam::{ACCOUNT}:role/gatehouse-sagemaker",
+    "CreateAndEmailLinkFnName": "gatehouse-approval-notifier",
+    "UpdateSagemakerEndpointAPI": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:gatehouse-endpoint-notifier",
+}
+
+
+def _self_client(service):
+    """A boto3 client for this very server (the hooks and the SageMaker integration)."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        service,
+        region_name=REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        endpoint_url=f"http://127.0.0.1:{os.environ['MOTO_PORT']}",
+        config=Config(
+            s3={"addressing_style": "path"},
+            retries={"max_attempts": 0, "total_max_attempts": 1},
+        ),
+    )
+
+
+def _millis(value):
+    """Describe* answers as Step Functions passes them on: dates as epoch milliseconds."""
+    import datetime
+
+    if isinstance(value, datetime.datetime):
+        return int(value.timestamp() * 1000)
+    if isinstance(value, dict):
+        return {k: _millis(v) for k, v in value.items() if k != "ResponseMetadata"}
+    if isinstance(value, list):
+        return [_millis(v) for v in value]
+    return value
+
+
+def _iris_label(features):
+    """Extension 4's fixed rule on [sepal length, sepal width, petal length, petal width]."""
+    petal_length, petal_width = float(features[2]), float(features[3])
+    if petal_length < 2.5:
+        return "setosa"
+    if petal_width < 1.75:
+        return "versicolor"
+    return "virginica"
+
+
+def _label_csv(text, drop_first_column):
+    labels = []
+    for line in text.splitlines():
+        fields = [f.strip() for f in line.split(",")]
+        if not line.strip():
+            continue
+        if drop_first_column:
+            fields = fields[1:]
+        labels.append(_iris_label(fields))
+    return "\n".join(labels) + "\n"
+
+
+def _split_s3(uri):
+    bucket, _, key = uri[len("s3://") :].partition("/")
+    return bucket, key
+
+
+# Extension 4: the SageMaker service integration.
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (  # noqa: E402
+    state_task_service_factory as _factory,
+)
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resource import (  # noqa: E402
+    ResourceCondition,
+)
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback import (  # noqa: E402
+    StateTaskServiceCallback,
+)
+from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails  # noqa: E402
+from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import (  # noqa: E402
+    CustomErrorName,
+)
+from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (  # noqa: E402
+    FailureEvent,
+    FailureEventException,
+)
+from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails  # noqa: E402
+
+# action -> (Describe* call, name parameter, status field), for `.sync`.
+_SAGEMAKER_ACTIONS = {
+    "createtrainingjob": ("describe_training_job", "TrainingJobName", "TrainingJobStatus"),
+    "createtransformjob": ("describe_transform_job", "TransformJobName", "TransformJobStatus"),
+    "createmodel": None,
+    "createendpointconfig": None,
+    "createendpoint": None,
+}
+
+
+class StateTaskServiceSageMaker(StateTaskServiceCallback):
+    def __init__(self):
+        super().__init__(supported_integration_patterns={ResourceCondition.Sync})
+
+    def _get_supported_parameters(self):
+        action = self.resource.api_action.lower()
+        return set() if action in _SAGEMAKER_ACTIONS else None
+
+    def _from_error(self, env, ex):
+        from botocore.exceptions import ClientError
+
+        if isinstance(ex, ClientError):
+            error_name = f"SageMaker.{ex.response['Error']['Code']}"
+            return FailureEvent(
+                env=env,
+                error_name=CustomErrorName(error_name),
+                event_type=HistoryEventType.TaskFailed,
+                event_details=EventDetails(
+                    taskFailedEventDetails=TaskFailedEventDetails(
+                        error=error_name,
+                        cause=ex.response["Error"]["Message"],
+                        resource=self._get_sfn_resource(),
+                        resourceType=self._get_sfn_resource_type(),
+                    )
+                ),
+            )
+        return super()._from_error(env=env, ex=ex)
+
+    def _eval_service_task(
+        self, env, resource_runtime_part, normalised_parameters, state_credentials
+    ):
+        action = self._get_boto_service_action()
+        response = getattr(_self_client("sagemaker"), action)(**normalised_parameters)
+        env.stack.append(_millis(response))
+
+    def _eval_integration_pattern(
+        self, env, resource_runtime_part, normalised_parameters, state_credentials
+    ):
+        # `.sync`: moto's jobs are complete as soon as they exist; wait for the terminal
+        # status all the same, then answer with the Describe* of the job.
+        env.stack.pop()
+        describe, name_key, status_key = _SAGEMAKER_ACTIONS[
+            self.resource.api_action.lower()
+        ]
+        client = _self_client("sagemaker")
+        name = normalised_parameters[name_key]
+        while True:
+            job = getattr(client, describe)(**{name_key: name})
+            status = job[status_key]
+            if status in ("Completed", "Failed", "Stopped"):
+                break
+            if not env.is_running():
+                return
+            time.sleep(0.2)
+        if status != "Completed":
+            error = "States.TaskFailed"
+            raise FailureEventException(
+                FailureEvent(
+                    env=env,
+                    error_name=CustomErrorName(error),
+                    event_type=HistoryEventType.TaskFailed,
+                    event_details=EventDetails(
+                        taskFailedEventDetails=TaskFailedEventDetails(
+                            error=error,
+                            cause=json.dumps(_millis(job)),
+                            resource=self._get_sfn_resource(),
+                            resourceType=self._get_sfn_resource_type(),
+                        )
+                    ),
+                )
+            )
+        if describe == "describe_transform_job":
+            _write_transform_output(job)
+        env.stack.append(_millis(job))
+
+
+def _write_transform_output(job):
+    s3 = _self_client("s3")
+    source = job["TransformInput"]["DataSource"]["S3DataSource"]["S3Uri"]
+    drop_first = job.get("DataProcessing", {}).get("InputFilter") == "$[1:]"
+    bucket, prefix = _split_s3(source)
+    out_bucket, out_prefix = _split_s3(job["TransformOutput"]["S3OutputPath"])
+    listed = s3.list_objects_v2(Bucket=bucket, Prefix=prefix)
+    for item in listed.get("Contents", []):
+        body = s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read().decode()
+        name = item["Key"].rsplit("/", 1)[-1]
+        s3.put_object(
+            Bucket=out_bucket,
+            Key=f"{out_prefix.rstrip('/')}/{name}.out",
+            Body=_label_csv(body, drop_first).encode(),
+        )
+
+
+_state_task_service_for = _factory.state_task_service_for
+
+
+def state_task_service_for(service_name):
+    if service_name == "sagemaker":
+        return StateTaskServiceSageMaker()
+    return _state_task_service_for(service_name)
+
+
+_factory.state_task_service_for = state_task_service_for
+# The task factory imported the name before this module ran.
+from moto.stepfunctions.parser.asl.component.state.exec.state_task import (  # noqa: E402
+    state_task_factory as _task_factory,
+)
+
+_task_factory.state_task_service_for = state_task_service_for
+
+
+# Extension 5: SendTaskFailure passes its cause on.
+from moto.stepfunctions.responses import StepFunctionResponse  # noqa: E402
+
+
+def send_task_failure(self):
+    self.stepfunction_backend.send_task_failure(
+        self._get_param("taskToken"),
+        error=self._get_param("error"),
+        cause=self._get_param("cause"),
+    )
+    return EmptyResult()
+
+
+StepFunctionResponse.send_task_failure = send_task_failure
+
+
+# Extension 6: GetExecutionHistory pages.
+from moto.core.responses import ActionResult  # noqa: E402
+from moto.stepfunctions.exceptions import InvalidToken  # noqa: E402
+
+
+def get_execution_history(self):
+    history = self.stepfunction_backend.get_execution_history(
+        self._get_param("executionArn")
+    )
+    events = list(history["events"])
+    if self._get_param("reverseOrder"):
+        events.reverse()
+    max_results = self._get_int_param("maxResults") or 100
+    token = self._get_param("nextToken")
+    start = 0
+    if token:
+        try:
+            start = int(base64.b64decode(token).decode().removeprefix("history:"))
+        except (ValueError, UnicodeDecodeError):
+            raise InvalidToken("the nextToken is not one this API gave out")
+    page = events[start : start + max(1, min(max_results, 1000))]
+    answer = {"events": page}
+    end = start + len(page)
+    if end < len(events):
+        answer["nextToken"] = base64.b64encode(f"history:{end}".encode()).decode()
+    return ActionResult(answer)
+
+
+StepFunctionResponse.get_execution_history = get_execution_history
+
+
+# Extension 7: UpdateEndpoint.
+from moto.sagemaker.exceptions import ValidationError as SageMakerValidationError  # noqa: E402
+from moto.sagemaker.models import FakeEndpoint, SageMakerModelBackend  # noqa: E402
+from moto.sagemaker.responses import SageMakerResponse  # noqa: E402
+from moto.core.utils import utcnow  # noqa: E402
+
+
+def backend_update_endpoint(self, endpoint_name, endpoint_config_name):
+    endpoint = self.endpoints.get(endpoint_name)
+    if endpoint is None:
+        arn = FakeEndpoint.arn_formatter(endpoint_name, self.account_id, self.region_name)
+        raise SageMakerValidationError(message=f"Could not find endpoint '{arn}'.")
+    config = self.describe_endpoint_config(endpoint_config_name)
+    endpoint.endpoint_config_name = endpoint_config_name
+    endpoint.production_variants = endpoint._process_production_variants(
+        config["ProductionVariants"]
+    )
+    endpoint.endpoint_status = "InService"
+    endpoint.last_modified_time = utcnow()
+    return endpoint
+
+
+def update_endpoint(self):
+    endpoint = self.sagemaker_backend.update_endpoint(
+        self._get_param("EndpointName"), self._get_param("EndpointConfigName")
+    )
+    return ActionResult({"EndpointArn": endpoint.arn})
+
+
+SageMakerModelBackend.update_endpoint = backend_update_endpoint
+SageMakerResponse.update_endpoint = update_endpoint
+
+
+# Extension 8: InvokeEndpoint answers.
+from moto.sagemaker.models import sagemaker_backends  # noqa: E402
+from moto.core.exceptions import JsonRESTError  # noqa: E402
+from moto.sagemakerruntime.responses import SageMakerRuntimeResponse  # noqa: E402
+
+_invoke_endpoint = SageMakerRuntimeResponse.invoke_endpoint
+
+
+def invoke_endpoint(self):
+    name = self.path.split("/")[2] if self.path.startswith("/endpoints/") else None
+    backend = sagemaker_backends[self.current_account][self.region]
+    if name not in backend.endpoints:
+        raise JsonRESTError(
+            "ValidationError",
+            f"Endpoint {name} of account {self.current_account} not found.",
+        )
+    if "csv" in (self.headers.get("Content-Type") or ""):
+        text = self.body.decode() if isinstance(self.body, bytes) else self.body
+        try:
+            labels = _label_csv(text, drop_first_column=False)
+        except (IndexError, ValueError):
+            raise JsonRESTError("ModelError", "The model could not read the CSV rows.")
+        return 200, {"Content-Type": "text/csv"}, labels
+    return _invoke_endpoint(self)
+
+
+SageMakerRuntimeResponse.invoke_endpoint = invoke_endpoint
+
+
+# Extension 11: StopExecution stops at once.
+from moto.stepfunctions.parser.api import ExecutionStatus as ParserExecutionStatus  # noqa: E402
+from moto.stepfunctions.parser.asl.eval.environment import Environment as ParserEnvironment  # noqa: E402
+from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped  # noqa: E402
+from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager  # noqa: E402
+from moto.stepfunctions.parser.backend import execution as _parser_execution  # noqa: E402
+
+
+def stop_now(self, stop_date, error, cause):
+    worker = self.exec_worker
+    deadline = time.monotonic() + 2
+    while worker is not None and worker.env is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    if worker is not None and worker.env is not None:
+        env = worker.env
+        env.event_manager.gatehouse_stopped = True
+        env.set_stop(stop_date=stop_date, cause=cause, error=error)
+        for endpoint in list(env.callback_pool_manager._pool.values()):
+            endpoint.interrupt_all()
+    if self.exec_status == ParserExecutionStatus.RUNNING:
+        self.exec_status = ParserExecutionStatus.ABORTED
+        self.stop_date = stop_date
+        self.error = error or None
+        self.cause = cause or None
+
+
+_reflect_execution_status = _parser_execution.BaseExecutionWorkerCommunication._reflect_execution_status
+
+
+def reflect_execution_status(self):
+    if self.execution.exec_status == ParserExecutionStatus.ABORTED:
+        return
+    _reflect_execution_status(self)
+
+
+_set_error = ParserEnvironment.set_error
+
+
+def set_error(self, error):
+    if isinstance(self._program_state, ProgramStopped):
+        return
+    _set_error(self, error)
+
+
+def stop_execution(self):
+    arn = self._get_param("executionArn")
+    execution = self.stepfunction_backend.describe_execution(arn)
+    if execution.status == "RUNNING":
+        execution.stop(
+            stop_date=utcnow(),
+            error=self._get_param("error"),
+            cause=self._get_param("cause"),
+        )
+    return ActionResult({"stopDate": execution.stop_date})
+
+
+_add_event = EventManager.add_event
+
+
+def add_event(self, context, event_type, *args, **kwargs):
+    if getattr(self, "gatehouse_stopped", False) and event_type != HistoryEventType.ExecutionAborted:
+        return 0
+    return _add_event(self, context, event_type, *args, **kwargs)
+
+
+EventManager.add_event = add_event
+_parser_execution.Execution.stop = stop_now
+_parser_execution.BaseExecutionWorkerCommunication._reflect_execution_status = reflect_execution_status
+ParserEnvironment.set_error = set_error
+StepFunctionResponse.stop_execution = stop_execution
+
+
+# Extensions 9 and 10: the test hooks, in front of moto's own dispatcher.
+_faults = []
+_faults_lock = threading.Lock()
+_deploy_lock = threading.Lock()
+
+
+def _take_fault(operation, body):
+    with _faults_lock:
+        for fault in _faults:
+            if fault["operation"] == operation and fault.get("match", "") in body:
+                fault["count"] -= 1
+                if fault["count"] <= 0:
+                    _faults.remove(fault)
+                return fault
+    return None
+
+
+def _deploy_pipeline(name):
+    with _deploy_lock:
+        s3 = _self_client("s3")
+        existing = [b["Name"] for b in s3.list_buckets().get("Buckets", [])]
+        if PIPELINE_BUCKET not in existing:
+            s3.create_bucket(Bucket=PIPELINE_BUCKET)
+            for split in ("train", "test"):
+                path = os.path.join(REPO_ROOT, "engine", "data", "iris", f"{split}.csv")
+                with open(path, "rb") as f:
+                    s3.put_object(Bucket=PIPELINE_BUCKET, Key=f"iris/{split}.csv", Body=f.read())
+        iam = _self_client("iam")
+        trust = json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": ["states.amazonaws.com", "sagemaker.amazonaws.com", "lambda.amazonaws.com"]},
+                        "Action": "sts:AssumeRole",
+                    }
+                ],
+            }
+        )
+        roles = {r["RoleName"]: r["Arn"] for r in iam.list_roles()["Roles"]}
+        for role in ("gatehouse-sagemaker", "gatehouse-states"):
+            if role not in roles:
+                roles[role] = iam.create_role(RoleName=role, AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+        lam = _self_client("lambda")
+        functions = {f["FunctionName"] for f in lam.list_functions()["Functions"]}
+        code = io.BytesIO()
+        with zipfile.ZipFile(code, "w") as z:
+            z.writestr("index.py", "def handler(event, context):\n    return event\n")
+        for function in ("gatehouse-approval-notifier", "gatehouse-endpoint-notifier"):
+            if function not in functions:
+                lam.create_function(
+                    FunctionName=function,
+                    Runtime="python3.12",
+                    Role=roles["gatehouse-sagemaker"],
+                    Handler="index.handler",
+                    Code={"ZipFile": code.getvalue()},
+                )
+        with open(os.path.join(REPO_ROOT, "infra", "statemachine", "mlops.asl.json")) as f:
+            definition = f.read()
+        for key, value in PIPELINE_SUBSTITUTIONS.items():
+            definition = definition.replace("${" + key + "}", value)
+        sfn = _self_client("stepfunctions")
+        arn = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{name}"
+        try:
+            sfn.describe_state_machine(stateMachineArn=arn)
+        except sfn.exceptions.StateMachineDoesNotExist:
+            arn = sfn.create_state_machine(
+                name=name, definition=definition, roleArn=roles["gatehouse-states"]
+            )["stateMachineArn"]
+        return arn
+
+
+def _json_response(start_response, status, value):
+    body = json.dumps(value).encode()
+    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+class GatehouseHooks:
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        method = environ.get("REQUEST_METHOD", "")
+        if path.startswith("/_gatehouse/"):
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            request = json.loads(environ["wsgi.input"].read(length) or b"{}") if length else {}
+            if path == "/_gatehouse/faults" and method == "POST":
+                with _faults_lock:
+                    _faults.append(
+                        {
+                            "operation": request["operation"],
+                            "error": request["error"],
+                            "status": int(request.get("status", 400)),
+                            "count": int(request.get("count", 1)),
+                            "match": request.get("match", ""),
+                        }
+                    )
+                return _json_response(start_response, "200 OK", {})
+            if path == "/_gatehouse/faults" and method == "DELETE":
+                with _faults_lock:
+                    _faults.clear()
+                return _json_response(start_response, "200 OK", {})
+            if path == "/_gatehouse/deploy-pipeline" and method == "POST":
+                try:
+                    arn = _deploy_pipeline(request["name"])
+                except Exception as error:  # the test reads this, not a stack trace
+                    logging.exception("deploy-pipeline failed")
+                    return _json_response(start_response, "500 Internal Server Error", {"error": repr(error)})
+                return _json_response(start_response, "200 OK", {"stateMachineArn": arn})
+            return _json_response(start_response, "404 Not Found", {"error": "no such hook"})
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        if target and _faults:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            raw = environ["wsgi.input"].read(length) if length else b""
+            environ["wsgi.input"] = io.BytesIO(raw)
+            fault = _take_fault(target.rsplit(".", 1)[-1], raw.decode(errors="replace"))
+            if fault is not None:
+                body = json.dumps(
+                    {"__type": fault["error"], "message": f"{fault['error']} (injected by the test)"}
+                ).encode()
+                start_response(
+                    f"{fault['status']} Fault",
+                    [
+                        ("Content-Type", "application/x-amz-json-1.0"),
+                        ("Content-Length", str(len(body))),
+                        ("x-amzn-RequestId", "injected-fault"),
+                    ],
+                )
+                return [body]
+        return self.app(environ, start_response)
+
+
+
 def main():
     moto_api_backend.set_config(MOTO_CONFIG)
     # One line per request on stderr would bury a failing test's output; errors still show.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    app = DomainDispatcherApplication(create_backend_app)
+    # The Step Functions interpreter logs every error a state raises, caught or not: each
+    # rejected approval (caught by the pipeline's Catch) would print a page of it.
+    logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
+    app = GatehouseHooks(DomainDispatcherApplication(create_backend_app))
     server = make_server(
         "127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler
     )
+    # Extension 3: the Step Functions interpreter calls this server, not port 5000.
+    os.environ["MOTO_PORT"] = str(server.server_port)
     stop = threading.Event()
 
     def on_signal(_signum, _frame):

@@ -152,7 +152,7 @@ impl LocalControlPlane {
             };
             out.push((approval, callback.token));
         }
-        out.sort_by(|a, b| b.0.execution.started.cmp(&a.0.execution.started));
+        out.sort_by_key(|a| std::cmp::Reverse(a.0.execution.started));
         Ok(out)
     }
 }
@@ -456,7 +456,7 @@ impl ControlPlane for LocalControlPlane {
             })
             .collect::<Result<_, _>>()
             .map_err(sagemaker_error)?;
-        out.sort_by(|a, b| b.created.cmp(&a.created));
+        out.sort_by_key(|a| std::cmp::Reverse(a.created));
         Ok(out)
     }
 
@@ -485,7 +485,7 @@ impl ControlPlane for LocalControlPlane {
             })
             .collect::<Result<_, _>>()
             .map_err(sagemaker_error)?;
-        out.sort_by(|a, b| b.created.cmp(&a.created));
+        out.sort_by_key(|a| std::cmp::Reverse(a.created));
         Ok(out)
     }
 
@@ -634,6 +634,17 @@ fn engine_error(error: EngineError) -> PipelineError {
 fn sagemaker_error(error: SageMakerError) -> PipelineError {
     match error.code {
         ErrorCode::ResourceNotFound => PipelineError::NotFound(error.message),
+        // SageMaker (and the engine, mirroring it) answers ValidationException "Could not
+        // find endpoint …" for a missing endpoint or endpoint config; the port says NotFound,
+        // as the AWS adapter does.
+        ErrorCode::ValidationException
+            if error
+                .message
+                .to_ascii_lowercase()
+                .contains("could not find") =>
+        {
+            PipelineError::NotFound(error.message)
+        }
         ErrorCode::ValidationException | ErrorCode::ModelError => {
             PipelineError::Invalid(error.message)
         }

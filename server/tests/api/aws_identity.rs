@@ -11,6 +11,9 @@ use crate::cognito::{Pool, PASSWORD, TEMPORARY};
 use crate::helpers::{cookie_pair, session_cookie, spawn, try_spawn, Spawn, TestApp};
 use crate::moto::{unique_name, MotoServer};
 
+const IDENTITY_TESTS_STATE_MACHINE: &str =
+    "arn:aws:states:us-east-1:123456789012:stateMachine:identity-tests";
+
 /// Gatehouse in aws mode on `pool`, signing in through `client`.
 async fn spawn_aws(pool: &Pool, client: &CognitoSettings) -> TestApp {
     spawn_aws_with(pool, client, Vec::new()).await
@@ -27,6 +30,9 @@ async fn spawn_aws_with(pool: &Pool, client: &CognitoSettings, extra: Vec<String
         "--session-table".into(),
         unique_name("sessions"),
         "--create-session-table".into(),
+        // Start-up makes no pipeline call; these tests need the setting only.
+        "--state-machine-arn".into(),
+        IDENTITY_TESTS_STATE_MACHINE.into(),
     ];
     if let Some(secret) = &client.client_secret {
         args.push("--cognito-client-secret".into());

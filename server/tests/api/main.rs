@@ -3,7 +3,9 @@
 
 mod about;
 mod aws_identity;
+mod aws_pipeline;
 mod cognito;
+mod contract;
 mod dynamo_sessions;
 mod executions;
 mod health;

@@ -6,6 +6,11 @@
 //! server for the whole test binary: starting moto costs about half a second, and tests keep
 //! out of each other's way by creating their own user pool or table (moto names pools
 //! randomly; tables get a unique name from [`unique_name`]).
+//!
+//! The pipeline tests and the list-page bench (`server/benches/list_page.rs`, which includes
+//! this file by path) deploy the pipeline with [`MotoServer::deploy_pipeline`] and make AWS
+//! misbehave on purpose with [`MotoServer::inject_fault`] — both hooks of the launcher,
+//! documented at its top.
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -102,6 +107,46 @@ impl MotoServer {
 
     pub fn endpoint_url(&self) -> &str {
         &self.endpoint
+    }
+
+    /// Deploys the pipeline (infra/statemachine/mlops.asl.json, with its bucket, iris data,
+    /// roles and Lambda functions) as a state machine named `name`; returns its ARN.
+    pub async fn deploy_pipeline(&self, name: &str) -> String {
+        let answer: serde_json::Value = reqwest::Client::new()
+            .post(format!("{}/_gatehouse/deploy-pipeline", self.endpoint))
+            .json(&serde_json::json!({ "name": name }))
+            .send()
+            .await
+            .expect("moto answers the deploy hook")
+            .json()
+            .await
+            .expect("deploy answer is JSON");
+        answer["stateMachineArn"]
+            .as_str()
+            .unwrap_or_else(|| panic!("the pipeline did not deploy: {answer}"))
+            .to_string()
+    }
+
+    /// Makes the next `count` calls of the JSON-protocol `operation` (`ListExecutions`, …)
+    /// whose request body contains `matching` answer `error` with HTTP `status`.
+    pub async fn inject_fault(
+        &self,
+        operation: &str,
+        error: &str,
+        status: u16,
+        count: u32,
+        matching: &str,
+    ) {
+        let response = reqwest::Client::new()
+            .post(format!("{}/_gatehouse/faults", self.endpoint))
+            .json(&serde_json::json!({
+                "operation": operation, "error": error, "status": status,
+                "count": count, "match": matching,
+            }))
+            .send()
+            .await
+            .expect("moto answers the fault hook");
+        assert!(response.status().is_success(), "fault hook: {response:?}");
     }
 
     /// An SDK configuration for this moto: us-east-1, static test credentials.

@@ -1,0 +1,271 @@
+//! The AWS adapter's error mapping against real servers (moto with injected faults, and a
+//! port where nothing listens), and aws mode's start-up with and without a state machine.
+
+use std::time::{Duration, Instant};
+
+use app::control_plane::{ControlPlane, PipelineError};
+use app::models::about::Mode;
+use app::models::pipeline::{ExecutionQuery, ExecutionRef};
+use aws_sdk_cognitoidentityprovider::config::{Credentials, Region};
+use server::pipeline::aws::{AwsControlPlane, MAX_ATTEMPTS};
+
+use crate::cognito::Pool;
+use crate::helpers::{try_spawn, Spawn};
+use crate::moto::{unique_name, MotoServer};
+
+async fn adapter_on_moto() -> (AwsControlPlane, String) {
+    let moto = MotoServer::shared();
+    let arn = moto.deploy_pipeline(&unique_name("errors")).await;
+    let adapter = AwsControlPlane::new(&moto.sdk_config().await, &arn).expect("adapter");
+    (adapter, arn)
+}
+
+fn calls(adapter: &AwsControlPlane, operation: &str) -> u64 {
+    adapter
+        .api_calls()
+        .iter()
+        .filter(|(key, _)| key.ends_with(&format!(":{operation}")))
+        .map(|(_, n)| n)
+        .sum()
+}
+
+fn first_page() -> ExecutionQuery {
+    ExecutionQuery {
+        max_results: 25,
+        ..ExecutionQuery::default()
+    }
+}
+
+#[tokio::test]
+async fn throttling_is_retried_and_what_stays_throttled_says_so() {
+    let (adapter, arn) = adapter_on_moto().await;
+    let moto = MotoServer::shared();
+    // One throttled answer: the retry gets through.
+    moto.inject_fault("ListExecutions", "ThrottlingException", 400, 1, &arn)
+        .await;
+    adapter
+        .list_executions(&first_page())
+        .await
+        .expect("a retry gets through");
+    assert_eq!(calls(&adapter, "ListExecutions"), 2);
+    // Throttled on every attempt: Throttled, after MAX_ATTEMPTS calls.
+    adapter.api_call_counter().reset();
+    moto.inject_fault(
+        "ListExecutions",
+        "ThrottlingException",
+        400,
+        MAX_ATTEMPTS,
+        &arn,
+    )
+    .await;
+    match adapter.list_executions(&first_page()).await {
+        Err(PipelineError::Throttled(message)) => {
+            assert!(
+                message.contains("AWS Step Functions is throttling"),
+                "{message}"
+            )
+        }
+        other => panic!("expected throttled, got {other:?}"),
+    }
+    assert_eq!(calls(&adapter, "ListExecutions"), u64::from(MAX_ATTEMPTS));
+}
+
+#[tokio::test]
+async fn a_refusal_of_gatehouses_own_credentials_is_access_denied() {
+    let (adapter, arn) = adapter_on_moto().await;
+    let moto = MotoServer::shared();
+    // DescribeExecution's body names the execution ARN, which holds the machine's name.
+    let machine = arn.rsplit(':').next().expect("machine name");
+    for error in ["AccessDeniedException", "UnrecognizedClientException"] {
+        moto.inject_fault("DescribeExecution", error, 400, 1, machine)
+            .await;
+        let answer = adapter
+            .describe_execution(&ExecutionRef::Name("some-run".into()))
+            .await;
+        match answer {
+            Err(PipelineError::AccessDenied(message)) => {
+                assert!(
+                    message.contains("AWS refused Gatehouse's own credentials")
+                        && message.contains(error),
+                    "{message}"
+                )
+            }
+            other => panic!("expected access denied for {error}, got {other:?}"),
+        }
+    }
+    assert_eq!(calls(&adapter, "DescribeExecution"), 2, "not retried");
+}
+
+#[tokio::test]
+async fn a_server_error_is_unavailable_after_its_retries() {
+    let (adapter, arn) = adapter_on_moto().await;
+    MotoServer::shared()
+        .inject_fault(
+            "DescribeStateMachine",
+            "InternalFailure",
+            500,
+            MAX_ATTEMPTS,
+            &arn,
+        )
+        .await;
+    match adapter.definition().await {
+        Err(PipelineError::Unavailable(message)) => {
+            assert!(message.contains("AWS Step Functions"), "{message}")
+        }
+        other => panic!("expected unavailable, got {other:?}"),
+    }
+    assert_eq!(
+        calls(&adapter, "DescribeStateMachine"),
+        u64::from(MAX_ATTEMPTS)
+    );
+    // The definition is then read once and cached.
+    adapter.definition().await.expect("definition");
+    adapter.definition().await.expect("definition");
+    assert_eq!(
+        calls(&adapter, "DescribeStateMachine"),
+        u64::from(MAX_ATTEMPTS) + 1
+    );
+}
+
+#[tokio::test]
+async fn an_unreachable_aws_is_unavailable_quickly() {
+    // A port nothing listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
+        .endpoint_url(format!("http://127.0.0.1:{port}"))
+        .timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                .connect_timeout(Duration::from_millis(500))
+                .operation_timeout(Duration::from_secs(3))
+                .build(),
+        )
+        .load()
+        .await;
+    let adapter = AwsControlPlane::new(
+        &sdk,
+        "arn:aws:states:us-east-1:123456789012:stateMachine:nowhere",
+    )
+    .expect("adapter");
+    let started = Instant::now();
+    match adapter.list_executions(&first_page()).await {
+        Err(PipelineError::Unavailable(message)) => assert!(
+            message.contains("Gatehouse could not reach AWS Step Functions"),
+            "{message}"
+        ),
+        other => panic!("expected unavailable, got {other:?}"),
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    match adapter.endpoints().await {
+        Err(PipelineError::Unavailable(message)) => {
+            assert!(message.contains("Amazon SageMaker"), "{message}")
+        }
+        other => panic!("expected unavailable, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_list_page_is_one_call_and_a_finished_run_is_described_once() {
+    let (adapter, _) = adapter_on_moto().await;
+    // Unique in this moto: SageMaker names are shared by every test.
+    let name = unique_name("feedf00d");
+    let run = app::models::pipeline::StartRequest {
+        name: name.clone(),
+        commit_id: name,
+        image_uri: "localhost/iris:feedf00d".into(),
+    };
+    adapter.start_execution(&run).await.expect("start");
+    let execution = ExecutionRef::Name(run.name.clone());
+    adapter
+        .stop_execution(&execution, "test")
+        .await
+        .expect("stop");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while adapter
+        .describe_execution(&execution)
+        .await
+        .expect("describe")
+        .summary
+        .status
+        == app::models::pipeline::ExecutionStatus::Running
+    {
+        assert!(Instant::now() < deadline, "the run stops");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    adapter.api_call_counter().reset();
+    for _ in 0..3 {
+        adapter
+            .describe_execution(&execution)
+            .await
+            .expect("describe");
+    }
+    assert_eq!(
+        adapter.api_call_counter().total(),
+        0,
+        "{:?}",
+        adapter.api_calls()
+    );
+    let page = adapter.list_executions(&first_page()).await.expect("list");
+    assert_eq!(page.executions.len(), 1);
+    assert_eq!(
+        adapter.api_calls().values().sum::<u64>(),
+        1,
+        "{:?}",
+        adapter.api_calls()
+    );
+}
+
+async fn spawn_aws(pool: &Pool, extra: &[&str]) -> Result<crate::helpers::TestApp, String> {
+    let mut args = vec![
+        "--cognito-user-pool-id".to_string(),
+        pool.pool_id.clone(),
+        "--cognito-client-id".into(),
+        pool.public.client_id.clone(),
+        "--cognito-jwks-url".into(),
+        format!("{}/{}/.well-known/jwks.json", pool.endpoint, pool.pool_id),
+        "--session-table".into(),
+        unique_name("sessions"),
+        "--create-session-table".into(),
+    ];
+    args.extend(extra.iter().map(|a| a.to_string()));
+    try_spawn(Spawn {
+        mode: Some(Mode::Aws),
+        args,
+        aws: Some(MotoServer::shared().sdk_config().await),
+        ..Spawn::default()
+    })
+    .await
+    .map_err(|e| e.to_string())
+}
+
+#[tokio::test]
+async fn aws_mode_needs_a_state_machine_arn_and_starts_with_one() {
+    let pool = Pool::new().await;
+    let error = spawn_aws(&pool, &[]).await.err().expect("refused");
+    assert!(error.contains("GATEHOUSE_STATE_MACHINE_ARN"), "{error}");
+    assert!(error.contains("--state-machine-arn"), "{error}");
+    let error = spawn_aws(&pool, &["--state-machine-arn", "pipeline"])
+        .await
+        .err()
+        .expect("refused");
+    assert!(
+        error.contains("not a Step Functions state machine ARN"),
+        "{error}"
+    );
+
+    let arn = MotoServer::shared()
+        .deploy_pipeline(&unique_name("server"))
+        .await;
+    let app = spawn_aws(&pool, &["--state-machine-arn", &arn])
+        .await
+        .expect("aws mode starts");
+    assert_eq!(app.get("/healthz").await.status(), 200);
+}

@@ -1,0 +1,78 @@
+//! The two adapters the contract runs against, each fresh per test: local mode's engine in a
+//! temporary folder, and the AWS adapter on a pipeline state machine of its own in the shared
+//! moto.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+
+use app::control_plane::ControlPlane;
+use app::models::pipeline::StartRequest;
+use server::pipeline::aws::AwsControlPlane;
+use server::pipeline::local::LocalControlPlane;
+
+use crate::helpers::Scratch;
+use crate::moto::{unique_name, MotoServer};
+
+pub struct Harness {
+    pub plane: Arc<dyn ControlPlane>,
+    pub adapter: &'static str,
+    /// The pipeline's state machine ARN.
+    pub state_machine_arn: String,
+    _scratch: Option<Scratch>,
+}
+
+impl Harness {
+    pub async fn local() -> Harness {
+        let scratch = Scratch::new();
+        let config = engine::EngineConfig::new(
+            Some(scratch.path().join("gatehouse.db")),
+            scratch.path().join("objects"),
+        );
+        let engine = engine::Engine::open(config).await.expect("engine opens");
+        let plane = LocalControlPlane::deploy(engine).expect("pipeline deploys");
+        Harness {
+            state_machine_arn: plane.state_machine_arn().to_string(),
+            plane: Arc::new(plane),
+            adapter: "local",
+            _scratch: Some(scratch),
+        }
+    }
+
+    pub async fn aws() -> Harness {
+        let moto = MotoServer::shared();
+        let arn = moto.deploy_pipeline(&unique_name("pipeline")).await;
+        let plane = AwsControlPlane::new(&moto.sdk_config().await, &arn).expect("adapter");
+        Harness {
+            state_machine_arn: arn,
+            plane: Arc::new(plane),
+            adapter: "aws",
+            _scratch: None,
+        }
+    }
+
+    /// A start of a run named by a commit ID no other test uses (SageMaker names in moto are
+    /// shared by every test of the binary).
+    pub fn new_run(&self) -> StartRequest {
+        static COUNTER: AtomicU32 = AtomicU32::new(0);
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let sha = format!("{:06x}{:04x}", std::process::id() & 0xff_ffff, n & 0xffff);
+        let commit_id = format!("{sha}-2026-11-25-10-00-00");
+        StartRequest {
+            name: commit_id.clone(),
+            commit_id,
+            image_uri: format!("123456789012.dkr.ecr.us-east-1.amazonaws.com/iris-model:{sha}"),
+        }
+    }
+
+    /// The ARN an execution called `name` of another state machine would have.
+    pub fn other_machines_execution(&self, name: &str) -> String {
+        let (prefix, _) = self
+            .state_machine_arn
+            .rsplit_once(':')
+            .expect("state machine ARN");
+        format!(
+            "{}:some-other-machine:{name}",
+            prefix.replacen(":stateMachine", ":execution", 1)
+        )
+    }
+}

@@ -1,0 +1,701 @@
+//! The pipeline control plane's contract, written once against `dyn ControlPlane` and run
+//! against both adapters: local mode's engine and the AWS adapter on moto (`harness.rs`).
+//! Each check is one `async fn` below; `contract_suite!` makes a `local::<check>` and an
+//! `aws::<check>` test of each.
+
+mod harness;
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use app::control_plane::PipelineError;
+use app::models::pipeline::{
+    Decision, ExecutionQuery, ExecutionRef, ExecutionStatus, PendingApproval, StartRequest,
+    Timestamp, Verdict,
+};
+use serde_json::Value;
+
+pub use harness::Harness;
+
+/// How long a run may take to reach a state (the local engine trains a real model; moto's
+/// interpreter runs in threads shared by every test).
+const DEADLINE: Duration = Duration::from_secs(90);
+const APPROVAL_STATE: &str = "Send Approve/Reject Email Request";
+const LABELS: [&str; 3] = ["setosa", "versicolor", "virginica"];
+
+macro_rules! contract_suite {
+    ($($check:ident),* $(,)?) => {
+        mod local {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $check() {
+                    super::$check(&super::Harness::local().await).await;
+                }
+            )*
+        }
+        mod aws {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $check() {
+                    super::$check(&super::Harness::aws().await).await;
+                }
+            )*
+        }
+    };
+}
+
+contract_suite!(
+    a_started_run_is_listed_described_and_its_history_hides_the_token,
+    a_waiting_run_is_a_pending_approval,
+    approving_deploys_the_model_and_a_second_decision_is_a_conflict,
+    rejecting_fails_the_run_with_the_error_rejected,
+    the_list_filters_by_status,
+    the_list_pages_newest_first_without_duplicates,
+    stopping_aborts_a_run_and_stopping_again_is_a_conflict,
+    unknown_executions_are_not_found,
+    a_taken_name_is_a_conflict,
+    invalid_starts_are_refused,
+    the_definition_is_the_pipeline,
+    endpoints_roll_back_are_invoked_and_deleted,
+);
+
+// --- helpers -------------------------------------------------------------------------------
+
+/// Polls `probe` until it answers `Some`, or fails the test after [`DEADLINE`].
+async fn eventually<T, F, Fut>(what: &str, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let start = Instant::now();
+    loop {
+        if let Some(found) = probe().await {
+            return found;
+        }
+        assert!(
+            start.elapsed() < DEADLINE,
+            "{what}: not within {}s",
+            DEADLINE.as_secs()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn name(run: &StartRequest) -> ExecutionRef {
+    ExecutionRef::Name(run.name.clone())
+}
+
+async fn start(h: &Harness) -> StartRequest {
+    let run = h.new_run();
+    h.plane
+        .start_execution(&run)
+        .await
+        .unwrap_or_else(|e| panic!("[{}] start {}: {e:?}", h.adapter, run.name));
+    run
+}
+
+async fn approval_of(h: &Harness, run: &StartRequest) -> PendingApproval {
+    eventually(
+        &format!("[{}] {} waits for approval", h.adapter, run.name),
+        || async {
+            h.plane
+                .pending_approvals()
+                .await
+                .expect("pending approvals")
+                .into_iter()
+                .find(|a| a.execution.name == run.name)
+        },
+    )
+    .await
+}
+
+async fn status_becomes(h: &Harness, run: &StartRequest, status: ExecutionStatus) {
+    eventually(
+        &format!("[{}] {} becomes {status:?}", h.adapter, run.name),
+        || async {
+            let d = h
+                .plane
+                .describe_execution(&name(run))
+                .await
+                .expect("describe");
+            assert!(
+                d.summary.status == status || d.summary.status == ExecutionStatus::Running,
+                "[{}] {} ended {:?} ({:?}: {:?}), expected {status:?}",
+                h.adapter,
+                run.name,
+                d.summary.status,
+                d.error,
+                d.cause
+            );
+            (d.summary.status == status).then_some(())
+        },
+    )
+    .await
+}
+
+fn decision(verdict: Verdict, by: &str) -> Decision {
+    Decision {
+        verdict,
+        by: by.into(),
+        comment: "looks right".into(),
+        at: Timestamp(1_764_086_645_000),
+    }
+}
+
+/// Every value under a key that names a token, in `value` and in JSON held in its strings.
+fn token_values(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, item) in map {
+                if key.to_ascii_lowercase().contains("token") {
+                    out.push(item.to_string());
+                }
+                token_values(item, out);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|i| token_values(i, out)),
+        Value::String(text) => {
+            if let Ok(inner) = serde_json::from_str::<Value>(text) {
+                if inner.is_object() || inner.is_array() {
+                    token_values(&inner, out);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+fn is_conflict<T: std::fmt::Debug>(result: Result<T, PipelineError>) -> String {
+    match result {
+        Err(PipelineError::Conflict(message)) => message,
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+}
+
+fn is_not_found<T: std::fmt::Debug>(result: Result<T, PipelineError>) -> String {
+    match result {
+        Err(PipelineError::NotFound(message)) => message,
+        other => panic!("expected not found, got {other:?}"),
+    }
+}
+
+// --- the contract --------------------------------------------------------------------------
+
+async fn a_started_run_is_listed_described_and_its_history_hides_the_token(h: &Harness) {
+    let first = start(h).await;
+    let run = start(h).await;
+    let page = h
+        .plane
+        .list_executions(&ExecutionQuery {
+            max_results: 25,
+            ..ExecutionQuery::default()
+        })
+        .await
+        .expect("list");
+    let names: Vec<&str> = page.executions.iter().map(|e| e.name.as_str()).collect();
+    let (at_run, at_first) = (
+        names.iter().position(|n| *n == run.name),
+        names.iter().position(|n| *n == first.name),
+    );
+    assert!(
+        at_run.is_some() && at_run < at_first,
+        "[{}] newest first: {names:?}",
+        h.adapter
+    );
+    let row = &page.executions[at_run.unwrap_or_default()];
+    let commit = row.commit.as_ref().expect("commit parsed from the name");
+    assert_eq!(commit.id, run.commit_id);
+    assert_eq!(commit.short_sha, run.commit_id[..8]);
+    assert!(commit.built_at.is_some());
+
+    let detail = h
+        .plane
+        .describe_execution(&name(&run))
+        .await
+        .expect("describe");
+    assert_eq!(detail.summary.name, run.name);
+    assert_eq!(detail.summary.arn, row.arn);
+    assert_eq!(detail.state_machine_arn, h.state_machine_arn);
+    let input: Value = serde_json::from_str(detail.input.as_deref().expect("input")).expect("json");
+    let expected: Value = serde_json::from_str(&run.input_json()).expect("json");
+    assert_eq!(input, expected, "[{}] the CodePipeline input", h.adapter);
+    // By ARN too.
+    let by_arn = h
+        .plane
+        .describe_execution(&ExecutionRef::Arn(row.arn.clone()))
+        .await
+        .expect("describe by ARN");
+    assert_eq!(by_arn.summary.name, run.name);
+
+    approval_of(h, &run).await;
+    let history = h
+        .plane
+        .execution_history(&name(&run))
+        .await
+        .expect("history");
+    assert_eq!(history[0].kind, "ExecutionStarted", "[{}]", h.adapter);
+    assert!(
+        history.windows(2).all(|w| w[0].id < w[1].id),
+        "oldest first"
+    );
+    let states: Vec<&str> = history.iter().filter_map(|e| e.state.as_deref()).collect();
+    for state in [
+        "SageMaker Create Training Job",
+        "SageMaker Create Model",
+        "SageMaker Create Transform Job",
+        APPROVAL_STATE,
+    ] {
+        assert!(
+            states.contains(&state),
+            "[{}] {state} in {states:?}",
+            h.adapter
+        );
+    }
+    let scheduled = history
+        .iter()
+        .rev()
+        .find(|e| e.kind == "TaskScheduled")
+        .and_then(|e| e.details.as_deref())
+        .expect("the approval's TaskScheduled");
+    assert!(scheduled.contains("waitForTaskToken"), "{scheduled}");
+    let mut tokens = Vec::new();
+    for event in &history {
+        if let Some(details) = &event.details {
+            token_values(
+                &serde_json::from_str(details).expect("details are JSON"),
+                &mut tokens,
+            );
+        }
+    }
+    assert!(
+        !tokens.is_empty(),
+        "[{}] the approval's token field is there",
+        h.adapter
+    );
+    for token in tokens {
+        assert_eq!(
+            token,
+            format!("\"{}\"", server::pipeline::REDACTED),
+            "[{}] a task token left the adapter",
+            h.adapter
+        );
+    }
+}
+
+async fn a_waiting_run_is_a_pending_approval(h: &Harness) {
+    let run = start(h).await;
+    let approval = approval_of(h, &run).await;
+    assert_eq!(approval.state, APPROVAL_STATE);
+    assert_eq!(approval.execution.status, ExecutionStatus::Running);
+    assert_eq!(
+        approval.execution.current_state.as_deref(),
+        Some(APPROVAL_STATE)
+    );
+    assert_eq!(
+        approval.execution.commit.as_ref().map(|c| c.id.as_str()),
+        Some(run.commit_id.as_str())
+    );
+    assert!(approval.waiting_since >= approval.execution.started);
+    assert_eq!(
+        approval.deadline,
+        Some(Timestamp(approval.waiting_since.millis() + 86_400_000)),
+        "[{}] TimeoutSeconds 86400",
+        h.adapter
+    );
+    assert_eq!(approval.token_sha256.len(), 64);
+    assert!(approval.token_sha256.bytes().all(|b| b.is_ascii_hexdigit()));
+    let output = approval.transform_output.expect("transform output");
+    assert!(
+        output.starts_with("s3://")
+            && output.ends_with(&format!("/transform_output/{}", run.commit_id)),
+        "[{}] {output}",
+        h.adapter
+    );
+    assert!(approval.scheduled_event_id > 0);
+}
+
+async fn approving_deploys_the_model_and_a_second_decision_is_a_conflict(h: &Harness) {
+    let run = start(h).await;
+    approval_of(h, &run).await;
+    h.plane
+        .decide(&name(&run), &decision(Verdict::Approved, "ana"))
+        .await
+        .expect("approve");
+    status_becomes(h, &run, ExecutionStatus::Succeeded).await;
+    let message = is_conflict(
+        h.plane
+            .decide(&name(&run), &decision(Verdict::Rejected, "bob"))
+            .await,
+    );
+    assert!(message.contains(&run.name), "[{}] {message}", h.adapter);
+    assert!(
+        h.plane
+            .pending_approvals()
+            .await
+            .expect("approvals")
+            .iter()
+            .all(|a| a.execution.name != run.name),
+        "no longer pending"
+    );
+    // The approver's identity lives in the Step Functions history.
+    let history = h
+        .plane
+        .execution_history(&name(&run))
+        .await
+        .expect("history");
+    assert!(
+        history.iter().any(|e| e.kind == "TaskSucceeded"
+            && e.details
+                .as_deref()
+                .is_some_and(|d| d.contains("approved") && d.contains("ana"))),
+        "[{}] the decision in the history",
+        h.adapter
+    );
+
+    let commit = &run.commit_id;
+    let training = h.plane.training_job(commit).await.expect("training job");
+    assert_eq!(training.status, "Completed");
+    let artifacts = training.model_artifacts.expect("model artifacts");
+    assert!(artifacts.starts_with("s3://"), "{artifacts}");
+    let model = h.plane.model(commit).await.expect("model");
+    assert_eq!(model.model_data_url.as_deref(), Some(artifacts.as_str()));
+    let transform = h.plane.transform_job(commit).await.expect("transform job");
+    assert_eq!(transform.status, "Completed");
+    assert_eq!(transform.model_name.as_deref(), Some(commit.as_str()));
+    assert!(transform
+        .input_uri
+        .as_deref()
+        .is_some_and(|u| u.ends_with("iris/test.csv")));
+    let objects = h
+        .plane
+        .transform_output(commit)
+        .await
+        .expect("transform output");
+    assert_eq!(objects.len(), 1, "[{}] {objects:?}", h.adapter);
+    assert!(
+        objects[0].uri.ends_with("test.csv.out"),
+        "{}",
+        objects[0].uri
+    );
+    let predictions: Vec<&str> = objects[0].body.lines().collect();
+    assert_eq!(predictions.len(), 30, "one per test row");
+    assert!(
+        predictions.iter().all(|p| LABELS.contains(p)),
+        "{predictions:?}"
+    );
+    let config = h
+        .plane
+        .endpoint_config(commit)
+        .await
+        .expect("endpoint config");
+    assert_eq!(config.variants.len(), 1);
+    assert_eq!(config.variants[0].model_name, *commit);
+    let endpoint = h.plane.endpoint(commit).await.expect("endpoint");
+    assert_eq!(endpoint.config_name.as_deref(), Some(commit.as_str()));
+}
+
+async fn rejecting_fails_the_run_with_the_error_rejected(h: &Harness) {
+    let run = start(h).await;
+    approval_of(h, &run).await;
+    h.plane
+        .decide(&name(&run), &decision(Verdict::Rejected, "ana"))
+        .await
+        .expect("reject");
+    status_becomes(h, &run, ExecutionStatus::Failed).await;
+    let detail = h
+        .plane
+        .describe_execution(&name(&run))
+        .await
+        .expect("describe");
+    assert_eq!(detail.error.as_deref(), Some("rejected"), "[{}]", h.adapter);
+    let cause: Value = serde_json::from_str(detail.cause.as_deref().expect("cause")).expect("json");
+    assert_eq!(cause["decision"], "rejected");
+    assert_eq!(cause["by"], "ana");
+    is_conflict(
+        h.plane
+            .decide(&name(&run), &decision(Verdict::Approved, "bob"))
+            .await,
+    );
+    is_not_found(h.plane.endpoint(&run.commit_id).await);
+}
+
+async fn the_list_filters_by_status(h: &Harness) {
+    let kept = start(h).await;
+    let stopped = start(h).await;
+    h.plane
+        .stop_execution(&name(&stopped), "not this one")
+        .await
+        .expect("stop");
+    status_becomes(h, &stopped, ExecutionStatus::Aborted).await;
+    let list = |status| async move {
+        h.plane
+            .list_executions(&ExecutionQuery {
+                status: Some(status),
+                max_results: 100,
+                next_token: None,
+            })
+            .await
+            .expect("list")
+            .executions
+    };
+    let aborted = list(ExecutionStatus::Aborted).await;
+    assert!(aborted.iter().all(|e| e.status == ExecutionStatus::Aborted));
+    assert!(
+        aborted.iter().any(|e| e.name == stopped.name),
+        "[{}]",
+        h.adapter
+    );
+    assert!(aborted.iter().all(|e| e.name != kept.name));
+    let running = list(ExecutionStatus::Running).await;
+    assert!(running.iter().all(|e| e.status == ExecutionStatus::Running));
+    assert!(
+        running.iter().any(|e| e.name == kept.name),
+        "[{}]",
+        h.adapter
+    );
+    assert!(running.iter().all(|e| e.name != stopped.name));
+    let stopped_row = aborted
+        .iter()
+        .find(|e| e.name == stopped.name)
+        .expect("row");
+    assert!(stopped_row
+        .stopped
+        .is_some_and(|at| at >= stopped_row.started));
+    assert!(list(ExecutionStatus::TimedOut).await.is_empty());
+}
+
+async fn the_list_pages_newest_first_without_duplicates(h: &Harness) {
+    let mut runs = Vec::new();
+    for _ in 0..3 {
+        runs.push(start(h).await);
+        // Start times a clock can tell apart, so "newest first" has one answer.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut seen = Vec::new();
+    let mut next_token = None;
+    let mut pages = 0;
+    loop {
+        let page = h
+            .plane
+            .list_executions(&ExecutionQuery {
+                status: None,
+                max_results: 2,
+                next_token: next_token.clone(),
+            })
+            .await
+            .expect("page");
+        pages += 1;
+        assert!(page.executions.len() <= 2);
+        seen.extend(page.executions);
+        match page.next_token {
+            Some(token) => next_token = Some(token),
+            None => break,
+        }
+        assert!(pages < 10, "pagination ends");
+    }
+    assert_eq!(pages, 2, "[{}] 3 runs in pages of 2", h.adapter);
+    let names: Vec<&str> = seen.iter().map(|e| e.name.as_str()).collect();
+    let expected: Vec<&str> = runs.iter().rev().map(|r| r.name.as_str()).collect();
+    assert_eq!(
+        names, expected,
+        "[{}] newest first, no duplicates",
+        h.adapter
+    );
+    assert!(seen.windows(2).all(|w| w[0].started >= w[1].started));
+    let bad = h
+        .plane
+        .list_executions(&ExecutionQuery {
+            status: None,
+            max_results: 2,
+            next_token: Some("not-a-token".into()),
+        })
+        .await;
+    assert!(
+        matches!(bad, Err(PipelineError::Invalid(_))),
+        "[{}] {bad:?}",
+        h.adapter
+    );
+}
+
+async fn stopping_aborts_a_run_and_stopping_again_is_a_conflict(h: &Harness) {
+    let run = start(h).await;
+    h.plane
+        .stop_execution(&name(&run), "stopped by the contract")
+        .await
+        .expect("stop");
+    status_becomes(h, &run, ExecutionStatus::Aborted).await;
+    let detail = h
+        .plane
+        .describe_execution(&name(&run))
+        .await
+        .expect("describe");
+    assert!(detail.summary.stopped.is_some());
+    let message = is_conflict(h.plane.stop_execution(&name(&run), "again").await);
+    assert!(
+        message.contains("already ended"),
+        "[{}] {message}",
+        h.adapter
+    );
+    is_conflict(
+        h.plane
+            .decide(&name(&run), &decision(Verdict::Approved, "ana"))
+            .await,
+    );
+}
+
+async fn unknown_executions_are_not_found(h: &Harness) {
+    let missing = ExecutionRef::Name("0badc0de-no-such-run".into());
+    let message = is_not_found(h.plane.describe_execution(&missing).await);
+    assert!(
+        message.contains("0badc0de-no-such-run"),
+        "[{}] {message}",
+        h.adapter
+    );
+    is_not_found(h.plane.execution_history(&missing).await);
+    is_not_found(h.plane.stop_execution(&missing, "x").await);
+    is_not_found(
+        h.plane
+            .decide(&missing, &decision(Verdict::Approved, "ana"))
+            .await,
+    );
+    let run = start(h).await;
+    let elsewhere = ExecutionRef::Arn(h.other_machines_execution(&run.name));
+    is_not_found(h.plane.describe_execution(&elsewhere).await);
+    is_not_found(h.plane.execution_history(&elsewhere).await);
+    is_not_found(h.plane.stop_execution(&elsewhere, "x").await);
+    is_not_found(h.plane.training_job("no-such-job").await);
+    is_not_found(h.plane.model("no-such-model").await);
+    is_not_found(h.plane.transform_job("no-such-job").await);
+    is_not_found(h.plane.endpoint_config("no-such-config").await);
+    is_not_found(h.plane.endpoint("no-such-endpoint").await);
+}
+
+async fn a_taken_name_is_a_conflict(h: &Harness) {
+    let run = start(h).await;
+    let message = is_conflict(h.plane.start_execution(&run).await);
+    assert!(message.contains(&run.name), "[{}] {message}", h.adapter);
+    let mut other_input = run.clone();
+    other_input.image_uri = "localhost/another:1".into();
+    is_conflict(h.plane.start_execution(&other_input).await);
+}
+
+async fn invalid_starts_are_refused(h: &Harness) {
+    let mut run = h.new_run();
+    run.name = String::new();
+    assert!(matches!(
+        h.plane.start_execution(&run).await,
+        Err(PipelineError::Invalid(_))
+    ));
+    let mut run = h.new_run();
+    run.image_uri = "not an image".into();
+    let refused = h.plane.start_execution(&run).await;
+    assert!(
+        matches!(refused, Err(PipelineError::Invalid(ref m)) if m.contains("image")),
+        "{refused:?}"
+    );
+    is_not_found(h.plane.describe_execution(&name(&run)).await);
+}
+
+async fn the_definition_is_the_pipeline(h: &Harness) {
+    let definition: Value =
+        serde_json::from_str(&h.plane.definition().await.expect("definition")).expect("json");
+    assert_eq!(definition["StartAt"], "SageMaker Create Training Job");
+    assert_eq!(
+        definition["States"][APPROVAL_STATE]["TimeoutSeconds"],
+        86_400
+    );
+    assert_eq!(
+        definition["States"][APPROVAL_STATE]["Resource"],
+        "arn:aws:states:::lambda:invoke.waitForTaskToken"
+    );
+    // Substituted: no `${…}` left.
+    assert!(!definition.to_string().contains("${"), "[{}]", h.adapter);
+}
+
+async fn endpoints_roll_back_are_invoked_and_deleted(h: &Harness) {
+    let (old, new) = (start(h).await, start(h).await);
+    for run in [&old, &new] {
+        approval_of(h, run).await;
+        h.plane
+            .decide(&name(run), &decision(Verdict::Approved, "ana"))
+            .await
+            .expect("approve");
+    }
+    for run in [&old, &new] {
+        status_becomes(h, run, ExecutionStatus::Succeeded).await;
+    }
+    let configs = h.plane.endpoint_configs().await.expect("configs");
+    for run in [&old, &new] {
+        assert!(
+            configs.iter().any(|c| c.name == run.commit_id),
+            "[{}] {configs:?}",
+            h.adapter
+        );
+    }
+    let endpoints = h.plane.endpoints().await.expect("endpoints");
+    for run in [&old, &new] {
+        assert!(
+            endpoints.iter().any(|e| e.name == run.commit_id),
+            "[{}]",
+            h.adapter
+        );
+    }
+
+    // Roll the new endpoint back to the old model's config.
+    h.plane
+        .update_endpoint(&new.commit_id, &old.commit_id)
+        .await
+        .expect("update endpoint");
+    let rolled = eventually("the endpoint is back in service", || async {
+        let e = h.plane.endpoint(&new.commit_id).await.expect("endpoint");
+        (e.status == "InService").then_some(e)
+    })
+    .await;
+    assert_eq!(rolled.config_name.as_deref(), Some(old.commit_id.as_str()));
+    is_not_found(
+        h.plane
+            .update_endpoint("no-such-endpoint", &old.commit_id)
+            .await,
+    );
+
+    // Inference: two iris rows (no label column), a label per row.
+    let answer = h
+        .plane
+        .invoke_endpoint(&new.commit_id, "5.0,3.6,1.4,0.2\n6.9,3.1,5.4,2.1\n")
+        .await
+        .expect("invoke");
+    let labels: Vec<&str> = answer
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    assert_eq!(labels.len(), 2, "[{}] {answer:?}", h.adapter);
+    assert!(
+        labels.iter().all(|l| LABELS.contains(l)),
+        "[{}] {answer:?}",
+        h.adapter
+    );
+    assert_eq!(labels[0], "setosa", "[{}] {answer:?}", h.adapter);
+    is_not_found(h.plane.invoke_endpoint("no-such-endpoint", "1,2,3,4").await);
+
+    h.plane
+        .delete_endpoint(&old.commit_id)
+        .await
+        .expect("delete");
+    eventually("the endpoint is gone", || async {
+        matches!(
+            h.plane.endpoint(&old.commit_id).await,
+            Err(PipelineError::NotFound(_))
+        )
+        .then_some(())
+    })
+    .await;
+    is_not_found(h.plane.delete_endpoint("no-such-endpoint").await);
+    assert!(h
+        .plane
+        .endpoints()
+        .await
+        .expect("endpoints")
+        .iter()
+        .all(|e| e.name != old.commit_id));
+}
