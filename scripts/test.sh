@@ -35,17 +35,18 @@ cargo test -p app --features ssr
 cargo test -p server
 cargo test -p engine
 
-step "release build: server and size-tuned wasm (cargo leptos build --release)"
-cargo leptos build --release
+step "site build: size-tuned wasm + the dev-profile server the tests compiled (cargo leptos build --release --project gatehouse-ci)"
+cargo leptos build --release --project gatehouse-ci
 
 step "bundle size"
-# Issue 2's goal was 250 KB; the identity pages (sign-in, account, users, role gates) took the
-# first visit from 204.6 to 282.1 KB. The gate sits just above today's size so growth stays
-# visible; getting back under 250 needs lazy routes or islands. (`--cfg erase_components` on
-# the wasm side alone saved 19 KB but broke hydration: the server must be built with it too.)
-"$repo_root/scripts/size-report.sh" --max-kb 285
+# Issue 2's goal was 250 KB and it is missed: the identity pages took the first visit from
+# 204.6 to 282.1 KB, the Executions pages (list, detail with the SVG graph, start/stop forms)
+# to 378.6 KB, with `--cfg erase_components` on both sides. Every hydrated page adds its view
+# types to the one bundle; getting back under 250 needs islands (only interactive parts
+# hydrate) or lazy routes. The gate sits just above today's size so growth stays visible.
+"$repo_root/scripts/size-report.sh" --max-kb 385
 
 step "browser tests (headless Chromium)"
-cargo test -p end2end
+GATEHOUSE_BIN="${CARGO_TARGET_DIR:-$repo_root/target}/debug/gatehouse" cargo test -p end2end
 
 step "all checks passed"
