@@ -9,6 +9,6 @@ cd "$repo_root"
 # shellcheck source=scripts/env.sh
 source "$repo_root/scripts/env.sh"
 
-cargo leptos build --release --project gatehouse
+cargo leptos build --release
 target_dir=${CARGO_TARGET_DIR:-$repo_root/target}
 exec "$target_dir/release/gatehouse" --site-root "$repo_root/target/site" "$@"

@@ -35,8 +35,8 @@ cargo test -p app --features ssr
 cargo test -p server
 cargo test -p engine
 
-step "site build: size-tuned wasm + the dev-profile server the tests compiled (cargo leptos build --release --project gatehouse-ci)"
-cargo leptos build --release --project gatehouse-ci
+step "release build: server and size-tuned wasm (cargo leptos build --release)"
+cargo leptos build --release
 
 step "bundle size"
 # Issue 2's goal was 250 KB and it is missed: the identity pages took the first visit from
@@ -47,6 +47,6 @@ step "bundle size"
 "$repo_root/scripts/size-report.sh" --max-kb 385
 
 step "browser tests (headless Chromium)"
-GATEHOUSE_BIN="${CARGO_TARGET_DIR:-$repo_root/target}/debug/gatehouse" cargo test -p end2end
+cargo test -p end2end
 
 step "all checks passed"
