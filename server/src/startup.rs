@@ -231,8 +231,7 @@ async fn local_pipeline(
     let pipeline =
         LocalControlPlane::deploy(engine).map_err(|e| StartupError::Pipeline(e.to_string()))?;
     if config.pipeline.demo_run {
-        let now =
-            Timestamp((time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64);
+        let now = Timestamp::now();
         if let Some(run) = seed_demo_run(&pipeline, now)
             .await
             .map_err(|e| StartupError::Pipeline(format!("the demo run did not start: {e}")))?

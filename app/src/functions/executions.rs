@@ -12,9 +12,13 @@ use crate::models::pipeline::ExecutionSummary;
 pub async fn list_executions(filter: ExecutionFilter) -> Result<ExecutionTable, AppError> {
     crate::functions::access::require(crate::models::identity::Role::Viewer)?;
     let pipeline = crate::state::server_context()?.pipeline;
-    server::table(pipeline.as_ref(), &filter, server::now())
-        .await
-        .map_err(crate::functions::access::answer)
+    server::table(
+        pipeline.as_ref(),
+        &filter,
+        crate::models::pipeline::Timestamp::now(),
+    )
+    .await
+    .map_err(crate::functions::access::answer)
 }
 
 /// One execution with its graph, timeline and what it created (viewer). `id` is the
@@ -23,9 +27,13 @@ pub async fn list_executions(filter: ExecutionFilter) -> Result<ExecutionTable, 
 pub async fn get_execution(id: String) -> Result<ExecutionView, AppError> {
     crate::functions::access::require(crate::models::identity::Role::Viewer)?;
     let pipeline = crate::state::server_context()?.pipeline;
-    server::view(pipeline.as_ref(), &id, server::now())
-        .await
-        .map_err(crate::functions::access::answer)
+    server::view(
+        pipeline.as_ref(),
+        &id,
+        crate::models::pipeline::Timestamp::now(),
+    )
+    .await
+    .map_err(crate::functions::access::answer)
 }
 
 /// Starts a run of the pipeline (operator), as CodePipeline would.
@@ -105,13 +113,6 @@ mod server {
 
     /// How many executions the list reads at most to filter and sort (newest first).
     pub const LIST_LIMIT: usize = 10_000;
-
-    pub fn now() -> Timestamp {
-        let since = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default();
-        Timestamp(since.as_millis() as i64)
-    }
 
     struct Checked {
         status: Option<ExecutionStatus>,

@@ -9,6 +9,15 @@ use serde::{Deserialize, Serialize};
 pub struct Timestamp(pub i64);
 
 impl Timestamp {
+    /// The server's clock (server only: wasm32 has no system clock).
+    #[cfg(feature = "ssr")]
+    pub fn now() -> Timestamp {
+        let since = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        Timestamp(since.as_millis() as i64)
+    }
+
     pub fn millis(self) -> i64 {
         self.0
     }
@@ -325,28 +334,10 @@ impl StartRequest {
     }
 
     /// The execution input, exactly the CodePipeline contract.
+    #[cfg(feature = "ssr")]
     pub fn input_json(&self) -> String {
-        format!(
-            "{{\"commitID\":{},\"imageUri\":{}}}",
-            json_string(&self.commit_id),
-            json_string(&self.image_uri)
-        )
+        serde_json::json!({"commitID": self.commit_id, "imageUri": self.image_uri}).to_string()
     }
-}
-
-fn json_string(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 /// SageMaker's name rule (`^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}`): the commit ID becomes the
@@ -530,17 +521,19 @@ pub struct Decision {
 impl Decision {
     /// `{"decision","by","comment","at"}`: the task output of an approval, and the cause of
     /// a rejection.
+    #[cfg(feature = "ssr")]
     pub fn to_json(&self) -> String {
         let verdict = match self.verdict {
             Verdict::Approved => "approved",
             Verdict::Rejected => "rejected",
         };
-        format!(
-            "{{\"decision\":\"{verdict}\",\"by\":{},\"comment\":{},\"at\":\"{}\"}}",
-            json_string(&self.by),
-            json_string(&self.comment),
-            self.at.rfc3339()
-        )
+        serde_json::json!({
+            "decision": verdict,
+            "by": self.by,
+            "comment": self.comment,
+            "at": self.at.rfc3339(),
+        })
+        .to_string()
     }
 }
 

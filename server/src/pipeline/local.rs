@@ -411,16 +411,7 @@ impl ControlPlane for LocalControlPlane {
     }
 
     async fn transform_output(&self, name: &str) -> Result<Vec<OutputObject>, PipelineError> {
-        let job = self.transform_job(name).await?;
-        if job.status != "Completed" {
-            return Err(PipelineError::Conflict(format!(
-                "Transform job {name} has not completed (it is {}).",
-                job.status
-            )));
-        }
-        let prefix = job.output_path.ok_or_else(|| {
-            PipelineError::NotFound(format!("Transform job {name} has no output path."))
-        })?;
+        let prefix = super::completed_output_path(name, self.transform_job(name).await?)?;
         let data_dir = self.engine.sagemaker().data_dir().to_path_buf();
         let files = engine::sagemaker::s3::files_under_prefix(&data_dir, &prefix)
             .map_err(|e| PipelineError::NotFound(format!("No output found under {prefix}: {e}")))?;

@@ -6,7 +6,8 @@ pub mod aws;
 pub mod demo;
 pub mod local;
 
-use app::models::pipeline::{HistoryEvent, Timestamp};
+use app::control_plane::PipelineError;
+use app::models::pipeline::{HistoryEvent, Timestamp, TransformJob};
 use serde_json::Value;
 
 /// What a task token is replaced with wherever an event would carry it.
@@ -71,6 +72,19 @@ pub fn event_from_json(mut event: Value) -> Option<HistoryEvent> {
         state,
         details,
     })
+}
+
+/// Where a finished transform job wrote its output: what both adapters read objects under.
+/// A job still running is a conflict; one without an output path has nothing to read.
+pub fn completed_output_path(name: &str, job: TransformJob) -> Result<String, PipelineError> {
+    if job.status != "Completed" {
+        return Err(PipelineError::Conflict(format!(
+            "Transform job {name} has not completed (it is {}).",
+            job.status
+        )));
+    }
+    job.output_path
+        .ok_or_else(|| PipelineError::NotFound(format!("Transform job {name} has no output path.")))
 }
 
 /// Milliseconds since the epoch of an RFC 3339 time.

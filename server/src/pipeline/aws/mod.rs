@@ -786,16 +786,7 @@ impl ControlPlane for AwsControlPlane {
     }
 
     async fn transform_output(&self, name: &str) -> Result<Vec<OutputObject>, PipelineError> {
-        let job = self.transform_job(name).await?;
-        if job.status != "Completed" {
-            return Err(PipelineError::Conflict(format!(
-                "Transform job {name} has not completed (it is {}).",
-                job.status
-            )));
-        }
-        let path = job.output_path.ok_or_else(|| {
-            PipelineError::NotFound(format!("Transform job {name} has no output path."))
-        })?;
+        let path = crate::pipeline::completed_output_path(name, self.transform_job(name).await?)?;
         let (bucket, prefix) = split_s3_uri(&path).ok_or_else(|| {
             PipelineError::Invalid(format!(
                 "Transform job {name}'s output path {path} is not an s3:// URI."
