@@ -119,6 +119,10 @@ pub trait ControlPlane: Send + Sync + Debug {
     async fn transform_job(&self, name: &str) -> Result<TransformJob, PipelineError>;
     /// The objects a finished transform job wrote under its output path.
     async fn transform_output(&self, name: &str) -> Result<Vec<OutputObject>, PipelineError>;
+    /// The objects an `s3://` URI selects as an `S3Prefix` data source does (the object
+    /// itself, or everything under it), a hundred at most: how the approval evidence reads the
+    /// test data a transform job was given.
+    async fn read_objects(&self, uri: &str) -> Result<Vec<OutputObject>, PipelineError>;
     async fn endpoint_configs(&self) -> Result<Vec<EndpointConfig>, PipelineError>;
     async fn endpoint_config(&self, name: &str) -> Result<EndpointConfig, PipelineError>;
     async fn endpoints(&self) -> Result<Vec<Endpoint>, PipelineError>;

@@ -16,6 +16,10 @@ pub enum AppError {
     /// Signed in, but without a role that allows this (HTTP 403).
     #[error("This needs the {required} role, which your account does not have.")]
     Forbidden { required: Role },
+    /// Signed in with the right role, but a rule forbids this to this person (HTTP 403):
+    /// approving one's own commit, for instance.
+    #[error("{0}")]
+    NotAllowed(String),
     /// The request is wrong in a way the person can fix (HTTP 400).
     #[error("{0}")]
     InvalidInput(String),
@@ -41,7 +45,7 @@ impl AppError {
     pub fn status(&self) -> http::StatusCode {
         match self {
             AppError::NotSignedIn => http::StatusCode::UNAUTHORIZED,
-            AppError::Forbidden { .. } => http::StatusCode::FORBIDDEN,
+            AppError::Forbidden { .. } | AppError::NotAllowed(_) => http::StatusCode::FORBIDDEN,
             AppError::InvalidInput(_) => http::StatusCode::BAD_REQUEST,
             AppError::NotFound(_) => http::StatusCode::NOT_FOUND,
             AppError::Conflict(_) => http::StatusCode::CONFLICT,

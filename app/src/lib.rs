@@ -4,6 +4,8 @@
 //! (server functions, the only door to the server) → `models` (shared types), `errors`,
 //! `state`. Nothing lower imports anything higher.
 
+#[cfg(feature = "ssr")]
+pub mod audit;
 pub mod components;
 #[cfg(feature = "ssr")]
 pub mod control_plane;
@@ -19,11 +21,15 @@ use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
+use components::live::provide_live;
 use components::nav::TopBar;
 use components::session::provide_session_user;
 use models::section::Section;
 use routes::{
     about::AboutPage,
+    approval::ApprovalPage,
+    approvals::ApprovalsPage,
+    audit::AuditPage,
     execution::ExecutionPage,
     executions::ExecutionsPage,
     me::MePage,
@@ -60,6 +66,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     provide_session_user();
+    provide_live();
 
     view! {
         <Stylesheet id="leptos" href="/pkg/gatehouse.css"/>
@@ -72,11 +79,12 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=NotFoundPage>
                     <Route path=path!("/executions") ssr=SsrMode::Async view=ExecutionsPage/>
                     <Route path=path!("/executions/:id") ssr=SsrMode::Async view=ExecutionPage/>
-                    <Route path=path!("/approvals") ssr=SsrMode::Async view=|| view! { <NotBuiltPage section=Section::Approvals/> }/>
+                    <Route path=path!("/approvals") ssr=SsrMode::Async view=ApprovalsPage/>
+                    <Route path=path!("/approvals/:id") ssr=SsrMode::Async view=ApprovalPage/>
                     <Route path=path!("/lineage") ssr=SsrMode::Async view=|| view! { <NotBuiltPage section=Section::Lineage/> }/>
                     <Route path=path!("/endpoints") ssr=SsrMode::Async view=|| view! { <NotBuiltPage section=Section::Endpoints/> }/>
                     <Route path=path!("/playground") ssr=SsrMode::Async view=|| view! { <NotBuiltPage section=Section::Playground/> }/>
-                    <Route path=path!("/audit") ssr=SsrMode::Async view=|| view! { <NotBuiltPage section=Section::Audit/> }/>
+                    <Route path=path!("/audit") ssr=SsrMode::Async view=AuditPage/>
                     <Route path=path!("/admin/users") ssr=SsrMode::Async view=UsersPage/>
                     <Route path=path!("/me") ssr=SsrMode::Async view=MePage/>
                     <Route path=path!("/signin") view=SignInPage/>

@@ -5,12 +5,15 @@
 //! server's access layer resolves it before any handler runs and puts a [`Caller`] in the
 //! request's extensions, which `functions::access` reads.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::audit::AuditLog;
 use crate::control_plane::ControlPlane;
 use crate::errors::AppError;
 use crate::models::about::Mode;
+use crate::models::approvals::ApprovalPolicy;
 use crate::models::identity::{Identity, UserSummary};
 
 /// Facts fixed when the server binary was built.
@@ -34,6 +37,32 @@ pub struct ServerContext {
     pub users: Option<Arc<dyn UserDirectory>>,
     /// The pipeline, through its one port.
     pub pipeline: Arc<dyn ControlPlane>,
+    /// Where audited actions are recorded.
+    pub audit: Arc<dyn AuditLog>,
+    /// What a decision on an approval needs (quorum, self-approval).
+    pub approval_policy: ApprovalPolicy,
+    /// Decisions on one execution are taken one at a time in this process.
+    pub decision_locks: Arc<KeyedLocks>,
+}
+
+/// One async lock per key, made on first use and dropped when nobody holds or waits for it.
+#[derive(Debug, Default)]
+pub struct KeyedLocks {
+    locks: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl KeyedLocks {
+    /// Waits for `key`'s lock; it is held until the guard drops.
+    pub async fn lock(&self, key: &str) -> tokio::sync::OwnedMutexGuard<()> {
+        let lock = {
+            // A poisoned map only means another request panicked while holding it; the map
+            // itself is still consistent.
+            let mut locks = self.locks.lock().unwrap_or_else(|e| e.into_inner());
+            locks.retain(|_, lock| Arc::strong_count(lock) > 1);
+            Arc::clone(locks.entry(key.to_string()).or_default())
+        };
+        lock.lock_owned().await
+    }
 }
 
 /// The request's [`ServerContext`], or a typed error when the server did not provide one.
@@ -58,6 +87,15 @@ impl Caller {
             Caller::SignedIn { identity, .. } => Some(identity),
         }
     }
+}
+
+/// Where a request came from, as the server's access layer saw it: what audit records carry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestOrigin {
+    /// The id the request-id layer gave the request (`-` when none).
+    pub request_id: String,
+    /// The client's address.
+    pub source_ip: String,
 }
 
 /// How the caller proved who they are.

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use app::models::about::Mode;
+use app::models::approvals::ApprovalPolicy;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::access::SessionPolicy;
@@ -67,6 +68,17 @@ pub enum Command {
     /// Manage local mode's users (in the data folder's database).
     #[command(subcommand)]
     Users(UsersCommand),
+    /// Read the audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum AuditCommand {
+    /// Walk the hash chain: exit 0 when every record is as appended, non-zero naming the
+    /// first record that was changed, removed or moved. Reads the data folder's database in
+    /// local mode, the audit table in aws mode.
+    Verify,
 }
 
 /// Sessions and the sign-in cookie.
@@ -129,6 +141,31 @@ pub struct PipelineSettings {
     /// aws mode: the ARN of the pipeline's Step Functions state machine.
     #[arg(long, env = "GATEHOUSE_STATE_MACHINE_ARN")]
     pub state_machine_arn: Option<String>,
+
+    /// Distinct approvers whose approval sends an approval's decision (any one rejection
+    /// rejects).
+    #[arg(long, env = "GATEHOUSE_APPROVAL_QUORUM", default_value_t = 1,
+          value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub approval_quorum: u32,
+
+    /// Let the commit's author (the execution input's optional `author`) approve it.
+    #[arg(long, env = "GATEHOUSE_ALLOW_SELF_APPROVAL")]
+    pub allow_self_approval: bool,
+
+    /// Milliseconds between looks at the pipeline for live updates (only while a page
+    /// listens on /events).
+    #[arg(long, env = "GATEHOUSE_LIVE_POLL_MS", default_value_t = 1000,
+          value_parser = clap::value_parser!(u64).range(100..=60_000))]
+    pub live_poll_ms: u64,
+}
+
+impl PipelineSettings {
+    pub fn approval_policy(&self) -> ApprovalPolicy {
+        ApprovalPolicy {
+            quorum: self.approval_quorum,
+            no_self_approval: !self.allow_self_approval,
+        }
+    }
 }
 
 /// aws mode: the Cognito user pool users sign in with, and the DynamoDB session table. The
@@ -170,6 +207,14 @@ pub struct AwsSettings {
     /// come from the SAM template).
     #[arg(long, env = "GATEHOUSE_CREATE_SESSION_TABLE")]
     pub create_session_table: bool,
+
+    /// The DynamoDB table of the audit log (partition key `chain` (S), sort key `seq` (N)).
+    #[arg(long, env = "GATEHOUSE_AUDIT_TABLE", default_value = "gatehouse-audit")]
+    pub audit_table: String,
+
+    /// Create the audit table if it is missing (development and tests).
+    #[arg(long, env = "GATEHOUSE_CREATE_AUDIT_TABLE")]
+    pub create_audit_table: bool,
 }
 
 impl AwsSettings {

@@ -49,6 +49,35 @@ const MIGRATIONS: &[&str] = &[
          expires_unix INTEGER NOT NULL
      );
      CREATE INDEX local_refresh_tokens_user ON local_refresh_tokens (username);",
+    // 4: the audit log, a hash chain (see audit::chain). The head is kept apart from the
+    //    records so removing the newest ones shows. Triggers make the table append-only for
+    //    the application; a person editing the file can drop them, which `audit verify` finds.
+    "CREATE TABLE audit_log (
+         seq INTEGER PRIMARY KEY,
+         at_ms INTEGER NOT NULL,
+         actor TEXT NOT NULL,
+         roles TEXT NOT NULL,
+         action TEXT NOT NULL,
+         target TEXT NOT NULL,
+         outcome TEXT NOT NULL,
+         request_id TEXT NOT NULL,
+         source_ip TEXT NOT NULL,
+         details TEXT NOT NULL,
+         prev_hash TEXT NOT NULL,
+         hash TEXT NOT NULL
+     );
+     CREATE INDEX audit_log_actor ON audit_log (actor, seq);
+     CREATE INDEX audit_log_action ON audit_log (action, seq);
+     CREATE INDEX audit_log_at ON audit_log (at_ms);
+     CREATE TABLE audit_head (
+         id INTEGER PRIMARY KEY CHECK (id = 1),
+         seq INTEGER NOT NULL,
+         hash TEXT NOT NULL
+     );
+     CREATE TRIGGER audit_log_append_only_update BEFORE UPDATE ON audit_log
+     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+     CREATE TRIGGER audit_log_append_only_delete BEFORE DELETE ON audit_log
+     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
 ];
 
 #[derive(Clone, Debug)]

@@ -1,11 +1,13 @@
 //! The Gatehouse server as a library, so integration tests can start the real thing on port 0.
 
 pub mod access;
+pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod db;
 pub mod guard;
+pub mod live;
 pub mod pipeline;
 pub mod routes;
 pub mod sessions;

@@ -1,7 +1,10 @@
 use std::process::ExitCode;
 
+use app::audit::AuditLog;
+use app::models::about::Mode;
 use clap::Parser;
-use server::config::{Command, Config};
+use server::audit::chain::VerifyError;
+use server::config::{AuditCommand, Command, Config};
 use server::startup::Application;
 use server::telemetry;
 
@@ -29,6 +32,9 @@ async fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         };
+    }
+    if let Some(Command::Audit(AuditCommand::Verify)) = config.command {
+        return verify_audit_log(&config).await;
     }
     tracing::info!(mode = %config.mode, data_dir = %config.data_dir.display(), "starting");
 
@@ -61,6 +67,54 @@ async fn main() -> ExitCode {
         Err(error) => {
             tracing::error!(%error, "server failed");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// `gatehouse audit verify`: 0 when the chain is intact, 1 naming the first bad record, 2
+/// when the log cannot be read.
+async fn verify_audit_log(config: &Config) -> ExitCode {
+    let log: Box<dyn AuditLog> = match config.mode {
+        Mode::Local => {
+            let path = server::cli::database_path(&config.data_dir);
+            if !path.exists() {
+                eprintln!(
+                    "gatehouse: no database at {}: nothing to verify",
+                    path.display()
+                );
+                return ExitCode::from(2);
+            }
+            match server::db::Database::open(&path) {
+                Ok(db) => Box::new(server::audit::sqlite::SqliteAuditLog::new(db)),
+                Err(error) => {
+                    eprintln!("gatehouse: cannot open {}: {error}", path.display());
+                    return ExitCode::from(2);
+                }
+            }
+        }
+        Mode::Aws => {
+            let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+                .timeout_config(server::startup::aws_timeouts())
+                .load()
+                .await;
+            Box::new(server::audit::dynamo::DynamoAuditLog::new(
+                aws_sdk_dynamodb::Client::new(&sdk),
+                config.aws.audit_table.clone(),
+            ))
+        }
+    };
+    match server::audit::run_verify(log.as_ref(), &mut std::io::stdout()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(VerifyError::Broken(at)) => {
+            eprintln!(
+                "gatehouse: the audit log is NOT intact at record {}: {at}",
+                at.record()
+            );
+            ExitCode::FAILURE
+        }
+        Err(VerifyError::Store(error)) => {
+            eprintln!("gatehouse: {error}");
+            ExitCode::from(2)
         }
     }
 }

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
+use app::audit::AuditLog;
 use app::control_plane::ControlPlane;
 use app::models::about::Mode;
 use app::models::identity::Role;
@@ -31,6 +32,9 @@ use tower_sessions::session_store::ExpiredDeletion;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
 use crate::access::{gate, handlers, resolve, Access};
+use crate::audit::dynamo::DynamoAuditLog;
+use crate::audit::export;
+use crate::audit::sqlite::SqliteAuditLog;
 use crate::auth::cognito::CognitoProvider;
 use crate::auth::{
     jwks_handler, AuthError, HttpJwks, KeySource, LocalProvider, LocalSigner, LocalTokenLifetimes,
@@ -41,6 +45,7 @@ use crate::config::Config;
 use crate::db::{Database, DbError};
 use crate::guard::csrf::refuse_cross_site;
 use crate::guard::throttle::{SignInThrottle, ThrottlePolicy};
+use crate::live::{spawn_watcher, LiveFeed};
 use crate::pipeline::aws::AwsControlPlane;
 use crate::pipeline::demo::seed_demo_run;
 use crate::pipeline::local::LocalControlPlane;
@@ -115,6 +120,8 @@ pub enum StartupError {
 /// What the identity side of the server is made of, per mode.
 struct Identity {
     access: Arc<Access>,
+    /// The audit log the access layer and the server functions append to.
+    audit: Arc<dyn AuditLog>,
     signer: Option<Arc<LocalSigner>>,
     users: Option<Arc<dyn UserDirectory>>,
     initial_admin: Option<InitialAdmin>,
@@ -276,16 +283,19 @@ async fn local_identity(config: &Config) -> Result<Identity, StartupError> {
         Arc::clone(&signer),
         LocalTokenLifetimes::default(),
     );
+    let audit: Arc<dyn AuditLog> = Arc::new(SqliteAuditLog::new(db.clone()));
     let store = SqliteSessionStore::new(db);
     sweep_expired_sessions(store.clone());
     let access = Access {
         provider: Arc::new(provider),
+        audit: Arc::clone(&audit),
         verifier: signer.verifier(),
         throttle: SignInThrottle::new(ThrottlePolicy::default()),
         policy: config.sessions.policy(),
     };
     Ok(Identity {
         access: Arc::new(access),
+        audit,
         signer: Some(signer),
         users: Some(Arc::new(users)),
         initial_admin,
@@ -331,14 +341,27 @@ async fn aws_identity(
             .await
             .map_err(|error| StartupError::NotConfigured(format!("session table: {error}")))?;
     }
+    let audit = DynamoAuditLog::new(
+        aws_sdk_dynamodb::Client::new(sdk),
+        config.aws.audit_table.clone(),
+    );
+    if config.aws.create_audit_table {
+        audit
+            .ensure_table()
+            .await
+            .map_err(|error| StartupError::NotConfigured(format!("audit table: {error}")))?;
+    }
+    let audit: Arc<dyn AuditLog> = Arc::new(audit);
     let access = Access {
         provider: Arc::new(provider),
+        audit: Arc::clone(&audit),
         verifier,
         throttle: SignInThrottle::new(ThrottlePolicy::default()),
         policy: config.sessions.policy(),
     };
     Ok(Identity {
         access: Arc::new(access),
+        audit,
         signer: None,
         users: None,
         initial_admin: None,
@@ -444,7 +467,16 @@ fn router(
         started_at: now_rfc3339(),
         users: identity.users.clone(),
         pipeline,
+        audit: Arc::clone(&identity.audit),
+        approval_policy: config.pipeline.approval_policy(),
+        decision_locks: Arc::default(),
     };
+    let live = LiveFeed::new();
+    spawn_watcher(
+        Arc::clone(&live),
+        Arc::clone(&server_context.pipeline),
+        std::time::Duration::from_millis(config.pipeline.live_poll_ms),
+    );
     let provide_server_context = move || provide_context(server_context.clone());
 
     let routes = route_list();
@@ -464,6 +496,15 @@ fn router(
         .route("/auth/new-password", post(handlers::new_password))
         .route("/auth/signout", post(handlers::sign_out))
         .route("/auth/token", post(handlers::token))
+        .route("/events", get(crate::live::events).with_state(live))
+        .route(
+            "/audit/export.csv",
+            get(export::csv).with_state(Arc::clone(&identity.audit)),
+        )
+        .route(
+            "/audit/export.json",
+            get(export::json).with_state(Arc::clone(&identity.audit)),
+        )
         .leptos_routes_with_context(&state, routes, provide_server_context.clone(), {
             let leptos_options = leptos_options.clone();
             move || shell(leptos_options.clone())

@@ -1,6 +1,8 @@
 //! Reusable pieces of UI.
 
+pub mod countdown;
 pub mod error_banner;
+pub mod live;
 pub mod nav;
 pub mod role_gate;
 pub mod session;

@@ -1,8 +1,10 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
+use crate::components::live::live_version;
 use crate::components::session::use_session_user;
 use crate::components::theme::ThemeToggle;
+use crate::functions::approvals::pending_approval_count;
 use crate::models::identity::Identity;
 use crate::models::section::Section;
 
@@ -37,9 +39,10 @@ fn SectionLinks(identity: Option<Identity>) -> impl IntoView {
                     .into_iter()
                     .filter(|section| section.visible_to(identity.as_ref()))
                     .map(|section| {
+                        let badge = (section == Section::Approvals).then(|| view! { <ApprovalBadge/> });
                         view! {
                             <li>
-                                <A href=section.path()>{section.label()}</A>
+                                <A href=section.path()>{section.label()} {badge}</A>
                             </li>
                         }
                     })
@@ -70,5 +73,26 @@ fn UserMenu(identity: Option<Identity>) -> impl IntoView {
             </div>
         }
         .into_any(),
+    }
+}
+
+/// The number of pending approvals beside the Approvals link, kept current by live updates.
+#[component]
+fn ApprovalBadge() -> impl IntoView {
+    let news = live_version(|| None);
+    let count = Resource::new(move || news.get(), |_| pending_approval_count());
+    view! {
+        <Transition fallback=|| ()>
+            {move || {
+                count
+                    .get()
+                    .and_then(Result::ok)
+                    .filter(|n| *n > 0)
+                    .map(|n| {
+                        let label = format!("{n} pending");
+                        view! { <span class="badge" data-testid="approvals-badge" title=label>{n}</span> }
+                    })
+            }}
+        </Transition>
     }
 }

@@ -43,7 +43,14 @@ pub async fn start_execution(
     commit_id: String,
     image_uri: String,
 ) -> Result<ExecutionSummary, AppError> {
-    let operator = crate::functions::access::require(crate::models::identity::Role::Operator)?;
+    use crate::functions::audit_trail::{record, require_audited};
+    let target = crate::models::pipeline::shorten(name.trim(), 80);
+    let operator = require_audited(
+        crate::models::identity::Role::Operator,
+        "execution.start",
+        &target,
+    )
+    .await?;
     let pipeline = crate::state::server_context()?.pipeline;
     let request = crate::models::pipeline::StartRequest {
         name: name.trim().to_string(),
@@ -51,14 +58,19 @@ pub async fn start_execution(
         image_uri: image_uri.trim().to_string(),
     };
     let started = pipeline.start_execution(&request).await;
-    tracing::info!(
-        target: "audit",
-        action = "execution.start",
-        actor = %operator.username,
-        target_name = %crate::models::pipeline::shorten(&request.name, 80),
-        outcome = if started.is_ok() { "success" } else { "refused" },
-        "start execution"
-    );
+    let details = serde_json::json!({
+        "commitID": crate::models::pipeline::shorten(&request.commit_id, 80),
+        "imageUri": crate::models::pipeline::shorten(&request.image_uri, 200),
+        "error": started.as_ref().err().map(|e| e.to_string()),
+    });
+    record(
+        Some(&operator),
+        "execution.start",
+        &target,
+        outcome_of(&started),
+        details,
+    )
+    .await?;
     started
         .map_err(AppError::from)
         .map_err(crate::functions::access::answer)
@@ -67,7 +79,14 @@ pub async fn start_execution(
 /// Stops a running execution (operator).
 #[server(endpoint = "stop_execution")]
 pub async fn stop_execution(id: String, reason: String) -> Result<(), AppError> {
-    let operator = crate::functions::access::require(crate::models::identity::Role::Operator)?;
+    use crate::functions::audit_trail::{record, require_audited};
+    let target = crate::models::pipeline::shorten(id.trim(), 120);
+    let operator = require_audited(
+        crate::models::identity::Role::Operator,
+        "execution.stop",
+        &target,
+    )
+    .await?;
     let pipeline = crate::state::server_context()?.pipeline;
     let execution = crate::models::pipeline::ExecutionRef::parse(&id)
         .map_err(|e| crate::functions::access::answer(AppError::InvalidInput(e.0)))?;
@@ -83,17 +102,38 @@ pub async fn stop_execution(id: String, reason: String) -> Result<(), AppError> 
         format!("Stopped by {} from Gatehouse: {reason}", operator.username)
     };
     let stopped = pipeline.stop_execution(&execution, &cause).await;
-    tracing::info!(
-        target: "audit",
-        action = "execution.stop",
-        actor = %operator.username,
-        target_name = %execution.name(),
-        outcome = if stopped.is_ok() { "success" } else { "refused" },
-        "stop execution"
-    );
+    let details = serde_json::json!({
+        "reason": reason,
+        "error": stopped.as_ref().err().map(|e| e.to_string()),
+    });
+    record(
+        Some(&operator),
+        "execution.stop",
+        execution.name(),
+        outcome_of(&stopped),
+        details,
+    )
+    .await?;
     stopped
         .map_err(AppError::from)
         .map_err(crate::functions::access::answer)
+}
+
+/// How a pipeline call ended, for its audit record: what the person asked wrongly is a
+/// refusal, what the backend failed at is a failure.
+#[cfg(feature = "ssr")]
+fn outcome_of<T>(
+    result: &Result<T, crate::control_plane::PipelineError>,
+) -> crate::models::audit::AuditOutcome {
+    use crate::control_plane::PipelineError;
+    use crate::models::audit::AuditOutcome;
+    match result {
+        Ok(_) => AuditOutcome::Success,
+        Err(
+            PipelineError::Invalid(_) | PipelineError::NotFound(_) | PipelineError::Conflict(_),
+        ) => AuditOutcome::Refused,
+        Err(_) => AuditOutcome::Failure,
+    }
 }
 
 #[cfg(feature = "ssr")]

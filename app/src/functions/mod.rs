@@ -3,6 +3,10 @@
 pub mod about;
 #[cfg(feature = "ssr")]
 pub mod access;
+pub mod approvals;
+pub mod audit;
+#[cfg(feature = "ssr")]
+pub mod audit_trail;
 #[cfg(feature = "ssr")]
 pub mod execution_graph;
 pub mod executions;

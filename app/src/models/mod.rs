@@ -1,6 +1,8 @@
 //! Types shared by the server and the browser. Plain data: no I/O, no framework state.
 
 pub mod about;
+pub mod approvals;
+pub mod audit;
 pub mod executions;
 pub mod identity;
 pub mod navigation;

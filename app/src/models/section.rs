@@ -41,10 +41,11 @@ impl Section {
     /// The role a caller needs to open the section; `None` for public pages.
     pub fn required_role(self) -> Option<Role> {
         match self {
-            Section::Executions | Section::Lineage | Section::Endpoints | Section::Playground => {
-                Some(Role::Viewer)
-            }
-            Section::Approvals => Some(Role::Approver),
+            Section::Executions
+            | Section::Approvals
+            | Section::Lineage
+            | Section::Endpoints
+            | Section::Playground => Some(Role::Viewer),
             Section::Audit => Some(Role::Admin),
             Section::About => None,
         }

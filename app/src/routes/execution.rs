@@ -6,6 +6,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::components::error_banner::ErrorBanner;
+use crate::components::live::live_version;
 use crate::components::role_gate::RoleGate;
 use crate::components::session::use_session_user;
 use crate::components::status::StatusBadge;
@@ -29,9 +30,10 @@ fn Execution() -> impl IntoView {
     let params = use_params_map();
     let id = Memo::new(move |_| params.with(|p| p.get("id").unwrap_or_default()));
     let stop = ServerAction::<StopExecution>::new();
+    let news = live_version(move || Some(id.get()));
     let execution = Resource::new_blocking(
-        move || (id.get(), stop.version().get()),
-        |(id, _)| get_execution(id),
+        move || (id.get(), stop.version().get(), news.get()),
+        |(id, _, _)| get_execution(id),
     );
     let session = use_session_user();
     view! {

@@ -6,6 +6,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::components::error_banner::ErrorBanner;
+use crate::components::live::live_version;
 use crate::components::role_gate::RoleGate;
 use crate::components::session::use_session_user;
 use crate::components::status::StatusBadge;
@@ -79,9 +80,10 @@ fn encode(text: &str) -> String {
 fn Executions() -> impl IntoView {
     let filter = filter_from_query();
     let start = ServerAction::<StartExecution>::new();
+    let news = live_version(|| None);
     let table = Resource::new_blocking(
-        move || (filter.get(), start.version().get()),
-        |(filter, _)| list_executions(filter),
+        move || (filter.get(), start.version().get(), news.get()),
+        |(filter, _, _)| list_executions(filter),
     );
     let session = use_session_user();
     view! {

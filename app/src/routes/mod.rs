@@ -1,6 +1,9 @@
 //! One module per page.
 
 pub mod about;
+pub mod approval;
+pub mod approvals;
+pub mod audit;
 pub mod execution;
 pub mod executions;
 pub mod me;

@@ -3,6 +3,7 @@
 //! Each test starts its own server and browser, so they can run in parallel.
 
 mod about;
+mod approvals;
 mod executions;
 mod not_found;
 mod signin;

@@ -1,8 +1,11 @@
-//! Sign-in and sign-out events. Today they are structured log lines under the `audit` target;
-//! the audit log (its own issue) will append them to its hash chain. They carry who, what,
-//! the outcome and where from — never a password, token or challenge.
+//! Sign-in and sign-out events: appended to the audit log's hash chain, and written as a
+//! structured log line under the `audit` target for log collectors. They carry who, what, the
+//! outcome and where from — never a password, token or challenge.
 
 use std::net::IpAddr;
+
+use app::audit::{AuditError, AuditLog};
+use app::models::audit::{AuditEntry, AuditOutcome};
 
 /// What happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,7 +53,36 @@ pub struct AuthEvent<'a> {
 }
 
 impl AuthEvent<'_> {
-    pub fn emit(&self) {
+    /// Logs the event and appends it to the audit log; answers once the record is durable.
+    pub async fn record(&self, audit: &dyn AuditLog) -> Result<(), AuditError> {
+        self.log();
+        let source_ip = self.source_ip.map(|ip| ip.to_string());
+        let details = match (self.subject, self.reason) {
+            (None, None) => serde_json::json!({}),
+            (subject, reason) => serde_json::json!({ "subject": subject, "reason": reason }),
+        };
+        let appended = audit
+            .append(AuditEntry {
+                actor: self.actor.to_string(),
+                roles: Vec::new(),
+                action: format!("auth.{}", self.action.as_str()),
+                target: self.subject.unwrap_or("-").to_string(),
+                outcome: match self.outcome {
+                    Outcome::Success => AuditOutcome::Success,
+                    Outcome::Failure => AuditOutcome::Failure,
+                },
+                request_id: self.request_id.unwrap_or("-").to_string(),
+                source_ip: source_ip.unwrap_or_else(|| "-".into()),
+                details: details.to_string(),
+            })
+            .await;
+        if let Err(error) = &appended {
+            tracing::error!(%error, action = self.action.as_str(), "cannot append an auth event to the audit log");
+        }
+        appended.map(|_| ())
+    }
+
+    fn log(&self) {
         let outcome = match self.outcome {
             Outcome::Success => "success",
             Outcome::Failure => "failure",

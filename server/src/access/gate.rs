@@ -19,6 +19,8 @@ const PUBLIC_PAGES: &[&str] = &[
     "/healthz",
     "/readyz",
 ];
+/// Paths that are not pages and answer 401 themselves (the live-updates stream).
+const STREAMS: &[&str] = &["/events"];
 /// Prefixes that are not pages.
 const NOT_PAGES: &[&str] = &["/pkg/", "/api/", "/auth/", "/.well-known/", "/v1/"];
 
@@ -39,7 +41,10 @@ pub async fn send_anonymous_to_sign_in(request: Request<Body>, next: Next) -> Re
 }
 
 fn is_private_page(path: &str) -> bool {
-    if PUBLIC_PAGES.contains(&path) || NOT_PAGES.iter().any(|prefix| path.starts_with(prefix)) {
+    if PUBLIC_PAGES.contains(&path)
+        || STREAMS.contains(&path)
+        || NOT_PAGES.iter().any(|prefix| path.starts_with(prefix))
+    {
         return false;
     }
     // A file name (favicon.svg, theme-init.js): a static asset, not a page.

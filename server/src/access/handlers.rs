@@ -109,7 +109,9 @@ impl Access {
             self.throttle
                 .wait_before_attempt(username, origin.address.0, Instant::now())
         {
-            event(AuthAction::SignInThrottled, Outcome::Failure, None).emit();
+            let _ = event(AuthAction::SignInThrottled, Outcome::Failure, None)
+                .record(&*self.audit)
+                .await;
             return Err(Refusal::Throttled(wait));
         }
         match self.provider.sign_in(username, &password).await {
@@ -122,12 +124,13 @@ impl Access {
                     self.throttle
                         .record_failure(username, origin.address.0, Instant::now());
                 }
-                event(
+                let _ = event(
                     AuthAction::SignIn,
                     Outcome::Failure,
                     Some(refusal_reason(&error)),
                 )
-                .emit();
+                .record(&*self.audit)
+                .await;
                 Err(Refusal::Provider(error))
             }
         }
@@ -162,7 +165,7 @@ impl Access {
                 error.to_string(),
             )));
         }
-        AuthEvent {
+        let recorded = AuthEvent {
             action,
             outcome: Outcome::Success,
             actor: &verified.identity.username,
@@ -171,7 +174,15 @@ impl Access {
             source_ip: Some(origin.address.0),
             request_id: Some(&origin.request_id.0),
         }
-        .emit();
+        .record(&*self.audit)
+        .await;
+        if let Err(error) = recorded {
+            // A sign-in the audit log did not take does not happen.
+            let _ = session.flush().await;
+            return Err(Refusal::Provider(ProviderError::Unavailable(
+                error.to_string(),
+            )));
+        }
         Ok(verified.identity)
     }
 }
@@ -313,7 +324,7 @@ pub async fn sign_out(
         {
             tracing::warn!(%error, "the provider could not revoke the tokens at sign-out");
         }
-        AuthEvent {
+        let _ = AuthEvent {
             action: AuthAction::SignOut,
             outcome: Outcome::Success,
             actor: &record.username,
@@ -322,7 +333,8 @@ pub async fn sign_out(
             source_ip: Some(address.0),
             request_id: Some(&request_id.0),
         }
-        .emit();
+        .record(&*access.audit)
+        .await;
     }
     if let Err(error) = session.flush().await {
         tracing::error!(%error, "cannot delete the session at sign-out");
@@ -360,7 +372,7 @@ pub async fn token(
     match outcome {
         Ok(SignInOutcome::Tokens(tokens)) => {
             let username = request.username.trim();
-            AuthEvent {
+            let recorded = AuthEvent {
                 action: AuthAction::TokenIssued,
                 outcome: Outcome::Success,
                 actor: username,
@@ -369,7 +381,14 @@ pub async fn token(
                 source_ip: Some(origin.address.0),
                 request_id: Some(&origin.request_id.0),
             }
-            .emit();
+            .record(&*access.audit)
+            .await;
+            if recorded.is_err() {
+                return json_error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "The audit log is unavailable, so no token was issued; try again shortly.",
+                );
+            }
             (
                 [(header::CACHE_CONTROL, "no-store")],
                 Json(json!({

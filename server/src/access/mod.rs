@@ -17,6 +17,8 @@ mod session_state;
 use std::sync::Arc;
 use std::time::Duration;
 
+use app::audit::AuditLog;
+
 use crate::auth::{IdentityProvider, TokenVerifier};
 use crate::guard::throttle::SignInThrottle;
 
@@ -49,6 +51,8 @@ impl Default for SessionPolicy {
 #[derive(Debug)]
 pub struct Access {
     pub provider: Arc<dyn IdentityProvider>,
+    /// Where sign-in and session events are recorded.
+    pub audit: Arc<dyn AuditLog>,
     pub verifier: TokenVerifier,
     pub throttle: SignInThrottle,
     pub policy: SessionPolicy,

@@ -9,8 +9,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::state::{Caller, Credential};
+use std::net::SocketAddr;
+
+use app::audit::AuditLog;
+use app::state::{Caller, Credential, RequestOrigin};
 use axum::body::Body;
+use axum::extract::ConnectInfo;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, Request, StatusCode};
 use axum::middleware::Next;
@@ -39,10 +43,12 @@ pub async fn resolve_caller(
         },
         Bearer::Present(token) => match access.bearer_caller(token).await {
             Some(caller) => caller,
-            None => return refuse_bearer(request.headers()),
+            None => return refuse_bearer(&access, origin_of(&request)).await,
         },
-        Bearer::Malformed => return refuse_bearer(request.headers()),
+        Bearer::Malformed => return refuse_bearer(&access, origin_of(&request)).await,
     };
+    let origin = origin_of(&request);
+    request.extensions_mut().insert(origin);
     request.extensions_mut().insert(caller);
     next.run(request).await
 }
@@ -70,21 +76,36 @@ fn bearer_token(headers: &HeaderMap) -> Bearer {
     }
 }
 
+/// Where the request came from, for audit records made while answering it.
+fn origin_of(request: &Request<Body>) -> RequestOrigin {
+    RequestOrigin {
+        request_id: request
+            .headers()
+            .get("x-request-id")
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or("-")
+            .to_string(),
+        source_ip: request
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(address)| address.ip().to_string())
+            .unwrap_or_else(|| "-".into()),
+    }
+}
+
 /// 401 with RFC 6750's challenge; the same words whatever was wrong with the token.
-fn refuse_bearer(headers: &HeaderMap) -> Response {
-    let request_id = headers
-        .get("x-request-id")
-        .and_then(|value| value.to_str().ok());
-    AuthEvent {
+async fn refuse_bearer(access: &Access, origin: RequestOrigin) -> Response {
+    let _ = AuthEvent {
         action: AuthAction::BearerRefused,
         outcome: Outcome::Failure,
         actor: "-",
         subject: None,
         reason: None,
-        source_ip: None,
-        request_id,
+        source_ip: origin.source_ip.parse().ok(),
+        request_id: Some(&origin.request_id),
     }
-    .emit();
+    .record(&*access.audit)
+    .await;
     (
         StatusCode::UNAUTHORIZED,
         [(header::WWW_AUTHENTICATE, r#"Bearer error="invalid_token""#)],
@@ -135,7 +156,13 @@ impl Access {
         let now = unix_now();
         let policy = self.policy;
         if now >= record.signed_in_at.saturating_add(secs(policy.absolute)) {
-            return end_session(session, &record, "session reached its maximum age").await;
+            return end_session(
+                &*self.audit,
+                session,
+                &record,
+                "session reached its maximum age",
+            )
+            .await;
         }
         let mut changed = false;
         if record.access_expires_at.saturating_sub(now) <= secs(policy.refresh_before) {
@@ -147,7 +174,13 @@ impl Access {
                 }
                 Err(error) => {
                     tracing::info!(%error, "token refresh refused");
-                    return end_session(session, &record, "the sign-in could not be renewed").await;
+                    return end_session(
+                        &*self.audit,
+                        session,
+                        &record,
+                        "the sign-in could not be renewed",
+                    )
+                    .await;
                 }
             }
         }
@@ -155,7 +188,13 @@ impl Access {
             Ok(verified) => verified,
             Err(reason) => {
                 tracing::info!(%reason, "a session's access token no longer verifies");
-                return end_session(session, &record, "the session's token is not valid").await;
+                return end_session(
+                    &*self.audit,
+                    session,
+                    &record,
+                    "the session's token is not valid",
+                )
+                .await;
             }
         };
         if now.saturating_sub(record.standing_checked_at) >= secs(policy.standing_check) {
@@ -172,6 +211,7 @@ impl Access {
                 }
                 Ok(Standing::Revoked) => {
                     return end_session(
+                        &*self.audit,
                         session,
                         &record,
                         "the user was removed, disabled or changed",
@@ -212,8 +252,13 @@ impl Access {
     }
 }
 
-async fn end_session(session: &Session, record: &SignedIn, reason: &str) -> Caller {
-    AuthEvent {
+async fn end_session(
+    audit: &dyn AuditLog,
+    session: &Session,
+    record: &SignedIn,
+    reason: &str,
+) -> Caller {
+    let _ = AuthEvent {
         action: AuthAction::SessionEnded,
         outcome: Outcome::Success,
         actor: &record.username,
@@ -222,7 +267,8 @@ async fn end_session(session: &Session, record: &SignedIn, reason: &str) -> Call
         source_ip: None,
         request_id: None,
     }
-    .emit();
+    .record(audit)
+    .await;
     if let Err(error) = session.flush().await {
         tracing::error!(%error, "cannot delete an ended session");
     }

@@ -18,6 +18,9 @@ use serde_json::Value;
 
 use super::{event_from_json, parse_rfc3339, state_timeout_seconds, token_sha256};
 
+/// Most objects one read returns (as the AWS adapter).
+const MAX_OBJECTS: usize = 100;
+
 /// The state machine local mode deploys the pipeline as.
 pub const LOCAL_PIPELINE_NAME: &str = "gatehouse-pipeline";
 
@@ -412,15 +415,24 @@ impl ControlPlane for LocalControlPlane {
 
     async fn transform_output(&self, name: &str) -> Result<Vec<OutputObject>, PipelineError> {
         let prefix = super::completed_output_path(name, self.transform_job(name).await?)?;
+        self.read_objects(&prefix).await
+    }
+
+    async fn read_objects(&self, uri: &str) -> Result<Vec<OutputObject>, PipelineError> {
         let data_dir = self.engine.sagemaker().data_dir().to_path_buf();
-        let files = engine::sagemaker::s3::files_under_prefix(&data_dir, &prefix)
-            .map_err(|e| PipelineError::NotFound(format!("No output found under {prefix}: {e}")))?;
-        let mut objects = Vec::with_capacity(files.len());
-        for path in files {
+        let files = engine::sagemaker::s3::files_under_prefix(&data_dir, uri)
+            .map_err(|e| PipelineError::NotFound(format!("No object found under {uri}: {e}")))?;
+        if files.is_empty() {
+            return Err(PipelineError::NotFound(format!(
+                "No object found under {uri}."
+            )));
+        }
+        let mut objects = Vec::with_capacity(files.len().min(MAX_OBJECTS));
+        for path in files.into_iter().take(MAX_OBJECTS) {
             let relative = path.strip_prefix(&data_dir).unwrap_or(&path);
             let body = std::fs::read_to_string(&path).map_err(|e| {
-                tracing::error!(path = %path.display(), error = %e, "cannot read transform output");
-                PipelineError::Unavailable("A transform output object could not be read.".into())
+                tracing::error!(path = %path.display(), error = %e, "cannot read an object");
+                PipelineError::Unavailable("An object could not be read.".into())
             })?;
             objects.push(OutputObject {
                 uri: format!("s3://{}", relative.to_string_lossy()),

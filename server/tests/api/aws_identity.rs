@@ -30,6 +30,9 @@ async fn spawn_aws_with(pool: &Pool, client: &CognitoSettings, extra: Vec<String
         "--session-table".into(),
         unique_name("sessions"),
         "--create-session-table".into(),
+        "--audit-table".into(),
+        unique_name("audit"),
+        "--create-audit-table".into(),
         // Start-up makes no pipeline call; these tests need the setting only.
         "--state-machine-arn".into(),
         IDENTITY_TESTS_STATE_MACHINE.into(),

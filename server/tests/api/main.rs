@@ -2,15 +2,19 @@
 //! The AWS adapters are tested here too, against moto on loopback (`moto.rs`).
 
 mod about;
+mod approvals;
+mod audit;
 mod aws_identity;
 mod aws_pipeline;
 mod cognito;
 mod contract;
+mod dynamo_audit;
 mod dynamo_sessions;
 mod executions;
 mod health;
 mod helpers;
 mod identity;
+mod live;
 mod moto;
 mod pages;
 mod security_matrix;

@@ -299,14 +299,26 @@ async fn approver_and_operator_are_not_admin_on_pages_either() {
     }
 }
 
-// 17
+// 17: viewers may look at approvals (issue 6) but not read the audit log or decide.
 #[tokio::test]
-async fn a_viewer_is_403_on_the_approvals_page() {
+async fn a_viewer_is_403_on_the_audit_page_and_on_deciding() {
     let app = spawn_app().await;
     let password = app.add_user("vera", &[Role::Viewer]).await;
     let client = app.signed_in_client("vera", &password).await;
-    let page = app.get_with(&client, "/approvals").await;
-    assert_eq!(page.status(), 403);
+    assert_eq!(app.get_with(&client, "/approvals").await.status(), 200);
+    assert_eq!(app.get_with(&client, "/audit").await.status(), 403);
+    let decide = app
+        .call_form(
+            &client,
+            "decide",
+            &[
+                ("id", "c0ffee00-1"),
+                ("verdict", "approve"),
+                ("comment", ""),
+            ],
+        )
+        .await;
+    assert_eq!(decide.status(), 403);
 }
 
 // 18

@@ -787,17 +787,19 @@ impl ControlPlane for AwsControlPlane {
 
     async fn transform_output(&self, name: &str) -> Result<Vec<OutputObject>, PipelineError> {
         let path = crate::pipeline::completed_output_path(name, self.transform_job(name).await?)?;
-        let (bucket, prefix) = split_s3_uri(&path).ok_or_else(|| {
-            PipelineError::Invalid(format!(
-                "Transform job {name}'s output path {path} is not an s3:// URI."
-            ))
-        })?;
-        let prefix = if prefix.is_empty() || prefix.ends_with('/') {
-            prefix.to_string()
+        // The output path is a folder: only what is under it, not its namesakes.
+        let folder = if path.ends_with('/') {
+            path
         } else {
-            format!("{prefix}/")
+            format!("{path}/")
         };
-        let no_output = || format!("No output found under {path}.");
+        self.read_objects(&folder).await
+    }
+
+    async fn read_objects(&self, path: &str) -> Result<Vec<OutputObject>, PipelineError> {
+        let (bucket, prefix) = split_s3_uri(path)
+            .ok_or_else(|| PipelineError::Invalid(format!("{path} is not an s3:// URI.")))?;
+        let no_output = || format!("No object found under {path}.");
         let mut keys = Vec::new();
         let mut token = None;
         loop {
@@ -805,7 +807,7 @@ impl ControlPlane for AwsControlPlane {
                 .s3
                 .list_objects_v2()
                 .bucket(bucket)
-                .prefix(&prefix)
+                .prefix(prefix)
                 .set_continuation_token(token)
                 .send()
                 .await
@@ -819,6 +821,9 @@ impl ControlPlane for AwsControlPlane {
                 Some(next) if keys.len() < MAX_OUTPUT_OBJECTS => token = Some(next.to_string()),
                 _ => break,
             }
+        }
+        if keys.is_empty() {
+            return Err(PipelineError::NotFound(no_output()));
         }
         keys.truncate(MAX_OUTPUT_OBJECTS);
         let mut objects = Vec::with_capacity(keys.len());

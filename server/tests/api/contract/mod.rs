@@ -57,6 +57,7 @@ contract_suite!(
     invalid_starts_are_refused,
     the_definition_is_the_pipeline,
     endpoints_roll_back_are_invoked_and_deleted,
+    the_test_data_and_its_predictions_line_up,
 );
 
 // --- helpers -------------------------------------------------------------------------------
@@ -698,4 +699,60 @@ async fn endpoints_roll_back_are_invoked_and_deleted(h: &Harness) {
         .expect("endpoints")
         .iter()
         .all(|e| e.name != old.commit_id));
+}
+
+/// What the approval evidence reads (issue 6): the transform job's input (the labelled test
+/// data) through `read_objects`, and one prediction per labelled row in its output.
+async fn the_test_data_and_its_predictions_line_up(h: &Harness) {
+    let run = start(h).await;
+    approval_of(h, &run).await;
+    let job = h
+        .plane
+        .transform_job(&run.commit_id)
+        .await
+        .expect("transform job");
+    let input = job.input_uri.clone().expect("input uri");
+    let data = h.plane.read_objects(&input).await.expect("test data");
+    assert_eq!(data.len(), 1, "[{}] {data:?}", h.adapter);
+    let labels: Vec<&str> = data[0]
+        .body
+        .lines()
+        .filter_map(|l| l.split(',').next())
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    assert!(labels.len() >= 10, "[{}] {labels:?}", h.adapter);
+    assert!(
+        labels.iter().all(|l| LABELS.contains(&l.trim())),
+        "[{}] {labels:?}",
+        h.adapter
+    );
+    let output = h
+        .plane
+        .transform_output(&run.commit_id)
+        .await
+        .expect("transform output");
+    assert_eq!(output.len(), 1);
+    assert!(
+        output[0].uri.ends_with(".csv.out"),
+        "[{}] {}",
+        h.adapter,
+        output[0].uri
+    );
+    let predictions = output[0]
+        .body
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .count();
+    assert_eq!(
+        predictions,
+        labels.len(),
+        "[{}] one prediction per row",
+        h.adapter
+    );
+    let missing = h.plane.read_objects(&format!("{input}-nothing-here")).await;
+    assert!(
+        matches!(missing, Err(PipelineError::NotFound(_))),
+        "[{}] {missing:?}",
+        h.adapter
+    );
 }

@@ -1,0 +1,444 @@
+//! Approvals' server functions: the pending list, one approval with its evidence, and the
+//! decision. Viewers may look; only approvers decide. Every decision request — sent, counted,
+//! refused or too late — appends exactly one audit record.
+
+use leptos::prelude::*;
+
+use crate::errors::AppError;
+use crate::models::approvals::{ApprovalList, ApprovalView, DecideAnswer};
+
+/// Every pending approval, newest execution first (viewer).
+#[server(endpoint = "list_approvals")]
+pub async fn list_approvals() -> Result<ApprovalList, AppError> {
+    crate::functions::access::require(crate::models::identity::Role::Viewer)?;
+    let pipeline = crate::state::server_context()?.pipeline;
+    let approvals = pipeline
+        .pending_approvals()
+        .await
+        .map_err(AppError::from)
+        .map_err(crate::functions::access::answer)?;
+    Ok(ApprovalList {
+        approvals,
+        now: crate::models::pipeline::Timestamp::now(),
+    })
+}
+
+/// How many approvals are pending, for the navigation's badge (viewer).
+#[server(endpoint = "pending_approval_count")]
+pub async fn pending_approval_count() -> Result<usize, AppError> {
+    crate::functions::access::require(crate::models::identity::Role::Viewer)?;
+    let pipeline = crate::state::server_context()?.pipeline;
+    Ok(pipeline
+        .pending_approvals()
+        .await
+        .map_err(AppError::from)
+        .map_err(crate::functions::access::answer)?
+        .len())
+}
+
+/// One approval with its evidence (viewer). `id` is the execution's name or ARN.
+#[server(endpoint = "get_approval")]
+pub async fn get_approval(id: String) -> Result<ApprovalView, AppError> {
+    let identity = crate::functions::access::require(crate::models::identity::Role::Viewer)?;
+    let context = crate::state::server_context()?;
+    server::view(&context, &identity, &id)
+        .await
+        .map_err(crate::functions::access::answer)
+}
+
+/// Approves or rejects an execution's pending approval (approver). `verdict` is `approve` or
+/// `reject`; a rejection needs a comment.
+#[server(endpoint = "decide")]
+pub async fn decide(
+    id: String,
+    verdict: String,
+    comment: String,
+) -> Result<DecideAnswer, AppError> {
+    let target = crate::models::pipeline::shorten(id.trim(), 120);
+    let identity = crate::functions::audit_trail::require_audited(
+        crate::models::identity::Role::Approver,
+        "approval.decide",
+        &target,
+    )
+    .await?;
+    let context = crate::state::server_context()?;
+    server::decide(&context, &identity, &id, &verdict, &comment)
+        .await
+        .map_err(crate::functions::access::answer)
+}
+
+#[cfg(feature = "ssr")]
+pub(crate) mod server {
+    use serde_json::{json, Value};
+
+    use crate::control_plane::{ControlPlane, PipelineError};
+    use crate::errors::AppError;
+    use crate::functions::audit_trail::record;
+    use crate::models::approvals::{
+        check_comment, label_of, verdict_word, ApprovalView, DecideAnswer, Evidence,
+        RecordedDecision, Vote,
+    };
+    use crate::models::audit::{AuditOutcome, AuditQuery};
+    use crate::models::identity::{Identity, Role};
+    use crate::models::pipeline::{
+        shorten, Decision, ExecutionDetail, ExecutionRef, ExecutionStatus, PendingApproval,
+        Timestamp, Verdict,
+    };
+    use crate::state::ServerContext;
+
+    /// The execution's input as JSON (`{}` when it has none or it is not JSON).
+    fn input_of(detail: &ExecutionDetail) -> Value {
+        detail
+            .input
+            .as_deref()
+            .and_then(|text| serde_json::from_str(text).ok())
+            .unwrap_or_else(|| json!({}))
+    }
+
+    /// The transform job (and model) a run made: named by its `commitID`.
+    fn job_name(detail: &ExecutionDetail) -> String {
+        input_of(detail)["commitID"]
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| detail.summary.name.clone())
+    }
+
+    fn author_of(detail: &ExecutionDetail) -> Option<String> {
+        input_of(detail)["author"]
+            .as_str()
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+            .map(str::to_string)
+    }
+
+    async fn pending_of(
+        pipeline: &dyn ControlPlane,
+        arn: &str,
+    ) -> Result<Option<PendingApproval>, AppError> {
+        Ok(pipeline
+            .pending_approvals()
+            .await?
+            .into_iter()
+            .find(|p| p.execution.arn == arn))
+    }
+
+    /// The decision the execution's history holds: the output of a task that succeeded, or
+    /// the cause of one that failed with `rejected`, carrying the decision JSON.
+    pub async fn recorded_decision(
+        pipeline: &dyn ControlPlane,
+        execution: &ExecutionRef,
+    ) -> Result<Option<RecordedDecision>, AppError> {
+        let history = pipeline.execution_history(execution).await?;
+        Ok(history.iter().rev().find_map(|event| {
+            let details: Value = serde_json::from_str(event.details.as_deref()?).ok()?;
+            match event.kind.as_str() {
+                "TaskSucceeded" => RecordedDecision::from_json(details["output"].as_str()?),
+                "TaskFailed" if details["error"] == "rejected" => {
+                    RecordedDecision::from_json(details["cause"].as_str()?)
+                }
+                _ => None,
+            }
+        }))
+    }
+
+    /// A model's predictions on the test data it was given, against that data's labels.
+    pub async fn evidence_for(pipeline: &dyn ControlPlane, job: &str) -> Result<Evidence, String> {
+        let transform = pipeline
+            .transform_job(job)
+            .await
+            .map_err(|e| format!("No batch transform to judge by: {e}"))?;
+        let input = transform
+            .input_uri
+            .clone()
+            .ok_or("The transform job names no input data.")?;
+        let mut inputs = pipeline
+            .read_objects(&input)
+            .await
+            .map_err(|e| format!("The test data cannot be read: {e}"))?;
+        let outputs = pipeline
+            .transform_output(job)
+            .await
+            .map_err(|e| format!("The predictions cannot be read: {e}"))?;
+        inputs.sort_by(|a, b| a.uri.cmp(&b.uri));
+        let mut labels = Vec::new();
+        let mut predictions = Vec::new();
+        let mut missing = Vec::new();
+        for object in &inputs {
+            let file = object.uri.rsplit('/').next().unwrap_or_default();
+            let Some(output) = outputs
+                .iter()
+                .find(|o| o.uri.ends_with(&format!("/{file}.out")))
+            else {
+                missing.push(file.to_string());
+                continue;
+            };
+            labels.extend(object.body.lines().filter_map(label_of));
+            predictions.extend(
+                output
+                    .body
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .map(str::to_string),
+            );
+        }
+        let mut evidence = Evidence::compute(job, &labels, &predictions);
+        for file in missing {
+            evidence
+                .problems
+                .push(format!("No predictions were written for {file}."));
+        }
+        Ok(evidence)
+    }
+
+    /// The newest endpoint in service other than this run's, and its model's figures.
+    async fn serving(
+        pipeline: &dyn ControlPlane,
+        this_run: &str,
+    ) -> Option<(String, Result<Evidence, String>)> {
+        let mut endpoints = pipeline.endpoints().await.ok()?;
+        endpoints.retain(|e| e.status == "InService" && e.name != this_run);
+        endpoints.sort_by_key(|e| std::cmp::Reverse(e.modified.or(e.created)));
+        let endpoint = endpoints.into_iter().next()?;
+        let figures = match &endpoint.config_name {
+            None => Err("The endpoint names no endpoint config.".to_string()),
+            Some(config) => match pipeline.endpoint_config(config).await {
+                Err(e) => Err(e.to_string()),
+                Ok(config) => match config.variants.first() {
+                    None => Err("The endpoint config has no model.".to_string()),
+                    Some(variant) => evidence_for(pipeline, &variant.model_name).await,
+                },
+            },
+        };
+        Some((endpoint.name, figures))
+    }
+
+    /// Approvals counted so far for this approval (its `TaskScheduled` event), from the audit
+    /// log: the log is where every vote is recorded, in both modes.
+    async fn votes(
+        context: &ServerContext,
+        execution: &str,
+        scheduled_event_id: i64,
+    ) -> Result<Vec<Vote>, AppError> {
+        let records = context
+            .audit
+            .search(&AuditQuery {
+                action: Some("approval.vote".into()),
+                target: Some(execution.into()),
+                outcome: Some(AuditOutcome::Success),
+                limit: 1000,
+                ..AuditQuery::default()
+            })
+            .await?;
+        let mut votes: Vec<Vote> = Vec::new();
+        for record in records.into_iter().rev() {
+            let details: Value = serde_json::from_str(&record.entry.details).unwrap_or_default();
+            if record.entry.target == execution
+                && details["scheduled_event_id"].as_i64() == Some(scheduled_event_id)
+                && !votes.iter().any(|v| v.by == record.entry.actor)
+            {
+                votes.push(Vote {
+                    by: record.entry.actor,
+                    at: record.at,
+                    comment: details["comment"].as_str().unwrap_or_default().to_string(),
+                });
+            }
+        }
+        Ok(votes)
+    }
+
+    pub async fn view(
+        context: &ServerContext,
+        caller: &Identity,
+        id: &str,
+    ) -> Result<ApprovalView, AppError> {
+        let pipeline = context.pipeline.as_ref();
+        let execution = ExecutionRef::parse(id).map_err(|e| AppError::InvalidInput(e.0))?;
+        let detail = pipeline.describe_execution(&execution).await?;
+        let job = job_name(&detail);
+        let author = author_of(&detail);
+        let pending = pending_of(pipeline, &detail.summary.arn).await?;
+        let decided = match pending {
+            Some(_) => None,
+            None => recorded_decision(pipeline, &execution).await?,
+        };
+        let votes = match &pending {
+            Some(p) => votes(context, &detail.summary.name, p.scheduled_event_id).await?,
+            None => Vec::new(),
+        };
+        let policy = context.approval_policy;
+        let cannot_decide = if !caller.has(Role::Approver) {
+            Some("Deciding needs the approver role.".to_string())
+        } else if pending.is_none() {
+            Some("Nothing is waiting for a decision.".to_string())
+        } else if policy.no_self_approval && author.as_deref() == Some(&caller.username) {
+            Some("You wrote this commit: someone else must approve it.".to_string())
+        } else if votes.iter().any(|v| v.by == caller.username) {
+            Some("You approved already; the decision waits for other approvers.".to_string())
+        } else {
+            None
+        };
+        let evidence = evidence_for(pipeline, &job).await;
+        let serving = serving(pipeline, &job).await;
+        let endpoint = pipeline.endpoint(&job).await.ok();
+        Ok(ApprovalView {
+            execution: detail.summary,
+            pending,
+            decided,
+            author,
+            evidence,
+            serving,
+            policy,
+            votes,
+            cannot_decide,
+            endpoint,
+            now: Timestamp::now(),
+        })
+    }
+
+    fn parse_verdict(text: &str) -> Result<Verdict, AppError> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "approve" | "approved" => Ok(Verdict::Approved),
+            "reject" | "rejected" => Ok(Verdict::Rejected),
+            other => Err(AppError::InvalidInput(format!(
+                "'{}' is not a decision; use approve or reject.",
+                shorten(other, 40)
+            ))),
+        }
+    }
+
+    /// Why the execution is not waiting for a decision, as a 404 or 409 with words.
+    async fn not_waiting(
+        pipeline: &dyn ControlPlane,
+        execution: &ExecutionRef,
+        wait_for_decision: bool,
+    ) -> Result<AppError, AppError> {
+        // A decision the backend took a moment ago may not be in the history yet (the engine
+        // and Step Functions both record it as the run resumes): give it a little time.
+        let mut patience = 0;
+        let detail = loop {
+            if let Some(decided) = recorded_decision(pipeline, execution).await? {
+                return Ok(AppError::Conflict(decided.already()));
+            }
+            let detail = pipeline.describe_execution(execution).await?;
+            if !wait_for_decision
+                || detail.summary.status != ExecutionStatus::Running
+                || patience >= 40
+            {
+                break detail;
+            }
+            patience += 1;
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        };
+        Ok(AppError::Conflict(match detail.summary.status {
+            ExecutionStatus::Running => format!(
+                "Execution {} is not waiting for a decision (it is at {}).",
+                detail.summary.name,
+                detail
+                    .summary
+                    .current_state
+                    .as_deref()
+                    .unwrap_or("another state")
+            ),
+            status => format!(
+                "Execution {} has ended ({}); there is nothing to decide.",
+                detail.summary.name,
+                status.as_str()
+            ),
+        }))
+    }
+
+    /// One decision request: checked, serialised with the others for the same execution in
+    /// this process, counted or sent, and recorded once in the audit log whatever happens.
+    pub async fn decide(
+        context: &ServerContext,
+        caller: &Identity,
+        id: &str,
+        verdict: &str,
+        comment: &str,
+    ) -> Result<DecideAnswer, AppError> {
+        let target = shorten(id.trim(), 120);
+        let mut details =
+            json!({ "verdict": shorten(verdict, 40), "comment": shorten(comment, 500) });
+        let outcome = attempt(context, caller, id, verdict, comment, &mut details).await;
+        let audit_outcome = match &outcome {
+            Ok(_) => AuditOutcome::Success,
+            Err(AppError::Upstream(_) | AppError::Unavailable(_)) => AuditOutcome::Failure,
+            Err(_) => AuditOutcome::Refused,
+        };
+        if let Err(error) = &outcome {
+            details["refusal"] = json!(error.to_string());
+        }
+        let action = match &outcome {
+            Ok(DecideAnswer::Counted { .. }) => "approval.vote",
+            _ => "approval.decide",
+        };
+        let name = details["execution"]
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or(target);
+        record(Some(caller), action, &name, audit_outcome, details).await?;
+        outcome
+    }
+
+    async fn attempt(
+        context: &ServerContext,
+        caller: &Identity,
+        id: &str,
+        verdict: &str,
+        comment: &str,
+        details: &mut Value,
+    ) -> Result<DecideAnswer, AppError> {
+        let pipeline = context.pipeline.as_ref();
+        let verdict = parse_verdict(verdict)?;
+        let comment = check_comment(verdict, comment).map_err(AppError::InvalidInput)?;
+        let execution = ExecutionRef::parse(id).map_err(|e| AppError::InvalidInput(e.0))?;
+        details["execution"] = json!(execution.name());
+        let _serialised = context.decision_locks.lock(execution.name()).await;
+        let detail = pipeline.describe_execution(&execution).await?;
+        let Some(pending) = pending_of(pipeline, &detail.summary.arn).await? else {
+            return Err(not_waiting(pipeline, &execution, false).await?);
+        };
+        details["scheduled_event_id"] = json!(pending.scheduled_event_id);
+        details["token_sha256"] = json!(pending.token_sha256);
+        let policy = context.approval_policy;
+        if verdict == Verdict::Approved
+            && policy.no_self_approval
+            && author_of(&detail).as_deref() == Some(&caller.username)
+        {
+            return Err(AppError::NotAllowed(
+                "You wrote this commit: someone else must approve it.".into(),
+            ));
+        }
+        if verdict == Verdict::Approved && policy.quorum > 1 {
+            let votes = votes(context, &detail.summary.name, pending.scheduled_event_id).await?;
+            if votes.iter().any(|v| v.by == caller.username) {
+                return Err(AppError::Conflict(
+                    "You approved already; the decision waits for other approvers.".into(),
+                ));
+            }
+            let approvals = votes.len() as u32 + 1;
+            details["approvals"] = json!(approvals);
+            if approvals < policy.quorum {
+                return Ok(DecideAnswer::Counted {
+                    approvals,
+                    needed: policy.quorum,
+                });
+            }
+        }
+        let decision = Decision {
+            verdict,
+            by: caller.username.clone(),
+            comment,
+            at: Timestamp::now(),
+        };
+        match pipeline.decide(&execution, &decision).await {
+            Ok(()) => {
+                details["decision"] = json!(verdict_word(verdict));
+                Ok(DecideAnswer::Decided { verdict })
+            }
+            Err(PipelineError::Conflict(_)) => Err(not_waiting(pipeline, &execution, true).await?),
+            Err(other) => Err(other.into()),
+        }
+    }
+}

@@ -1,0 +1,357 @@
+//! Approvals in local mode: the pending list and the evidence, deciding, 100 racing decisions,
+//! the quorum, and every kind of bad input — each decision request audited once.
+
+use std::time::{Duration, Instant};
+
+use app::models::identity::Role;
+
+use crate::helpers::{page_text, spawn, Spawn, TestApp};
+
+async fn spawn_with(args: &[&str]) -> TestApp {
+    spawn(Spawn {
+        demo_run: true,
+        args: args.iter().map(|a| a.to_string()).collect(),
+        ..Spawn::default()
+    })
+    .await
+}
+
+/// Waits until the demo run waits for approval; returns its name.
+async fn pending_demo(app: &TestApp, client: &reqwest::Client) -> String {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let response = client
+            .post(app.url("/api/list_approvals"))
+            .header("accept", "application/json")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("")
+            .send()
+            .await
+            .expect("list_approvals");
+        assert_eq!(response.status(), 200);
+        let list: serde_json::Value = response.json().await.expect("json");
+        if let Some(name) = list["approvals"][0]["execution"]["name"].as_str() {
+            assert!(list["approvals"][0].get("token").is_none());
+            return name.to_string();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the demo run never waited for approval"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+async fn decide(
+    app: &TestApp,
+    client: &reqwest::Client,
+    id: &str,
+    verdict: &str,
+    comment: &str,
+) -> (u16, String) {
+    let response = app
+        .call_form(
+            client,
+            "decide",
+            &[("id", id), ("verdict", verdict), ("comment", comment)],
+        )
+        .await;
+    let status = response.status().as_u16();
+    (status, response.text().await.expect("body"))
+}
+
+async fn execution_json(app: &TestApp, client: &reqwest::Client, name: &str) -> serde_json::Value {
+    let response = app
+        .call_form(client, "get_execution", &[("id", name)])
+        .await;
+    assert_eq!(response.status(), 200);
+    response.json().await.expect("json")
+}
+
+/// Waits until the execution has ended; returns its view.
+async fn ended(app: &TestApp, client: &reqwest::Client, name: &str) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let view = execution_json(app, client, name).await;
+        if view["detail"]["summary"]["status"] != "RUNNING" {
+            return view;
+        }
+        assert!(Instant::now() < deadline, "{name} never ended");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+fn audit_records(app: &TestApp, action: &str, target: &str) -> Vec<(String, String, String)> {
+    let connection =
+        rusqlite::Connection::open(server::cli::database_path(&app.data_dir)).expect("open");
+    let mut statement = connection
+        .prepare(
+            "SELECT actor, outcome, details FROM audit_log WHERE action = ?1 AND target = ?2 ORDER BY seq",
+        )
+        .expect("query");
+    statement
+        .query_map([action, target], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+        })
+        .expect("rows")
+        .map(|r| r.expect("row"))
+        .collect()
+}
+
+#[tokio::test]
+async fn an_approver_sees_the_evidence_approves_and_the_run_reaches_its_endpoint() {
+    let app = spawn_with(&[]).await;
+    let password = app.add_user("ana", &[Role::Approver]).await;
+    let ana = app.signed_in_client("ana", &password).await;
+    let name = pending_demo(&app, &ana).await;
+
+    let list = page_text(app.get_with(&ana, "/approvals").await).await;
+    assert!(list.contains(&format!("/approvals/{name}")), "{list}");
+    assert!(
+        list.contains(" left</time>"),
+        "the countdown shows time left: {list}"
+    );
+    let page = app.get_with(&ana, &format!("/approvals/{name}")).await;
+    assert_eq!(page.status(), 200);
+    let page = page_text(page).await;
+    assert!(page.contains(r#"data-testid="accuracy""#), "{page}");
+    assert!(page.contains("Accuracy <strong>"), "{page}");
+    assert!(page.contains(r#"data-testid="confusion-matrix""#), "{page}");
+    for class in ["setosa", "versicolor", "virginica"] {
+        assert!(page.contains(class), "the matrix names {class}");
+    }
+    assert!(page.contains(r#"data-testid="approve-form""#), "{page}");
+    // Only the token's SHA-256 travels (in the page's data for hydration), never the token.
+    let tokens: Vec<&str> = page
+        .match_indices("oken")
+        .map(|(i, _)| &page[i.saturating_sub(8)..(i + 40).min(page.len())])
+        .collect();
+    assert!(
+        tokens.iter().all(|t| t.contains("token_sha256")),
+        "no task token on the page: {tokens:?}"
+    );
+
+    let (status, body) = decide(
+        &app,
+        &ana,
+        &name,
+        "approve",
+        "<script>alert(1)</script> fine",
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("Decided"), "{body}");
+    let view = ended(&app, &ana, &name).await;
+    assert_eq!(view["detail"]["summary"]["status"], "SUCCEEDED", "{view}");
+    let approval: serde_json::Value = app
+        .call_form(&ana, "get_approval", &[("id", &name)])
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(approval["endpoint"]["status"], "InService", "{approval}");
+
+    // The decision shows, the comment as text; a late decision is told who won.
+    let page = page_text(app.get_with(&ana, &format!("/approvals/{name}")).await).await;
+    assert!(page.contains("Approved by ana"), "{page}");
+    assert!(
+        page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "escaped: {page}"
+    );
+    assert!(!page.contains("<script>alert(1)"), "{page}");
+    let (status, body) = decide(&app, &ana, &name, "reject", "too late").await;
+    assert_eq!(status, 409, "{body}");
+    assert!(body.contains("Already decided by ana"), "{body}");
+
+    let records = audit_records(&app, "approval.decide", &name);
+    assert_eq!(records.len(), 2, "{records:?}");
+    assert_eq!(
+        (records[0].0.as_str(), records[0].1.as_str()),
+        ("ana", "success")
+    );
+    assert!(records[0].2.contains("token_sha256"), "{records:?}");
+    assert_eq!(records[1].1, "refused");
+}
+
+#[tokio::test]
+async fn a_hundred_racing_decisions_have_one_winner_and_a_hundred_records() {
+    let app = spawn_with(&[]).await;
+    let mut clients = Vec::new();
+    for who in ["ana", "ben", "cai", "dee"] {
+        let password = app.add_user(who, &[Role::Approver]).await;
+        clients.push(app.signed_in_client(who, &password).await);
+    }
+    let name = pending_demo(&app, &clients[0]).await;
+
+    let mut race = tokio::task::JoinSet::new();
+    for i in 0..100 {
+        let client = clients[i % clients.len()].clone();
+        let url = app.url("/api/decide");
+        let name = name.clone();
+        let verdict = if i % 3 == 0 { "reject" } else { "approve" };
+        race.spawn(async move {
+            let response = client
+                .post(url)
+                .header("accept", "application/json")
+                .form(&[
+                    ("id", name.as_str()),
+                    ("verdict", verdict),
+                    ("comment", "race"),
+                ])
+                .send()
+                .await
+                .expect("decide");
+            let status = response.status().as_u16();
+            (status, response.text().await.expect("body"))
+        });
+    }
+    let mut answers = Vec::new();
+    while let Some(done) = race.join_next().await {
+        answers.push(done.expect("task"));
+    }
+    let winners: Vec<_> = answers.iter().filter(|(s, _)| *s == 200).collect();
+    let late: Vec<_> = answers
+        .iter()
+        .filter(|(s, b)| *s == 409 && b.contains("Already decided by"))
+        .collect();
+    assert_eq!(winners.len(), 1, "{answers:?}");
+    assert_eq!(late.len(), 99, "{answers:?}");
+
+    let records = audit_records(&app, "approval.decide", &name);
+    assert_eq!(records.len(), 100);
+    assert_eq!(records.iter().filter(|r| r.1 == "success").count(), 1);
+
+    // Exactly one path: one closing event for the approval task, and the run ends by it.
+    let view = ended(&app, &clients[0], &name).await;
+    let events = view["events"].as_array().expect("events");
+    let closings = events
+        .iter()
+        .filter(|e| matches!(e["kind"].as_str(), Some("TaskSucceeded" | "TaskFailed")))
+        .filter(|e| e["details"].as_str().is_some_and(|d| d.contains("race")))
+        .count();
+    assert_eq!(closings, 1, "{events:?}");
+    let status = view["detail"]["summary"]["status"]
+        .as_str()
+        .unwrap_or_default();
+    if winners[0].1.contains("approved") {
+        assert_eq!(status, "SUCCEEDED");
+    } else {
+        assert_eq!(status, "FAILED");
+        assert_eq!(view["detail"]["error"], "rejected");
+    }
+}
+
+#[tokio::test]
+async fn a_quorum_of_two_waits_for_a_second_approver() {
+    let app = spawn_with(&["--approval-quorum", "2"]).await;
+    let ana_pw = app.add_user("ana", &[Role::Approver]).await;
+    let ben_pw = app.add_user("ben", &[Role::Approver]).await;
+    let ana = app.signed_in_client("ana", &ana_pw).await;
+    let ben = app.signed_in_client("ben", &ben_pw).await;
+    let name = pending_demo(&app, &ana).await;
+
+    let (status, body) = decide(&app, &ana, &name, "approve", "one").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("Counted"), "{body}");
+    let (status, body) = decide(&app, &ana, &name, "approve", "again").await;
+    assert_eq!(status, 409, "{body}");
+    assert!(body.contains("approved already"), "{body}");
+    let page = page_text(app.get_with(&ben, &format!("/approvals/{name}")).await).await;
+    assert!(page.contains("Approved so far by: ana"), "{page}");
+    assert!(page.contains("2 approvers must approve"), "{page}");
+    let (status, body) = decide(&app, &ben, &name, "approve", "two").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("Decided"), "{body}");
+    assert_eq!(
+        ended(&app, &ana, &name).await["detail"]["summary"]["status"],
+        "SUCCEEDED"
+    );
+    assert_eq!(audit_records(&app, "approval.vote", &name).len(), 1);
+}
+
+#[tokio::test]
+async fn bad_decisions_get_clear_answers_and_decide_nothing() {
+    let app = spawn_with(&[]).await;
+    let password = app.add_user("ana", &[Role::Approver]).await;
+    let ana = app.signed_in_client("ana", &password).await;
+    let viewer_pw = app.add_user("vera", &[Role::Viewer]).await;
+    let vera = app.signed_in_client("vera", &viewer_pw).await;
+    let name = pending_demo(&app, &ana).await;
+
+    let huge = "x".repeat(1_000_000);
+    let cases: Vec<(&str, &str, &str, u16, &str)> = vec![
+        (name.as_str(), "approve", huge.as_str(), 400, "too long"),
+        (
+            name.as_str(),
+            "approve",
+            "bell\u{7}",
+            400,
+            "control characters",
+        ),
+        (name.as_str(), "reject", "  ", 400, "needs a comment"),
+        (name.as_str(), "maybe", "", 400, "not a decision"),
+        ("no-such-run", "approve", "", 404, ""),
+        ("arn:aws:states:bad", "approve", "", 400, ""),
+    ];
+    for (id, verdict, comment, status, words) in cases {
+        let (got, body) = decide(&app, &ana, id, verdict, comment).await;
+        assert_eq!(got, status, "{id} {verdict}: {body}");
+        assert!(body.contains(words), "{id} {verdict}: {body}");
+    }
+    // A viewer's forged decision is refused and audited.
+    let (got, _) = decide(&app, &vera, &name, "approve", "forged").await;
+    assert_eq!(got, 403);
+    let forged = audit_records(&app, "approval.decide", &name);
+    assert!(
+        forged.iter().any(|r| r.0 == "vera" && r.1 == "refused"),
+        "{forged:?}"
+    );
+    // The sample's e-mail link decides nothing: it is not a Gatehouse route.
+    let link = app
+        .get_with(&app.new_client(), "/respond?type=success&token=anything")
+        .await;
+    assert!(link.status().is_redirection(), "anonymous: sign in first");
+    let link = app
+        .get_with(&ana, "/respond?type=success&token=anything")
+        .await;
+    assert_eq!(link.status(), 404);
+    // A link to the approval page opens sign-in first.
+    let anonymous = app
+        .get_with(&app.new_client(), &format!("/approvals/{name}"))
+        .await;
+    assert_eq!(anonymous.status(), 303);
+    assert!(anonymous.headers()["location"]
+        .to_str()
+        .unwrap()
+        .starts_with("/signin?next="));
+
+    // Still waiting: nothing above decided anything.
+    assert_eq!(pending_demo(&app, &ana).await, name);
+
+    // A run that has ended: started and stopped, then decided.
+    let operator_pw = app.add_user("otto", &[Role::Operator]).await;
+    let otto = app.signed_in_client("otto", &operator_pw).await;
+    let started = app
+        .call_form(
+            &otto,
+            "start_execution",
+            &[
+                ("name", "second-run"),
+                ("commit_id", "abcdef12-1764086645"),
+                ("image_uri", "localhost/iris:2"),
+            ],
+        )
+        .await;
+    assert_eq!(started.status(), 200);
+    let stopped = app
+        .call_form(
+            &otto,
+            "stop_execution",
+            &[("id", "second-run"), ("reason", "test")],
+        )
+        .await;
+    assert_eq!(stopped.status(), 200);
+    let (got, body) = decide(&app, &ana, "second-run", "approve", "").await;
+    assert_eq!(got, 409, "{body}");
+    assert!(body.contains("has ended (ABORTED)"), "{body}");
+}
