@@ -281,14 +281,20 @@ fn publish_changes(feed: &LiveFeed, before: &Snapshot, now: &Snapshot) {
     }
 }
 
-/// Watches the pipeline every `every` while someone listens.
-pub fn spawn_watcher(feed: Arc<LiveFeed>, pipeline: Arc<dyn ControlPlane>, every: Duration) {
+/// Watches the pipeline every `every` while someone listens. Holds both weakly: it ends when
+/// the server that owns them is dropped (and never keeps an engine's database locked).
+pub fn spawn_watcher(feed: &Arc<LiveFeed>, pipeline: &Arc<dyn ControlPlane>, every: Duration) {
+    let feed = Arc::downgrade(feed);
+    let pipeline = Arc::downgrade(pipeline);
     tokio::spawn(async move {
         let mut seen: Option<Snapshot> = None;
         let mut ticks = tokio::time::interval(every);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticks.tick().await;
+            let (Some(feed), Some(pipeline)) = (feed.upgrade(), pipeline.upgrade()) else {
+                return;
+            };
             if feed.listeners() == 0 {
                 // Nobody to tell: start afresh when someone comes.
                 seen = None;

@@ -473,8 +473,8 @@ fn router(
     };
     let live = LiveFeed::new();
     spawn_watcher(
-        Arc::clone(&live),
-        Arc::clone(&server_context.pipeline),
+        &live,
+        &server_context.pipeline,
         std::time::Duration::from_millis(config.pipeline.live_poll_ms),
     );
     let provide_server_context = move || provide_context(server_context.clone());

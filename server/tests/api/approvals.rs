@@ -81,6 +81,23 @@ async fn ended(app: &TestApp, client: &reqwest::Client, name: &str) -> serde_jso
     }
 }
 
+/// Whether a history event closes an approval task with a decision: a `TaskSucceeded` whose
+/// output, or a `TaskFailed` whose cause, is the decision JSON itself.
+pub fn carries_a_decision(kind: &str, details: Option<&str>) -> bool {
+    let Some(details) = details.and_then(|d| serde_json::from_str::<serde_json::Value>(d).ok())
+    else {
+        return false;
+    };
+    let carried = match kind {
+        "TaskSucceeded" => details["output"].as_str(),
+        "TaskFailed" => details["cause"].as_str(),
+        _ => None,
+    };
+    carried
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok())
+        .is_some_and(|decision| decision.get("decision").is_some() && decision.get("by").is_some())
+}
+
 fn audit_records(app: &TestApp, action: &str, target: &str) -> Vec<(String, String, String)> {
     let connection =
         rusqlite::Connection::open(server::cli::database_path(&app.data_dir)).expect("open");
@@ -226,8 +243,12 @@ async fn a_hundred_racing_decisions_have_one_winner_and_a_hundred_records() {
     let events = view["events"].as_array().expect("events");
     let closings = events
         .iter()
-        .filter(|e| matches!(e["kind"].as_str(), Some("TaskSucceeded" | "TaskFailed")))
-        .filter(|e| e["details"].as_str().is_some_and(|d| d.contains("race")))
+        .filter(|e| {
+            carries_a_decision(
+                e["kind"].as_str().unwrap_or_default(),
+                e["details"].as_str(),
+            )
+        })
         .count();
     assert_eq!(closings, 1, "{events:?}");
     let status = view["detail"]["summary"]["status"]
