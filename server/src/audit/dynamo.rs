@@ -23,11 +23,15 @@ use aws_sdk_dynamodb::Client;
 
 use super::chain::link;
 use super::writer::{ChainStore, Writer};
+use crate::sessions::dynamo_store::{code, failure};
 
 const CHAIN: &str = "chain";
 const SEQ: &str = "seq";
 const RECORDS: &str = "records";
 const HEAD: &str = "head";
+
+/// An item's attributes.
+type Item = HashMap<String, AttributeValue>;
 
 /// How often a batch is linked again after losing a race to another server.
 const RACE_RETRIES: usize = 50;
@@ -59,28 +63,9 @@ impl DynamoAuditLog {
     }
 }
 
-fn code<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> Option<&str> {
-    match error {
-        SdkError::ServiceError(service) => service.err().code(),
-        _ => None,
-    }
-}
-
-/// A failed call as an audit error: operation and error code or kind only.
+/// A failed call as an audit error (operation and error code or kind only).
 fn failed<E: ProvideErrorMetadata, R>(operation: &str, error: &SdkError<E, R>) -> AuditError {
-    let what = match error {
-        SdkError::ServiceError(service) => service
-            .err()
-            .code()
-            .unwrap_or("unnamed service error")
-            .to_string(),
-        SdkError::TimeoutError(_) => "timeout".into(),
-        SdkError::DispatchFailure(_) => "dispatch failure".into(),
-        SdkError::ResponseError(_) => "unreadable response".into(),
-        SdkError::ConstructionFailure(_) => "request construction".into(),
-        _ => "unknown SDK error".into(),
-    };
-    AuditError::Unavailable(format!("DynamoDB {operation}: {what}"))
+    AuditError::Unavailable(failure(operation, error))
 }
 
 fn input_error(error: aws_sdk_dynamodb::error::BuildError) -> AuditError {
@@ -327,8 +312,8 @@ impl Table {
         forward: bool,
         bound: Option<u64>,
         page: i32,
-        start: Option<HashMap<String, AttributeValue>>,
-    ) -> Result<(Vec<AuditRecord>, Option<HashMap<String, AttributeValue>>), AuditError> {
+        start: Option<Item>,
+    ) -> Result<(Vec<AuditRecord>, Option<Item>), AuditError> {
         let mut request = self
             .client
             .query()

@@ -46,8 +46,11 @@ fn read_head(connection: &Connection) -> rusqlite::Result<Option<(u64, String)>>
         .optional()
 }
 
+/// A row read: the record, or why it is not one.
+type ReadRecord = Result<AuditRecord, AuditError>;
+
 /// A stored row as a record; `Corrupt` names the row when a column cannot be read.
-fn record_of(row: &Row<'_>) -> rusqlite::Result<Result<AuditRecord, AuditError>> {
+fn record_of(row: &Row<'_>) -> rusqlite::Result<ReadRecord> {
     let seq: i64 = row.get(0)?;
     let roles: String = row.get(3)?;
     let outcome: String = row.get(6)?;
@@ -79,7 +82,7 @@ fn record_of(row: &Row<'_>) -> rusqlite::Result<Result<AuditRecord, AuditError>>
 }
 
 fn collect(
-    rows: impl Iterator<Item = rusqlite::Result<Result<AuditRecord, AuditError>>>,
+    rows: impl Iterator<Item = rusqlite::Result<ReadRecord>>,
 ) -> Result<Result<Vec<AuditRecord>, AuditError>, DbError> {
     let mut records = Vec::new();
     for row in rows {

@@ -199,19 +199,20 @@ impl DynamoSessionStore {
 }
 
 /// The AWS error code of a failed call, if the service answered one.
-fn code<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> Option<&str> {
+pub(crate) fn code<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> Option<&str> {
     match error {
         SdkError::ServiceError(service) => service.err().code(),
         _ => None,
     }
 }
 
-/// A failed call as a store error: operation and error code or kind only. (The error's text
-/// can quote request values, and a session id is a bearer secret.)
-fn backend<E: ProvideErrorMetadata, R>(
+/// What went wrong with a DynamoDB call, in words safe to log: the operation and the error
+/// code or kind only. (The error's text can quote request values, and a session id is a
+/// bearer secret.)
+pub(crate) fn failure<E: ProvideErrorMetadata, R>(
     operation: &str,
     error: &SdkError<E, R>,
-) -> session_store::Error {
+) -> String {
     let what = match error {
         SdkError::ServiceError(service) => service
             .err()
@@ -224,7 +225,14 @@ fn backend<E: ProvideErrorMetadata, R>(
         SdkError::ConstructionFailure(_) => "request construction".into(),
         _ => "unknown SDK error".into(),
     };
-    session_store::Error::Backend(format!("DynamoDB {operation}: {what}"))
+    format!("DynamoDB {operation}: {what}")
+}
+
+fn backend<E: ProvideErrorMetadata, R>(
+    operation: &str,
+    error: &SdkError<E, R>,
+) -> session_store::Error {
+    session_store::Error::Backend(failure(operation, error))
 }
 
 #[async_trait]
