@@ -20,7 +20,11 @@ pub async fn list_audit(filter: AuditFilter) -> Result<AuditPage, AppError> {
     // One more than a page was asked for: its presence says there is a next page.
     let more = records.len() > AUDIT_PAGE_SIZE;
     records.truncate(AUDIT_PAGE_SIZE);
-    let next_before = more.then(|| records.last().map(|r| r.seq)).flatten();
+    let next_before = if more {
+        records.last().map(|r| r.seq)
+    } else {
+        None
+    };
     Ok(AuditPage {
         records,
         next_before,

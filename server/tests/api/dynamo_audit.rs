@@ -108,7 +108,7 @@ async fn an_item_edited_by_hand_is_named() {
     }
     client
         .update_item()
-        .table_name(&table)
+        .table_name(table.as_str())
         .set_key(Some(HashMap::from([
             ("chain".to_string(), AttributeValue::S("records".into())),
             ("seq".to_string(), AttributeValue::N("4".into())),
@@ -134,7 +134,7 @@ async fn a_removed_newest_record_is_noticed() {
     }
     client
         .delete_item()
-        .table_name(&table)
+        .table_name(table.as_str())
         .set_key(Some(HashMap::from([
             ("chain".to_string(), AttributeValue::S("records".into())),
             ("seq".to_string(), AttributeValue::N("3".into())),
