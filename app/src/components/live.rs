@@ -6,6 +6,8 @@
 
 use leptos::prelude::*;
 
+use crate::components::session::use_session_user;
+
 /// One event: its kind (`execution`, `approval`, `decision`, `resync`), the execution it is
 /// about (none for `resync`), and a counter so two equal events still differ.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,12 +31,22 @@ impl LiveNotice {
 #[derive(Debug, Clone, Copy)]
 pub struct Live(pub RwSignal<Option<LiveNotice>>);
 
-/// Provides [`Live`] and, in the browser, connects it to `/events`.
+/// Provides [`Live`] and, in the browser, connects it to `/events` once someone is signed in
+/// (the stream refuses anonymous visitors, and a refused `EventSource` is an error in the
+/// browser's console).
 pub fn provide_live() {
     let notice = RwSignal::new(None);
     provide_context(Live(notice));
+    let session = use_session_user();
+    let connected = StoredValue::new(false);
     // Effects run only in the browser, after hydration.
-    Effect::new(move |_| connect(notice));
+    Effect::new(move |_| {
+        let signed_in = matches!(session.0.get(), Some(Ok(Some(_))));
+        if signed_in && !connected.get_value() {
+            connected.set_value(true);
+            connect(notice);
+        }
+    });
 }
 
 /// A signal that changes whenever an event concerns `execution` (every execution for
