@@ -306,12 +306,14 @@ impl ExecutionRef {
     }
 }
 
-/// At most `max` characters of `text`, for quoting user input back without echoing a megabyte.
+/// At most `max` characters of `text`, for quoting user input back without echoing a megabyte
+/// (and for bounded stored fields): a cut text ends in "…", which counts toward `max`.
 pub fn shorten(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
         text.to_string()
     } else {
-        format!("{}…", text.chars().take(max).collect::<String>())
+        let kept: String = text.chars().take(max.saturating_sub(1)).collect();
+        format!("{kept}…")
     }
 }
 
@@ -604,6 +606,14 @@ pub struct Endpoint {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shortened_text_keeps_within_its_bound_ellipsis_included() {
+        assert_eq!(shorten("abc", 3), "abc");
+        assert_eq!(shorten("abcd", 3), "ab…");
+        assert_eq!(shorten("äöüß", 2), "ä…");
+        assert_eq!(shorten("abc", 0), "…");
+    }
 
     #[test]
     fn timestamps_print_as_utc() {
