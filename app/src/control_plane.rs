@@ -100,8 +100,24 @@ pub trait ControlPlane: Send + Sync + Debug {
         cause: &str,
     ) -> Result<(), PipelineError>;
 
-    /// Every `.waitForTaskToken` task with no closing event, newest execution first.
+    /// Every `.waitForTaskToken` task with no closing event, newest execution first. May be
+    /// a few seconds behind (an adapter can remember what it read): it is what lists and
+    /// badges show. Decisions read [`ControlPlane::approval_of`].
     async fn pending_approvals(&self) -> Result<Vec<PendingApproval>, PipelineError>;
+
+    /// The execution's pending approval, if one waits, read as of now: what a decision acts
+    /// on. The default picks it out of [`ControlPlane::pending_approvals`]; an adapter that
+    /// can read one execution alone does so.
+    async fn approval_of(
+        &self,
+        execution: &ExecutionSummary,
+    ) -> Result<Option<PendingApproval>, PipelineError> {
+        Ok(self
+            .pending_approvals()
+            .await?
+            .into_iter()
+            .find(|p| p.execution.arn == execution.arn))
+    }
 
     /// Sends the decision for the execution's pending approval: `SendTaskSuccess` with the
     /// decision JSON, or `SendTaskFailure` with error `rejected` and the JSON as cause.

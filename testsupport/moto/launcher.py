@@ -88,6 +88,14 @@ change exists because a test needs AWS behaviour that moto lacks, and stays mini
    longer turn the stop into a failure, and the history records nothing after the stop but
    ExecutionAborted (the woken wait would otherwise add a TaskTimedOut AWS never writes).
 
+12. Counting calls (a test hook, not AWS behaviour), the counting proxy the benchmarks read:
+   every request an AWS SDK for Rust makes (its User-Agent names `aws-sdk-rust`; the Step
+   Functions interpreter's own boto3 calls into this server are not Gatehouse's and are not
+   counted) is counted per `service:Operation` — the service from the signature's credential
+   scope, the operation from X-Amz-Target, or `METHOD` for the REST protocols (S3, the
+   SageMaker runtime). `GET /_gatehouse/calls` answers `{"calls": {...}}`;
+   `DELETE /_gatehouse/calls` starts again from zero.
+
 Checked and not extended (moto 5.2.5 already behaves as AWS does for what the tests use):
 - GetUser refuses a disabled user (NotAuthorizedException) and a deleted one
   (UserNotFoundException); InitiateAuth refuses a disabled user (NotAuthorizedException).
@@ -676,6 +684,24 @@ def _deploy_pipeline(name):
         return arn
 
 
+_calls = {}
+_calls_lock = threading.Lock()
+
+
+def _count_call(environ):
+    if "aws-sdk-rust" not in environ.get("HTTP_USER_AGENT", ""):
+        return
+    # AWS4-HMAC-SHA256 Credential=KEY/DATE/REGION/SERVICE/aws4_request, ...
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    scope = auth.split("Credential=", 1)[-1].split(",", 1)[0].split("/")
+    service = scope[3] if len(scope) > 3 else "unknown"
+    target = environ.get("HTTP_X_AMZ_TARGET", "")
+    operation = target.rsplit(".", 1)[-1] if target else environ.get("REQUEST_METHOD", "")
+    key = f"{service}:{operation}"
+    with _calls_lock:
+        _calls[key] = _calls.get(key, 0) + 1
+
+
 def _json_response(start_response, status, value):
     body = json.dumps(value).encode()
     start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
@@ -708,6 +734,13 @@ class GatehouseHooks:
                 with _faults_lock:
                     _faults.clear()
                 return _json_response(start_response, "200 OK", {})
+            if path == "/_gatehouse/calls" and method == "GET":
+                with _calls_lock:
+                    return _json_response(start_response, "200 OK", {"calls": dict(_calls)})
+            if path == "/_gatehouse/calls" and method == "DELETE":
+                with _calls_lock:
+                    _calls.clear()
+                return _json_response(start_response, "200 OK", {})
             if path == "/_gatehouse/deploy-pipeline" and method == "POST":
                 try:
                     arn = _deploy_pipeline(request["name"])
@@ -716,6 +749,7 @@ class GatehouseHooks:
                     return _json_response(start_response, "500 Internal Server Error", {"error": repr(error)})
                 return _json_response(start_response, "200 OK", {"stateMachineArn": arn})
             return _json_response(start_response, "404 Not Found", {"error": "no such hook"})
+        _count_call(environ)
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         if target and _faults:
             length = int(environ.get("CONTENT_LENGTH") or 0)

@@ -81,8 +81,7 @@ pub(crate) mod server {
     use crate::models::audit::{AuditOutcome, AuditQuery};
     use crate::models::identity::{Identity, Role};
     use crate::models::pipeline::{
-        shorten, Decision, ExecutionDetail, ExecutionRef, ExecutionStatus, PendingApproval,
-        Timestamp, Verdict,
+        shorten, Decision, ExecutionDetail, ExecutionRef, ExecutionStatus, Timestamp, Verdict,
     };
     use crate::state::ServerContext;
 
@@ -109,17 +108,6 @@ pub(crate) mod server {
             .map(str::trim)
             .filter(|a| !a.is_empty())
             .map(str::to_string)
-    }
-
-    async fn pending_of(
-        pipeline: &dyn ControlPlane,
-        arn: &str,
-    ) -> Result<Option<PendingApproval>, AppError> {
-        Ok(pipeline
-            .pending_approvals()
-            .await?
-            .into_iter()
-            .find(|p| p.execution.arn == arn))
     }
 
     /// The decision the execution's history holds: the output of a task that succeeded, or
@@ -257,7 +245,7 @@ pub(crate) mod server {
         let detail = pipeline.describe_execution(&execution).await?;
         let job = job_name(&detail);
         let author = author_of(&detail);
-        let pending = pending_of(pipeline, &detail.summary.arn).await?;
+        let pending = pipeline.approval_of(&detail.summary).await?;
         let decided = match pending {
             Some(_) => None,
             None => recorded_decision(pipeline, &execution).await?,
@@ -396,7 +384,7 @@ pub(crate) mod server {
         details["execution"] = json!(execution.name());
         let _serialised = context.decision_locks.lock(execution.name()).await;
         let detail = pipeline.describe_execution(&execution).await?;
-        let Some(pending) = pending_of(pipeline, &detail.summary.arn).await? else {
+        let Some(pending) = pipeline.approval_of(&detail.summary).await? else {
             return Err(not_waiting(pipeline, &execution, false).await?);
         };
         details["scheduled_event_id"] = json!(pending.scheduled_event_id);

@@ -223,6 +223,77 @@ async fn a_list_page_is_one_call_and_a_finished_run_is_described_once() {
     );
 }
 
+/// The nav's badge and the live watcher ask for the pending approvals on every page view and
+/// every second: an approval read lately costs no history read again, while a decision reads
+/// the history whatever was remembered, and forgets what was remembered once it is sent.
+#[tokio::test]
+async fn pending_approvals_are_remembered_and_decisions_read_afresh() {
+    use app::models::pipeline::{Decision, StartRequest, Timestamp, Verdict};
+
+    let (adapter, _) = adapter_on_moto().await;
+    let name = unique_name("memo");
+    let run = StartRequest {
+        name: name.clone(),
+        commit_id: format!("{:08x}-2026-11-25-10-00-00", std::process::id()),
+        image_uri: "123456789012.dkr.ecr.us-east-1.amazonaws.com/iris-model:memo".into(),
+    };
+    adapter.start_execution(&run).await.expect("start");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let pending = loop {
+        let pending = adapter.pending_approvals().await.expect("pending");
+        if let Some(found) = pending.into_iter().find(|a| a.execution.name == name) {
+            break found;
+        }
+        assert!(Instant::now() < deadline, "the run never waited");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+
+    adapter.api_call_counter().reset();
+    for _ in 0..5 {
+        let again = adapter.pending_approvals().await.expect("pending");
+        assert_eq!(again.len(), 1, "{again:?}");
+        assert_eq!(again[0].token_sha256, pending.token_sha256);
+    }
+    assert_eq!(calls(&adapter, "ListExecutions"), 5);
+    assert_eq!(
+        calls(&adapter, "GetExecutionHistory"),
+        0,
+        "remembered: {:?}",
+        adapter.api_calls()
+    );
+
+    // What a decision acts on is read from the history.
+    let fresh = adapter
+        .approval_of(&pending.execution)
+        .await
+        .expect("approval of")
+        .expect("still waiting");
+    assert_eq!(fresh.token_sha256, pending.token_sha256);
+    assert!(calls(&adapter, "GetExecutionHistory") >= 1);
+
+    adapter
+        .decide(
+            &ExecutionRef::Name(name.clone()),
+            &Decision {
+                verdict: Verdict::Rejected,
+                by: "ana".into(),
+                comment: "memo test".into(),
+                at: Timestamp::now(),
+            },
+        )
+        .await
+        .expect("decide");
+    let after = adapter.pending_approvals().await.expect("pending");
+    assert!(
+        after.iter().all(|a| a.execution.name != name),
+        "a decided approval is not shown from memory: {after:?}"
+    );
+    assert_eq!(
+        adapter.approval_of(&pending.execution).await.expect("read"),
+        None
+    );
+}
+
 async fn spawn_aws(pool: &Pool, extra: &[&str]) -> Result<crate::helpers::TestApp, String> {
     let mut args = vec![
         "--cognito-user-pool-id".to_string(),

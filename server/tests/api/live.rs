@@ -113,9 +113,20 @@ async fn pages_hear_of_a_new_run_and_a_reconnect_resumes_where_it_left() {
     assert_eq!(started.status(), 200);
     let mut buffer = String::new();
     let seen = read_until(&mut stream, &mut buffer, |events| {
-        events.iter().any(|e| e.kind == "approval")
+        events
+            .iter()
+            .any(|e| e.kind == "approval" || e.data.contains("FAILED"))
     })
     .await;
+    if seen.iter().any(|e| e.data.contains("FAILED")) {
+        let detail = app
+            .call_form(&vera, "get_execution", &[("id", "live-run")])
+            .await
+            .text()
+            .await
+            .unwrap_or_default();
+        panic!("the run failed instead of waiting for a decision: {detail}");
+    }
     let approval = seen.iter().find(|e| e.kind == "approval").unwrap();
     assert!(
         approval.data.contains("\"execution\":\"live-run\""),

@@ -149,6 +149,33 @@ impl MotoServer {
         assert!(response.status().is_success(), "fault hook: {response:?}");
     }
 
+    /// The AWS calls Gatehouse's SDK clients made since the last [`MotoServer::reset_calls`],
+    /// per `service:Operation` (the launcher's counting hook). It counts every client on this
+    /// moto, so tests sharing it count adapters instead; the list-page benchmark has moto to
+    /// itself.
+    #[allow(dead_code)]
+    pub async fn calls(&self) -> std::collections::BTreeMap<String, u64> {
+        let answer: serde_json::Value = reqwest::Client::new()
+            .get(format!("{}/_gatehouse/calls", self.endpoint))
+            .send()
+            .await
+            .expect("moto answers the calls hook")
+            .json()
+            .await
+            .expect("calls answer is JSON");
+        serde_json::from_value(answer["calls"].clone()).expect("calls are counts")
+    }
+
+    #[allow(dead_code)]
+    pub async fn reset_calls(&self) {
+        let response = reqwest::Client::new()
+            .delete(format!("{}/_gatehouse/calls", self.endpoint))
+            .send()
+            .await
+            .expect("moto answers the calls hook");
+        assert!(response.status().is_success(), "calls hook: {response:?}");
+    }
+
     /// An SDK configuration for this moto: us-east-1, static test credentials.
     pub async fn sdk_config(&self) -> aws_config::SdkConfig {
         aws_config::defaults(aws_config::BehaviorVersion::latest())

@@ -12,7 +12,17 @@
 //!   never changes, so its description is cached (bounded) and costs nothing the next time.
 //! - `definition` is one DescribeStateMachine a minute at most.
 //! - `pending_approvals` is one ListExecutions (RUNNING) per 1,000 running executions plus
-//!   one reversed GetExecutionHistory page per running execution, read concurrently.
+//!   one reversed GetExecutionHistory page per running execution the adapter has not read
+//!   lately ([`SCANS_AT_ONCE`] at a time). The navigation's badge and the live watcher ask
+//!   this on every page and every second; without memory each would cost one history read
+//!   per running execution (and Step Functions' history quota refills at a few reads a
+//!   second). So: an open approval stays open until someone decides it — what a read found is
+//!   shown for up to [`OPEN_APPROVAL_MAX_AGE`], and re-read once older than
+//!   [`OPEN_APPROVAL_TTL`], at most [`REREADS_AT_ONCE`] of them per call (oldest first), so
+//!   the re-reads are spread over calls instead of all falling due on one page view. A run
+//!   that was not waiting is read again after [`NOT_WAITING_TTL`]. Deciding or stopping
+//!   through the adapter forgets what was read at once; `approval_of`, which decisions use,
+//!   always reads the history.
 //! - Endpoint configs never change once created and are cached; endpoints are described
 //!   each time (their status moves).
 //!
@@ -25,7 +35,7 @@ mod calls;
 mod errors;
 mod history;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use app::control_plane::{ControlPlane, PipelineError};
 use app::models::pipeline::{
@@ -55,6 +65,19 @@ pub const MAX_ATTEMPTS: u32 = 3;
 const DEFINITION_TTL: Duration = Duration::from_secs(60);
 /// How long the last state seen of a running execution is shown in the list.
 const CURRENT_STATE_TTL: Duration = Duration::from_secs(30);
+/// After this long an open approval found in a history is due to be read again. Decisions
+/// made through this adapter forget it at once; one made elsewhere (another server, the
+/// console) shows within about this time, and deciding it here reads the history anyway.
+pub const OPEN_APPROVAL_TTL: Duration = Duration::from_secs(60);
+/// An open approval read longer ago than this is never shown: it is read first.
+pub const OPEN_APPROVAL_MAX_AGE: Duration = Duration::from_secs(300);
+/// Open approvals due for a re-read that one `pending_approvals` call reads again.
+pub const REREADS_AT_ONCE: usize = 4;
+/// How long a running execution found not waiting for a decision is not read again: a new
+/// approval shows within this time.
+pub const NOT_WAITING_TTL: Duration = Duration::from_secs(5);
+/// History reads `pending_approvals` makes at once.
+pub const SCANS_AT_ONCE: usize = 8;
 /// At most this many transform output objects are read.
 const MAX_OUTPUT_OBJECTS: usize = 100;
 
@@ -71,6 +94,12 @@ pub struct AwsControlPlane {
     definition: Cache<(), String>,
     finished: Cache<String, ExecutionDetail>,
     current_states: Cache<String, String>,
+    /// What the last read of a running execution's history found: its open approval...
+    open_approvals: Cache<String, (OpenApproval, Instant)>,
+    /// ...or that it was not waiting for one.
+    not_waiting: Cache<String, ()>,
+    /// When an execution's approval was last decided or stopped through this adapter.
+    forgotten: Cache<String, Instant>,
     endpoint_configs: Cache<String, EndpointConfig>,
 }
 
@@ -150,6 +179,9 @@ impl AwsControlPlane {
             definition: Cache::new(1, Some(DEFINITION_TTL)),
             finished: Cache::new(2048, None),
             current_states: Cache::new(4096, Some(CURRENT_STATE_TTL)),
+            open_approvals: Cache::new(4096, Some(OPEN_APPROVAL_MAX_AGE)),
+            not_waiting: Cache::new(4096, Some(NOT_WAITING_TTL)),
+            forgotten: Cache::new(4096, Some(OPEN_APPROVAL_MAX_AGE)),
             endpoint_configs: Cache::new(512, None),
         })
     }
@@ -195,6 +227,28 @@ impl AwsControlPlane {
                 "The pipeline's state machine {} does not exist in this account and region.",
                 self.state_machine_arn
             )
+        }
+    }
+
+    /// Forgets what the adapter read of an execution's approval: it was decided or stopped.
+    fn forget_approval(&self, arn: &str) {
+        let arn = arn.to_string();
+        self.open_approvals.remove(&arn);
+        self.not_waiting.remove(&arn);
+        self.current_states.remove(&arn);
+        self.forgotten.insert(arn, Instant::now());
+    }
+
+    /// Remembers what a history read begun at `read_from` found, unless the approval was
+    /// decided or stopped since: a read that raced a decision must not bring it back.
+    fn remember_approval(&self, arn: &str, read_from: Instant, approval: &Approval) {
+        let arn = arn.to_string();
+        if self.forgotten.get(&arn).is_some_and(|at| at >= read_from) {
+            return;
+        }
+        match approval {
+            Approval::Open(open) => self.open_approvals.insert(arn, (open.clone(), read_from)),
+            Approval::Closed(_) | Approval::NotWaiting => self.not_waiting.insert(arn, ()),
         }
     }
 
@@ -324,11 +378,7 @@ impl AwsControlPlane {
         scan_approval(&self.sfn, arn).await
     }
 
-    async fn pending_approval(
-        &self,
-        execution: ExecutionSummary,
-        open: OpenApproval,
-    ) -> PendingApproval {
+    async fn to_pending(&self, execution: ExecutionSummary, open: OpenApproval) -> PendingApproval {
         let state = open.state.unwrap_or_else(|| "approval".into());
         let timeout = match open.timeout_seconds {
             Some(seconds) => Some(seconds),
@@ -450,7 +500,7 @@ impl ControlPlane for AwsControlPlane {
         if status == ExecutionStatus::Running {
             detail.summary.current_state = self.current_state(&arn).await;
         } else {
-            self.current_states.remove(&arn);
+            self.forget_approval(&arn);
             self.finished.insert(arn, detail.clone());
         }
         Ok(detail)
@@ -590,24 +640,43 @@ impl ControlPlane for AwsControlPlane {
                     e,
                 )
             })?;
-        self.current_states.remove(&arn);
+        self.forget_approval(&arn);
         Ok(())
     }
 
     async fn pending_approvals(&self) -> Result<Vec<PendingApproval>, PipelineError> {
+        use futures_util::stream::{self, StreamExt};
+
         let running = self.running().await?;
-        let mut scans = JoinSet::new();
+        // What was read lately needs no call; the rest is read, a few histories at once.
+        let mut open: Vec<(usize, OpenApproval)> = Vec::new();
+        let mut unread = Vec::new();
+        let mut due = Vec::new();
         for (index, execution) in running.iter().enumerate() {
-            let sfn = self.sfn.clone();
-            let arn = execution.arn.clone();
-            scans.spawn(async move { (index, scan_approval(&sfn, &arn).await) });
+            if let Some((approval, read_at)) = self.open_approvals.get(&execution.arn) {
+                if read_at.elapsed() > OPEN_APPROVAL_TTL {
+                    due.push((read_at, index));
+                }
+                open.push((index, approval));
+            } else if self.not_waiting.get(&execution.arn).is_none() {
+                unread.push(index);
+            }
         }
-        let mut open = Vec::new();
-        while let Some(joined) = scans.join_next().await {
-            let (index, scan) = joined.map_err(|e| {
-                tracing::error!(error = %e, "an approval scan panicked");
-                PipelineError::Unavailable("Reading the pending approvals failed.".into())
-            })?;
+        // The oldest few due are read again; a re-read replaces what was shown.
+        due.sort();
+        for (_, index) in due.into_iter().take(REREADS_AT_ONCE) {
+            open.retain(|(i, _)| *i != index);
+            unread.push(index);
+        }
+        let listed = &running;
+        let read_from = Instant::now();
+        let mut scans = stream::iter(unread)
+            .map(|index| async move { (index, scan_approval(&self.sfn, &listed[index].arn).await) })
+            .buffer_unordered(SCANS_AT_ONCE);
+        while let Some((index, scan)) = scans.next().await {
+            if let Ok(approval) = &scan {
+                self.remember_approval(&running[index].arn, read_from, approval);
+            }
             match scan {
                 Ok(Approval::Open(approval)) => open.push((index, approval)),
                 Ok(_) => {}
@@ -616,16 +685,28 @@ impl ControlPlane for AwsControlPlane {
                 Err(other) => return Err(other),
             }
         }
+        drop(scans);
+        // `running` is newest first: keep that order.
         open.sort_by_key(|(index, _)| *index);
         let mut out = Vec::with_capacity(open.len());
         for (index, approval) in open {
-            out.push(
-                self.pending_approval(running[index].clone(), approval)
-                    .await,
-            );
+            out.push(self.to_pending(running[index].clone(), approval).await);
         }
-        // `running` is newest first already; keep that order.
         Ok(out)
+    }
+
+    async fn approval_of(
+        &self,
+        execution: &ExecutionSummary,
+    ) -> Result<Option<PendingApproval>, PipelineError> {
+        let arn = self.arn_of(&ExecutionRef::Arn(execution.arn.clone()))?;
+        let read_from = Instant::now();
+        let approval = self.approval(&arn).await?;
+        self.remember_approval(&arn, read_from, &approval);
+        Ok(match approval {
+            Approval::Open(open) => Some(self.to_pending(execution.clone(), open).await),
+            Approval::Closed(_) | Approval::NotWaiting => None,
+        })
     }
 
     async fn decide(
@@ -680,7 +761,8 @@ impl ControlPlane for AwsControlPlane {
                     .map_err(TaskError::from),
             ),
         };
-        self.current_states.remove(&arn);
+        // Sent or refused, the approval read before is spent.
+        self.forget_approval(&arn);
         sent.map_err(|e| e.into_pipeline_error(operation, &name))
     }
 
