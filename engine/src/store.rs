@@ -147,6 +147,9 @@ fn execution_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ExecutionRow>
 
 const EXECUTION_COLUMNS: &str =
     "seq, arn, state_machine_arn, name, status, input, output, error, cause, start_ms, stop_ms";
+/// [`EXECUTION_COLUMNS`] without the input, output, error and cause.
+const SUMMARY_COLUMNS: &str =
+    "seq, arn, state_machine_arn, name, status, '', NULL, NULL, NULL, start_ms, stop_ms";
 
 impl Store {
     pub fn open(path: &Path) -> StoreResult<Store> {
@@ -252,7 +255,9 @@ impl Store {
             .optional()?)
     }
 
-    /// Newest first; `before_seq` continues a previous page.
+    /// Newest first; `before_seq` continues a previous page. A list shows summaries: the
+    /// rows come without input, output, error and cause (empty), which can be large and would
+    /// be read for up to 1,000 rows only to be dropped.
     pub fn list_executions(
         &self,
         state_machine_arn: Option<&str>,
@@ -262,7 +267,7 @@ impl Store {
     ) -> StoreResult<Vec<ExecutionRow>> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare(&format!(
-            "SELECT {EXECUTION_COLUMNS} FROM executions
+            "SELECT {SUMMARY_COLUMNS} FROM executions
              WHERE (?1 IS NULL OR state_machine_arn = ?1) AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR seq < ?3)
              ORDER BY seq DESC LIMIT ?4"
         ))?;

@@ -13,6 +13,21 @@ use crate::models::section::Section;
 #[component]
 pub fn TopBar() -> impl IntoView {
     let session = use_session_user();
+    // The badge's count is loaded here, outside the <Suspense> below: on the server it walks
+    // its children up to three times, and a resource created inside would fetch each time.
+    // Nobody signed in, nothing to count (and no refused call).
+    let news = live_version(|| None);
+    let signed_in = move || matches!(session.0.get(), Some(Ok(Some(_))));
+    let pending = Resource::new(
+        move || (news.get(), signed_in()),
+        |(_, signed_in)| async move {
+            if signed_in {
+                pending_approval_count().await.ok()
+            } else {
+                None
+            }
+        },
+    );
     view! {
         <header class="topbar">
             <a class="brand" href="/executions">"Gatehouse"</a>
@@ -20,7 +35,7 @@ pub fn TopBar() -> impl IntoView {
                 {move || Suspend::new(async move {
                     let identity = session.0.await.ok().flatten();
                     view! {
-                        <SectionLinks identity=identity.clone()/>
+                        <SectionLinks identity=identity.clone() pending/>
                         <UserMenu identity/>
                     }
                 })}
@@ -31,7 +46,7 @@ pub fn TopBar() -> impl IntoView {
 }
 
 #[component]
-fn SectionLinks(identity: Option<Identity>) -> impl IntoView {
+fn SectionLinks(identity: Option<Identity>, pending: Resource<Option<usize>>) -> impl IntoView {
     view! {
         <nav aria-label="Sections">
             <ul>
@@ -39,7 +54,7 @@ fn SectionLinks(identity: Option<Identity>) -> impl IntoView {
                     .into_iter()
                     .filter(|section| section.visible_to(identity.as_ref()))
                     .map(|section| {
-                        let badge = (section == Section::Approvals).then(|| view! { <ApprovalBadge/> });
+                        let badge = (section == Section::Approvals).then(|| view! { <ApprovalBadge pending/> });
                         view! {
                             <li>
                                 <A href=section.path()>{section.label()} {badge}</A>
@@ -78,15 +93,13 @@ fn UserMenu(identity: Option<Identity>) -> impl IntoView {
 
 /// The number of pending approvals beside the Approvals link, kept current by live updates.
 #[component]
-fn ApprovalBadge() -> impl IntoView {
-    let news = live_version(|| None);
-    let count = Resource::new(move || news.get(), |_| pending_approval_count());
+fn ApprovalBadge(pending: Resource<Option<usize>>) -> impl IntoView {
     view! {
         <Transition fallback=|| ()>
             {move || {
-                count
+                pending
                     .get()
-                    .and_then(Result::ok)
+                    .flatten()
                     .filter(|n| *n > 0)
                     .map(|n| {
                         let label = format!("{n} pending");

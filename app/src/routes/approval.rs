@@ -12,22 +12,15 @@ use crate::components::error_banner::ErrorBanner;
 use crate::components::live::live_version;
 use crate::components::role_gate::RoleGate;
 use crate::components::status::StatusBadge;
+use crate::errors::AppError;
 use crate::functions::approvals::{get_approval, Decide};
 use crate::models::approvals::{percent, verdict_word, ApprovalView, DecideAnswer, Evidence};
 use crate::models::identity::Role;
 
 #[component]
 pub fn ApprovalPage() -> impl IntoView {
-    view! {
-        <Title text="Approval"/>
-        <RoleGate role=Role::Viewer>
-            <Approval/>
-        </RoleGate>
-    }
-}
-
-#[component]
-fn Approval() -> impl IntoView {
+    // Data is loaded here, outside the role gate: the gate's <Suspense> walks its children
+    // up to three times on the server, and a resource created inside would fetch each time.
     let params = use_params_map();
     let id = Memo::new(move |_| params.with(|p| p.get("id").unwrap_or_default()));
     let decide = ServerAction::<Decide>::new();
@@ -38,6 +31,19 @@ fn Approval() -> impl IntoView {
         move || (id.get(), decide.version().get(), news.get()),
         |(id, _, _)| get_approval(id),
     );
+    view! {
+        <Title text="Approval"/>
+        <RoleGate role=Role::Viewer>
+            <Approval decide view/>
+        </RoleGate>
+    }
+}
+
+#[component]
+fn Approval(
+    decide: ServerAction<Decide>,
+    view: Resource<Result<ApprovalView, AppError>>,
+) -> impl IntoView {
     view! {
         <section class="approval">
             <p><a href="/approvals">"← Approvals"</a></p>

@@ -8,24 +8,27 @@ use crate::components::countdown::Countdown;
 use crate::components::error_banner::ErrorBanner;
 use crate::components::live::live_version;
 use crate::components::role_gate::RoleGate;
+use crate::errors::AppError;
 use crate::functions::approvals::list_approvals;
 use crate::models::approvals::ApprovalList;
 use crate::models::identity::Role;
 
 #[component]
 pub fn ApprovalsPage() -> impl IntoView {
+    // Data is loaded here, outside the role gate: the gate's <Suspense> walks its children
+    // up to three times on the server, and a resource created inside would fetch each time.
+    let news = live_version(|| None);
+    let approvals = Resource::new_blocking(move || news.get(), |_| list_approvals());
     view! {
         <Title text="Approvals"/>
         <RoleGate role=Role::Viewer>
-            <Approvals/>
+            <Approvals approvals/>
         </RoleGate>
     }
 }
 
 #[component]
-fn Approvals() -> impl IntoView {
-    let news = live_version(|| None);
-    let approvals = Resource::new_blocking(move || news.get(), |_| list_approvals());
+fn Approvals(approvals: Resource<Result<ApprovalList, AppError>>) -> impl IntoView {
     view! {
         <section class="approvals">
             <h1>"Approvals"</h1>

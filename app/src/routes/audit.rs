@@ -8,16 +8,21 @@ use leptos_router::hooks::use_query_map;
 
 use crate::components::error_banner::ErrorBanner;
 use crate::components::role_gate::RoleGate;
+use crate::errors::AppError;
 use crate::functions::audit::list_audit;
 use crate::models::audit::{AuditFilter, AuditOutcome, AuditPage};
 use crate::models::identity::Role;
 
 #[component]
 pub fn AuditPage() -> impl IntoView {
+    // Data is loaded here, outside the role gate: the gate's <Suspense> walks its children
+    // up to three times on the server, and a resource created inside would fetch each time.
+    let filter = filter_from_query();
+    let page = Resource::new_blocking(move || filter.get(), list_audit);
     view! {
         <Title text="Audit log"/>
         <RoleGate role=Role::Admin>
-            <AuditLog/>
+            <AuditLog filter page/>
         </RoleGate>
     }
 }
@@ -38,9 +43,10 @@ fn filter_from_query() -> Memo<AuditFilter> {
 }
 
 #[component]
-fn AuditLog() -> impl IntoView {
-    let filter = filter_from_query();
-    let page = Resource::new_blocking(move || filter.get(), list_audit);
+fn AuditLog(
+    filter: Memo<AuditFilter>,
+    page: Resource<Result<AuditPage, AppError>>,
+) -> impl IntoView {
     view! {
         <section class="audit">
             <h1>"Audit log"</h1>

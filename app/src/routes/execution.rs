@@ -10,6 +10,7 @@ use crate::components::live::live_version;
 use crate::components::role_gate::RoleGate;
 use crate::components::session::use_session_user;
 use crate::components::status::StatusBadge;
+use crate::errors::AppError;
 use crate::functions::executions::{get_execution, StopExecution};
 use crate::models::executions::{EdgeKind, ExecutionView, StateGraph, StateOutcome};
 use crate::models::identity::Role;
@@ -17,16 +18,8 @@ use crate::models::pipeline::{human_duration, ExecutionStatus, HistoryEvent, Tim
 
 #[component]
 pub fn ExecutionPage() -> impl IntoView {
-    view! {
-        <Title text="Execution"/>
-        <RoleGate role=Role::Viewer>
-            <Execution/>
-        </RoleGate>
-    }
-}
-
-#[component]
-fn Execution() -> impl IntoView {
+    // Data is loaded here, outside the role gate: the gate's <Suspense> walks its children
+    // up to three times on the server, and a resource created inside would fetch each time.
     let params = use_params_map();
     let id = Memo::new(move |_| params.with(|p| p.get("id").unwrap_or_default()));
     let stop = ServerAction::<StopExecution>::new();
@@ -35,6 +28,19 @@ fn Execution() -> impl IntoView {
         move || (id.get(), stop.version().get(), news.get()),
         |(id, _, _)| get_execution(id),
     );
+    view! {
+        <Title text="Execution"/>
+        <RoleGate role=Role::Viewer>
+            <Execution stop execution/>
+        </RoleGate>
+    }
+}
+
+#[component]
+fn Execution(
+    stop: ServerAction<StopExecution>,
+    execution: Resource<Result<ExecutionView, AppError>>,
+) -> impl IntoView {
     let session = use_session_user();
     view! {
         <section class="execution">

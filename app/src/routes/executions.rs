@@ -10,6 +10,7 @@ use crate::components::live::live_version;
 use crate::components::role_gate::RoleGate;
 use crate::components::session::use_session_user;
 use crate::components::status::StatusBadge;
+use crate::errors::AppError;
 use crate::functions::executions::{list_executions, StartExecution};
 use crate::models::executions::{ExecutionFilter, ExecutionTable, SortKey};
 use crate::models::identity::Role;
@@ -17,10 +18,19 @@ use crate::models::pipeline::{human_duration, ExecutionStatus};
 
 #[component]
 pub fn ExecutionsPage() -> impl IntoView {
+    // Data is loaded here, outside the role gate: the gate's <Suspense> walks its children
+    // up to three times on the server, and a resource created inside would fetch each time.
+    let filter = filter_from_query();
+    let start = ServerAction::<StartExecution>::new();
+    let news = live_version(|| None);
+    let table = Resource::new_blocking(
+        move || (filter.get(), start.version().get(), news.get()),
+        |(filter, _, _)| list_executions(filter),
+    );
     view! {
         <Title text="Executions"/>
         <RoleGate role=Role::Viewer>
-            <Executions/>
+            <Executions filter start table/>
         </RoleGate>
     }
 }
@@ -77,14 +87,11 @@ fn encode(text: &str) -> String {
 }
 
 #[component]
-fn Executions() -> impl IntoView {
-    let filter = filter_from_query();
-    let start = ServerAction::<StartExecution>::new();
-    let news = live_version(|| None);
-    let table = Resource::new_blocking(
-        move || (filter.get(), start.version().get(), news.get()),
-        |(filter, _, _)| list_executions(filter),
-    );
+fn Executions(
+    filter: Memo<ExecutionFilter>,
+    start: ServerAction<StartExecution>,
+    table: Resource<Result<ExecutionTable, AppError>>,
+) -> impl IntoView {
     let session = use_session_user();
     view! {
         <section class="executions">

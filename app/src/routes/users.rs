@@ -2,23 +2,26 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::components::role_gate::RoleGate;
+use crate::errors::AppError;
 use crate::functions::identity::list_users;
 use crate::models::identity::{Role, UserList};
 
 /// Admins: the users Gatehouse manages and their roles.
 #[component]
 pub fn UsersPage() -> impl IntoView {
+    // Data is loaded here, outside the role gate: the gate's <Suspense> walks its children
+    // up to three times on the server, and a resource created inside would fetch each time.
+    let users = Resource::new_blocking(|| (), |_| list_users());
     view! {
         <Title text="Users"/>
         <RoleGate role=Role::Admin>
-            <UserTable/>
+            <UserTable users/>
         </RoleGate>
     }
 }
 
 #[component]
-fn UserTable() -> impl IntoView {
-    let users = Resource::new_blocking(|| (), |_| list_users());
+fn UserTable(users: Resource<Result<UserList, AppError>>) -> impl IntoView {
     view! {
         <section class="users">
             <h1>"Users"</h1>

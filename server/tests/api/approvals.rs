@@ -42,7 +42,7 @@ async fn pending_demo(app: &TestApp, client: &reqwest::Client) -> String {
     }
 }
 
-async fn decide(
+pub(crate) async fn decide(
     app: &TestApp,
     client: &reqwest::Client,
     id: &str,
@@ -58,6 +58,42 @@ async fn decide(
         .await;
     let status = response.status().as_u16();
     (status, response.text().await.expect("body"))
+}
+
+/// 100 decisions on one execution at once, spread over `clients`, one in three a rejection
+/// (acceptance 2 of issue 6, on either adapter): every answer's status and body.
+pub(crate) async fn race(
+    app: &TestApp,
+    clients: &[reqwest::Client],
+    name: &str,
+) -> Vec<(u16, String)> {
+    let mut race = tokio::task::JoinSet::new();
+    for i in 0..100 {
+        let client = clients[i % clients.len()].clone();
+        let url = app.url("/api/decide");
+        let name = name.to_string();
+        let verdict = if i % 3 == 0 { "reject" } else { "approve" };
+        race.spawn(async move {
+            let response = client
+                .post(url)
+                .header("accept", "application/json")
+                .form(&[
+                    ("id", name.as_str()),
+                    ("verdict", verdict),
+                    ("comment", "race"),
+                ])
+                .send()
+                .await
+                .expect("decide");
+            let status = response.status().as_u16();
+            (status, response.text().await.expect("body"))
+        });
+    }
+    let mut answers = Vec::new();
+    while let Some(done) = race.join_next().await {
+        answers.push(done.expect("task"));
+    }
+    answers
 }
 
 async fn execution_json(app: &TestApp, client: &reqwest::Client, name: &str) -> serde_json::Value {
@@ -198,32 +234,7 @@ async fn a_hundred_racing_decisions_have_one_winner_and_a_hundred_records() {
     }
     let name = pending_demo(&app, &clients[0]).await;
 
-    let mut race = tokio::task::JoinSet::new();
-    for i in 0..100 {
-        let client = clients[i % clients.len()].clone();
-        let url = app.url("/api/decide");
-        let name = name.clone();
-        let verdict = if i % 3 == 0 { "reject" } else { "approve" };
-        race.spawn(async move {
-            let response = client
-                .post(url)
-                .header("accept", "application/json")
-                .form(&[
-                    ("id", name.as_str()),
-                    ("verdict", verdict),
-                    ("comment", "race"),
-                ])
-                .send()
-                .await
-                .expect("decide");
-            let status = response.status().as_u16();
-            (status, response.text().await.expect("body"))
-        });
-    }
-    let mut answers = Vec::new();
-    while let Some(done) = race.join_next().await {
-        answers.push(done.expect("task"));
-    }
+    let answers = race(&app, &clients, &name).await;
     let winners: Vec<_> = answers.iter().filter(|(s, _)| *s == 200).collect();
     let late: Vec<_> = answers
         .iter()

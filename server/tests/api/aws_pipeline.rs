@@ -36,6 +36,25 @@ fn first_page() -> ExecutionQuery {
     }
 }
 
+/// Waits until the run `name` waits for a decision (on moto it trains and transforms first).
+async fn wait_for_approval(
+    adapter: &AwsControlPlane,
+    name: &str,
+) -> app::models::pipeline::PendingApproval {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let pending = adapter.pending_approvals().await.expect("pending");
+        if let Some(found) = pending.into_iter().find(|a| a.execution.name == name) {
+            return found;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{name} never waited for a decision"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
 #[tokio::test]
 async fn throttling_is_retried_and_what_stays_throttled_says_so() {
     let (adapter, arn) = adapter_on_moto().await;
@@ -234,19 +253,12 @@ async fn pending_approvals_are_remembered_and_decisions_read_afresh() {
     let name = unique_name("memo");
     let run = StartRequest {
         name: name.clone(),
-        commit_id: format!("{:08x}-2026-11-25-10-00-00", std::process::id()),
+        // SageMaker job names are shared by every test on this moto.
+        commit_id: unique_name("feedbeef"),
         image_uri: "123456789012.dkr.ecr.us-east-1.amazonaws.com/iris-model:memo".into(),
     };
     adapter.start_execution(&run).await.expect("start");
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let pending = loop {
-        let pending = adapter.pending_approvals().await.expect("pending");
-        if let Some(found) = pending.into_iter().find(|a| a.execution.name == name) {
-            break found;
-        }
-        assert!(Instant::now() < deadline, "the run never waited");
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    };
+    let pending = wait_for_approval(&adapter, &name).await;
 
     adapter.api_call_counter().reset();
     for _ in 0..5 {
@@ -292,6 +304,70 @@ async fn pending_approvals_are_remembered_and_decisions_read_afresh() {
         adapter.approval_of(&pending.execution).await.expect("read"),
         None
     );
+}
+
+/// The approval policy's "no self-approval": a run whose input names the commit's author (the
+/// optional `author` a pipeline may add) cannot be approved by that author; another approver
+/// can. The run is started straight on Step Functions, as CodePipeline would start it.
+#[tokio::test]
+async fn the_commits_author_cannot_approve_it() {
+    use crate::cognito::PASSWORD;
+    use app::models::identity::Role;
+
+    let (pool, arn, app) = pipeline_server("author", &[]).await;
+    let moto = MotoServer::shared();
+    let name = unique_name("authored");
+    let input = serde_json::json!({
+        "commitID": unique_name("abad1dea"),
+        "imageUri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/iris-model:authored",
+        "author": "ana",
+    });
+    aws_sdk_sfn::Client::new(&moto.sdk_config().await)
+        .start_execution()
+        .state_machine_arn(&arn)
+        .name(&name)
+        .input(input.to_string())
+        .send()
+        .await
+        .expect("start");
+    let adapter = AwsControlPlane::new(&moto.sdk_config().await, &arn).expect("adapter");
+    wait_for_approval(&adapter, &name).await;
+
+    let mut answers = Vec::new();
+    for who in ["ana", "ben"] {
+        pool.user(who, &[Role::Approver]).await;
+        let client = app.signed_in_client(who, PASSWORD).await;
+        let page =
+            crate::helpers::page_text(app.get_with(&client, &format!("/approvals/{name}")).await)
+                .await;
+        let (status, body) = crate::approvals::decide(&app, &client, &name, "approve", "").await;
+        answers.push((page, status, body));
+    }
+    let (ana_page, ana_status, ana_body) = &answers[0];
+    assert!(
+        ana_page.contains("You wrote this commit"),
+        "the page says why ana cannot decide: {ana_page}"
+    );
+    assert_eq!(*ana_status, 403, "{ana_body}");
+    assert!(
+        ana_body.contains("someone else must approve it"),
+        "{ana_body}"
+    );
+    let (_, ben_status, ben_body) = &answers[1];
+    assert_eq!(*ben_status, 200, "another approver can: {ben_body}");
+}
+
+/// A server in aws mode on the shared moto driving a pipeline state machine of its own, with
+/// a user pool of its own: the pool, the state machine's ARN and the server.
+async fn pipeline_server(prefix: &str, extra: &[&str]) -> (Pool, String, crate::helpers::TestApp) {
+    let pool = Pool::new().await;
+    let arn = MotoServer::shared()
+        .deploy_pipeline(&unique_name(prefix))
+        .await;
+    let mut args = vec!["--state-machine-arn", arn.as_str()];
+    args.extend_from_slice(extra);
+    let app = spawn_aws(&pool, &args).await.expect("aws mode starts");
+    (pool, arn, app)
 }
 
 async fn spawn_aws(pool: &Pool, extra: &[&str]) -> Result<crate::helpers::TestApp, String> {
@@ -355,12 +431,8 @@ async fn aws_errors_behind_the_executions_page_are_a_banner_not_a_500() {
     use crate::helpers::page_text;
     use app::models::identity::Role;
 
-    let pool = Pool::new().await;
+    let (pool, arn, app) = pipeline_server("banner", &[]).await;
     let moto = MotoServer::shared();
-    let arn = moto.deploy_pipeline(&unique_name("banner")).await;
-    let app = spawn_aws(&pool, &["--state-machine-arn", &arn])
-        .await
-        .expect("aws mode starts");
     pool.user("vic", &[Role::Viewer]).await;
     let viewer = app.signed_in_client("vic", PASSWORD).await;
     assert_eq!(app.get_with(&viewer, "/executions").await.status(), 200);
@@ -434,69 +506,24 @@ async fn a_hundred_racing_decisions_on_step_functions_have_one_winner() {
     use app::models::identity::Role;
     use app::models::pipeline::ExecutionStatus;
 
-    let pool = Pool::new().await;
-    let moto = MotoServer::shared();
-    let arn = moto.deploy_pipeline(&unique_name("race")).await;
     let audit_table = unique_name("audit");
-    let app = spawn_aws(
-        &pool,
-        &["--state-machine-arn", &arn, "--audit-table", &audit_table],
-    )
-    .await
-    .expect("aws mode starts");
+    let (pool, arn, app) = pipeline_server("race", &["--audit-table", &audit_table]).await;
+    let moto = MotoServer::shared();
     let adapter = AwsControlPlane::new(&moto.sdk_config().await, &arn).expect("adapter");
     let run = app::models::pipeline::StartRequest {
-        name: format!("race-{}", std::process::id()),
+        name: unique_name("race"),
         commit_id: format!("{:08x}-2026-11-25-10-00-00", std::process::id()),
         image_uri: "123456789012.dkr.ecr.us-east-1.amazonaws.com/iris-model:race".into(),
     };
     adapter.start_execution(&run).await.expect("start");
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while !adapter
-        .pending_approvals()
-        .await
-        .expect("pending")
-        .iter()
-        .any(|a| a.execution.name == run.name)
-    {
-        assert!(
-            Instant::now() < deadline,
-            "the run never waited for approval"
-        );
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
+    wait_for_approval(&adapter, &run.name).await;
 
     let mut clients = Vec::new();
     for who in ["ana", "ben", "cai", "dee"] {
         pool.user(who, &[Role::Approver]).await;
         clients.push(app.signed_in_client(who, PASSWORD).await);
     }
-    let mut race = tokio::task::JoinSet::new();
-    for i in 0..100 {
-        let client = clients[i % clients.len()].clone();
-        let url = app.url("/api/decide");
-        let name = run.name.clone();
-        let verdict = if i % 3 == 0 { "reject" } else { "approve" };
-        race.spawn(async move {
-            let response = client
-                .post(url)
-                .header("accept", "application/json")
-                .form(&[
-                    ("id", name.as_str()),
-                    ("verdict", verdict),
-                    ("comment", "race"),
-                ])
-                .send()
-                .await
-                .expect("decide");
-            let status = response.status().as_u16();
-            (status, response.text().await.expect("body"))
-        });
-    }
-    let mut answers = Vec::new();
-    while let Some(done) = race.join_next().await {
-        answers.push(done.expect("task"));
-    }
+    let answers = crate::approvals::race(&app, &clients, &run.name).await;
     let winners = answers.iter().filter(|(s, _)| *s == 200).count();
     let late = answers
         .iter()
