@@ -5,7 +5,7 @@
 //! Every method is one short transaction. A write has reached the WAL when the method
 //! returns, so a process killed afterwards loses nothing that was acknowledged.
 
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde_json::Value;
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
@@ -173,6 +173,10 @@ impl Store {
         })
     }
 
+    /// Transactions here read before they write, and they begin IMMEDIATE: the file is shared
+    /// with the server's own connections (sessions, audit log), and a deferred transaction
+    /// whose snapshot another connection overtook fails at once with "database is locked"
+    /// (SQLite cannot wait there), where an immediate one waits its turn (busy timeout).
     fn conn(&self) -> StoreResult<MutexGuard<'_, Connection>> {
         self.conn.lock().map_err(|_| StoreError::Poisoned)
     }
@@ -224,7 +228,7 @@ impl Store {
         started_event: &Value,
     ) -> StoreResult<Result<(), ExecutionRow>> {
         let mut conn = self.conn()?;
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let existing = tx
             .query_row(
                 &format!("SELECT {EXECUTION_COLUMNS} FROM executions WHERE state_machine_arn = ?1 AND name = ?2"),
@@ -291,7 +295,7 @@ impl Store {
     /// tokens, in one transaction. Returns false if it was no longer running.
     pub fn close_execution(&self, arn: &str, closing: &Closing<'_>) -> StoreResult<bool> {
         let mut conn = self.conn()?;
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let changed = tx.execute(
             "UPDATE executions SET status = ?2, output = ?3, error = ?4, cause = ?5, stop_ms = ?6
              WHERE arn = ?1 AND status = 'RUNNING'",
@@ -321,7 +325,7 @@ impl Store {
     /// its id either way. `event` must not carry `id`: it is assigned here.
     pub fn append_event(&self, execution_arn: &str, key: &str, event: &Value) -> StoreResult<i64> {
         let mut conn = self.conn()?;
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let id = insert_event(&tx, execution_arn, key, event)?;
         tx.commit()?;
         Ok(id)
@@ -391,7 +395,7 @@ impl Store {
         journal: impl FnOnce(Option<i64>) -> Value,
     ) -> StoreResult<Option<i64>> {
         let mut conn = self.conn()?;
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut last: Option<i64> = None;
         for (key, event) in events {
             let mut event = event.clone();

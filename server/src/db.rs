@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use rusqlite::Connection;
+use rusqlite::{Connection, TransactionBehavior};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -107,7 +107,8 @@ impl Database {
              PRAGMA busy_timeout = 5000;
              CREATE TABLE IF NOT EXISTS server_schema_version (version INTEGER NOT NULL);",
         )?;
-        let transaction = connection.transaction()?;
+        // Immediate: two processes starting on one file must not both read "not applied".
+        let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let applied: i64 = transaction.query_row(
             "SELECT COALESCE(MAX(version), 0) FROM server_schema_version",
             [],

@@ -171,7 +171,9 @@ impl Drop for Running {
 
 /// Starts the real binary on a data folder; returns it and the first admin's password when
 /// this was the first start.
-fn start_binary(scratch: &Scratch) -> (Running, Option<String>) {
+/// Starts the binary on `scratch`'s data folder; returns it and the first admin's password
+/// when it printed one (waited for on a first start; looked for briefly otherwise).
+fn start_binary(scratch: &Scratch, first_start: bool) -> (Running, Option<String>) {
     let mut child = gatehouse()
         .args([
             "--bind",
@@ -191,14 +193,13 @@ fn start_binary(scratch: &Scratch) -> (Running, Option<String>) {
         .expect("gatehouse starts");
     let stderr = child.stderr.take().expect("stderr");
     let stdout = child.stdout.take().expect("stdout");
-    // The password is printed before the server listens, so read stderr on a thread and
-    // look for the address on stdout.
-    let password = Arc::new(Mutex::new(None));
-    let seen = Arc::clone(&password);
+    // The password is printed on stderr before the server listens, but the two pipes are
+    // read on their own threads, in no set order: the password comes through a channel.
+    let (found, password) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
             if let Some(p) = line.trim().strip_prefix("password: ") {
-                *seen.lock().unwrap() = Some(p.to_string());
+                let _ = found.send(p.to_string());
             }
         }
     });
@@ -215,7 +216,10 @@ fn start_binary(scratch: &Scratch) -> (Running, Option<String>) {
     let address = address
         .recv_timeout(std::time::Duration::from_secs(120))
         .expect("the server says where it listens");
-    let password = password.lock().unwrap().clone();
+    let patience = if first_start { 60 } else { 2 };
+    let password = password
+        .recv_timeout(std::time::Duration::from_secs(patience))
+        .ok();
     (Running { child, address }, password)
 }
 
@@ -225,7 +229,7 @@ async fn kill_9_during_a_burst_keeps_every_answered_action_and_the_chain() {
     const KILL_AFTER: usize = 300;
     let scratch = Scratch::new();
     let data_dir = scratch.path().join("data");
-    let (mut server, password) = start_binary(&scratch);
+    let (mut server, password) = start_binary(&scratch, true);
     let password = password.expect("first start prints the admin password");
     let url = format!("http://{}/auth/token", server.address);
 
@@ -290,7 +294,7 @@ async fn kill_9_during_a_burst_keeps_every_answered_action_and_the_chain() {
     );
 
     // The server starts again on the same folder and the chain goes on.
-    let (restarted, again) = start_binary(&scratch);
+    let (restarted, again) = start_binary(&scratch, false);
     assert!(again.is_none(), "no second first-admin");
     let response = new_client()
         .post(format!("http://{}/auth/token", restarted.address))
