@@ -564,6 +564,23 @@ impl Engine {
         Ok(out)
     }
 
+    /// The open callbacks of one execution (none once it has ended): what deciding it needs,
+    /// without reading every running execution's history.
+    pub fn pending_callbacks_of(
+        &self,
+        execution_arn: &str,
+    ) -> Result<Vec<PendingCallback>, EngineError> {
+        let store = &self.inner.env.store;
+        let row = store
+            .execution(execution_arn)?
+            .ok_or_else(|| EngineError::ExecutionDoesNotExist(execution_arn.to_string()))?;
+        if row.status != "RUNNING" {
+            return Ok(Vec::new());
+        }
+        let events = store.events(execution_arn, None, false, usize::MAX >> 1)?;
+        Ok(pending_callbacks(&events))
+    }
+
     // --- task tokens ----------------------------------------------------------------
 
     fn decide(&self, token: &str, decision: &Value) -> Result<(), EngineError> {

@@ -120,6 +120,7 @@ impl LocalControlPlane {
         })
     }
 
+    /// Every open approval of the pipeline, with its token.
     fn pending(&self) -> Result<Vec<(PendingApproval, Option<String>)>, PipelineError> {
         let definition = self.definition_value()?;
         let mut out = Vec::new();
@@ -127,36 +128,64 @@ impl LocalControlPlane {
             if execution.state_machine_arn != self.state_machine_arn {
                 continue;
             }
-            let description = self
-                .engine
-                .describe_execution(&execution.execution_arn)
-                .map_err(engine_error)?;
-            let waiting_since = parse_rfc3339(&callback.scheduled_at).unwrap_or(0);
-            let deadline = state_timeout_seconds(&definition, &callback.state_name)
-                .map(|s| Timestamp(waiting_since.saturating_add((s as i64).saturating_mul(1000))));
-            let mut summary = self.summary(&description);
-            summary.current_state = Some(callback.state_name.clone());
-            let approval = PendingApproval {
-                execution: summary,
-                state: callback.state_name.clone(),
-                scheduled_event_id: callback.scheduled_event_id,
-                waiting_since: Timestamp(waiting_since),
-                deadline,
-                transform_output: callback
-                    .parameters
-                    .pointer("/Payload/s3_batch_output")
-                    .and_then(Value::as_str)
-                    .map(str::to_string),
-                token_sha256: callback
-                    .token
-                    .as_deref()
-                    .map(token_sha256)
-                    .unwrap_or_default(),
-            };
-            out.push((approval, callback.token));
+            out.push(self.approval(&definition, &execution.execution_arn, callback)?);
         }
         out.sort_by_key(|a| std::cmp::Reverse(a.0.execution.started));
         Ok(out)
+    }
+
+    /// The open approval of one execution, with its token: only its own history is read.
+    fn pending_of(
+        &self,
+        execution_arn: &str,
+    ) -> Result<Option<(PendingApproval, Option<String>)>, PipelineError> {
+        let Some(callback) = self
+            .engine
+            .pending_callbacks_of(execution_arn)
+            .map_err(engine_error)?
+            .into_iter()
+            .next()
+        else {
+            return Ok(None);
+        };
+        let definition = self.definition_value()?;
+        self.approval(&definition, execution_arn, callback)
+            .map(Some)
+    }
+
+    fn approval(
+        &self,
+        definition: &Value,
+        execution_arn: &str,
+        callback: engine::PendingCallback,
+    ) -> Result<(PendingApproval, Option<String>), PipelineError> {
+        let description = self
+            .engine
+            .describe_execution(execution_arn)
+            .map_err(engine_error)?;
+        let waiting_since = parse_rfc3339(&callback.scheduled_at).unwrap_or(0);
+        let deadline = state_timeout_seconds(definition, &callback.state_name)
+            .map(|s| Timestamp(waiting_since.saturating_add((s as i64).saturating_mul(1000))));
+        let mut summary = self.summary(&description);
+        summary.current_state = Some(callback.state_name.clone());
+        let approval = PendingApproval {
+            execution: summary,
+            state: callback.state_name.clone(),
+            scheduled_event_id: callback.scheduled_event_id,
+            waiting_since: Timestamp(waiting_since),
+            deadline,
+            transform_output: callback
+                .parameters
+                .pointer("/Payload/s3_batch_output")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            token_sha256: callback
+                .token
+                .as_deref()
+                .map(token_sha256)
+                .unwrap_or_default(),
+        };
+        Ok((approval, callback.token))
     }
 }
 
@@ -314,6 +343,14 @@ impl ControlPlane for LocalControlPlane {
         Ok(self.pending()?.into_iter().map(|(a, _)| a).collect())
     }
 
+    async fn approval_of(
+        &self,
+        execution: &ExecutionSummary,
+    ) -> Result<Option<PendingApproval>, PipelineError> {
+        let arn = self.arn_of(&ExecutionRef::Arn(execution.arn.clone()))?;
+        Ok(self.pending_of(&arn)?.map(|(approval, _)| approval))
+    }
+
     async fn decide(
         &self,
         execution: &ExecutionRef,
@@ -321,12 +358,7 @@ impl ControlPlane for LocalControlPlane {
     ) -> Result<(), PipelineError> {
         let arn = self.arn_of(execution)?;
         let d = self.engine.describe_execution(&arn).map_err(engine_error)?;
-        let pending = self.pending()?;
-        let Some(token) = pending
-            .into_iter()
-            .find(|(a, _)| a.execution.arn == arn)
-            .and_then(|(_, token)| token)
-        else {
+        let Some(token) = self.pending_of(&arn)?.and_then(|(_, token)| token) else {
             return Err(PipelineError::Conflict(format!(
                 "Execution {} is not waiting for a decision.",
                 d.name
