@@ -92,7 +92,7 @@ change exists because a test needs AWS behaviour that moto lacks, and stays mini
    every request an AWS SDK for Rust makes (its User-Agent names `aws-sdk-rust`; the Step
    Functions interpreter's own boto3 calls into this server are not Gatehouse's and are not
    counted) is counted per `service:Operation` — the service from the signature's credential
-   scope, the operation from X-Amz-Target, or `METHOD` for the REST protocols (S3, the
+   scope (from the X-Amz-Target prefix for unsigned calls), the operation from X-Amz-Target, or `METHOD` for the REST protocols (S3, the
    SageMaker runtime). `GET /_gatehouse/calls` answers `{"calls": {...}}`;
    `DELETE /_gatehouse/calls` starts again from zero.
 
@@ -694,8 +694,10 @@ def _count_call(environ):
     # AWS4-HMAC-SHA256 Credential=KEY/DATE/REGION/SERVICE/aws4_request, ...
     auth = environ.get("HTTP_AUTHORIZATION", "")
     scope = auth.split("Credential=", 1)[-1].split(",", 1)[0].split("/")
-    service = scope[3] if len(scope) > 3 else "unknown"
     target = environ.get("HTTP_X_AMZ_TARGET", "")
+    # Calls made with a user's token (Cognito's GetUser) are not signed: name the service
+    # by the target's prefix (AWSCognitoIdentityProviderService).
+    service = scope[3] if len(scope) > 3 else (target.split(".", 1)[0] or "unknown")
     operation = target.rsplit(".", 1)[-1] if target else environ.get("REQUEST_METHOD", "")
     key = f"{service}:{operation}"
     with _calls_lock:
