@@ -230,24 +230,15 @@ fn main() {
             "\none page view of /executions (server in aws mode, 1,000 executions, {waiting} \
              waiting for a decision; budget {BUDGET} calls):"
         );
-        let first = view(moto, &app, &viewer, "/executions").await;
-        report("first view after start (nothing read yet)", &first);
-        report(
-            "the next view",
-            &view(moto, &app, &viewer, "/executions").await,
-        );
-        report(
-            "second page",
-            &view(moto, &app, &viewer, "/executions?page=2").await,
-        );
-        report(
-            "failed runs only",
-            &view(moto, &app, &viewer, "/executions?status=FAILED").await,
-        );
-        report(
-            "running runs only",
-            &view(moto, &app, &viewer, "/executions?status=RUNNING").await,
-        );
+        for (label, path) in [
+            ("first view after start (nothing read yet)", "/executions"),
+            ("the next view", "/executions"),
+            ("second page", "/executions?page=2"),
+            ("failed runs only", "/executions?status=FAILED"),
+            ("running runs only", "/executions?status=RUNNING"),
+        ] {
+            report(label, &view(moto, &app, &viewer, path).await);
+        }
 
         // Views spread over more than the time a running-but-not-waiting run is trusted.
         let mut totals = Vec::with_capacity(WARM_VIEWS);
@@ -272,13 +263,11 @@ fn main() {
 
         // Once what was read of the waiting runs is too old to show, a view reads it again.
         tokio::time::sleep(OPEN_APPROVAL_TTL + Duration::from_secs(1)).await;
-        report(
+        for label in [
             "a view once the approvals read are too old",
-            &view(moto, &app, &viewer, "/executions").await,
-        );
-        report(
             "the view after it",
-            &view(moto, &app, &viewer, "/executions").await,
-        );
+        ] {
+            report(label, &view(moto, &app, &viewer, "/executions").await);
+        }
     });
 }
