@@ -36,7 +36,9 @@ fn Approvals(approvals: Resource<Result<ApprovalList, AppError>>) -> impl IntoVi
                 "Runs waiting for a person to look at the evidence and approve or reject. A link \
                  to one decides nothing by itself: deciding needs a signed-in approver."
             </p>
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            // A Transition, not a Suspense: live updates refetch this often, and the page keeps
+            // what it shows until the new data is there instead of flashing "Loading…".
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match approvals.await {
                         Ok(list) if list.approvals.is_empty() => view! {
@@ -47,7 +49,7 @@ fn Approvals(approvals: Resource<Result<ApprovalList, AppError>>) -> impl IntoVi
                         Err(error) => view! { <ErrorBanner error/> }.into_any(),
                     }
                 })}
-            </Suspense>
+            </Transition>
         </section>
     }
 }

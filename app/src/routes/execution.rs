@@ -45,7 +45,9 @@ fn Execution(
     view! {
         <section class="execution">
             <p><a href="/executions">"← Executions"</a></p>
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            // A Transition, not a Suspense: live updates refetch this often, and the page keeps
+            // what it shows until the new data is there instead of flashing "Loading…".
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     let operator = matches!(session.0.await, Ok(Some(ref who)) if who.has(Role::Operator));
                     match execution.await {
@@ -57,7 +59,7 @@ fn Execution(
                         .into_any(),
                     }
                 })}
-            </Suspense>
+            </Transition>
         </section>
     }
 }

@@ -97,7 +97,9 @@ fn Executions(
         <section class="executions">
             <h1>"Executions"</h1>
             <FilterForm filter/>
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            // A Transition, not a Suspense: live updates refetch this often, and the page keeps
+            // what it shows until the new data is there instead of flashing "Loading…".
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     let operator = matches!(session.0.await, Ok(Some(ref who)) if who.has(Role::Operator));
                     let form = operator.then(|| view! { <StartForm start/> });
@@ -107,7 +109,7 @@ fn Executions(
                     };
                     view! { {form} {body} }
                 })}
-            </Suspense>
+            </Transition>
         </section>
     }
 }

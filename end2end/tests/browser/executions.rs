@@ -142,6 +142,21 @@ async fn viewer_follows_the_demo_run_to_its_approval_and_an_operator_starts_a_se
         .text_of(r#"[data-testid="executions-table"] tbody"#)
         .await;
     assert!(rows.contains("5e6f7a8b"), "{rows}");
+    // The list can show the new run before the form shows its answer: a live update may
+    // refetch the list while the start request's answer is still on its way.
+    wait_until(
+        "the form's link to the started run",
+        Duration::from_secs(15),
+        || async {
+            browser
+                .eval(
+                    "return document.querySelectorAll('[data-testid=\"start-result\"] a').length;",
+                )
+                .await
+                == 1
+        },
+    )
+    .await;
     assert_eq!(
         browser.text_of(r#"[data-testid="start-result"] a"#).await,
         commit
