@@ -500,7 +500,7 @@ impl ControlPlane for AwsControlPlane {
         if status == ExecutionStatus::Running {
             detail.summary.current_state = self.current_state(&arn).await;
         } else {
-            self.forget_approval(&arn);
+            self.current_states.remove(&arn);
             self.finished.insert(arn, detail.clone());
         }
         Ok(detail)
@@ -685,7 +685,6 @@ impl ControlPlane for AwsControlPlane {
                 Err(other) => return Err(other),
             }
         }
-        drop(scans);
         // `running` is newest first: keep that order.
         open.sort_by_key(|(index, _)| *index);
         let mut out = Vec::with_capacity(open.len());
