@@ -2,10 +2,18 @@
 //!
 //! Dependencies flow one way: `routes` (pages) → `components` (reusable UI) → `functions`
 //! (server functions, the only door to the server) → `models` (shared types), `errors`,
-//! `state`. Nothing lower imports anything higher.
+//! `state`. Nothing lower imports anything higher. `browser` is the islands' own lower layer:
+//! what they do to the page in the browser, compiled for the browser only.
+//!
+//! Built with Leptos islands: every page, table and picture renders on the server only, and
+//! just the parts marked `#[island]` (all in `components`, each saying why it must run in the
+//! browser) are compiled into the WebAssembly bundle. A page that only shows data adds
+//! nothing to what the browser downloads.
 
 #[cfg(feature = "ssr")]
 pub mod audit;
+#[cfg(feature = "hydrate")]
+pub mod browser;
 pub mod components;
 #[cfg(feature = "ssr")]
 pub mod control_plane;
@@ -21,7 +29,6 @@ use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
-use components::live::provide_live;
 use components::nav::TopBar;
 use components::session::provide_session_user;
 use models::section::Section;
@@ -49,10 +56,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light dark"/>
                 // Applies a remembered theme before the first paint, so a reload never flashes
-                // the other theme. It only reads; the switch itself needs the hydrated app.
+                // the other theme. It only reads; the switch itself is an island.
                 <script src="/theme-init.js"></script>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
-                <HydrationScripts options/>
+                <HydrationScripts options islands=true/>
                 <MetaTags/>
             </head>
             <body>
@@ -66,7 +73,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     provide_session_user();
-    provide_live();
 
     view! {
         <Stylesheet id="leptos" href="/pkg/gatehouse.css"/>
@@ -74,8 +80,11 @@ pub fn App() -> impl IntoView {
         <Router>
             <TopBar/>
             <main class="page">
-                // Pages that answer 401/403 are rendered whole before the first byte is sent
-                // (`SsrMode::Async`), so the status can still be set when the role is known.
+                // Every page is rendered whole before the first byte is sent (`SsrMode::Async`):
+                // a 401/403 status can still be set once the role is known, and no part of a
+                // page waits for a script to swap it in, which would leave the top bar empty
+                // with JavaScript off and in pages the islands fetch and show in place. (The
+                // 404 fallback is streamed in order by leptos_axum: also script-free.)
                 <Routes fallback=NotFoundPage>
                     <Route path=path!("/executions") ssr=SsrMode::Async view=ExecutionsPage/>
                     <Route path=path!("/executions/:id") ssr=SsrMode::Async view=ExecutionPage/>
@@ -87,11 +96,17 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/audit") ssr=SsrMode::Async view=AuditPage/>
                     <Route path=path!("/admin/users") ssr=SsrMode::Async view=UsersPage/>
                     <Route path=path!("/me") ssr=SsrMode::Async view=MePage/>
-                    <Route path=path!("/signin") view=SignInPage/>
-                    <Route path=path!("/signin/new-password") view=NewPasswordPage/>
-                    <Route path=path!("/about") view=AboutPage/>
+                    <Route path=path!("/signin") ssr=SsrMode::Async view=SignInPage/>
+                    <Route path=path!("/signin/new-password") ssr=SsrMode::Async view=NewPasswordPage/>
+                    <Route path=path!("/about") ssr=SsrMode::Async view=AboutPage/>
                 </Routes>
             </main>
         </Router>
     }
+}
+
+/// The browser's entry: hydrates the islands on the page (and nothing else).
+#[cfg(feature = "hydrate")]
+pub fn hydrate_islands() {
+    leptos::mount::hydrate_islands();
 }

@@ -43,6 +43,16 @@ pub struct ServerContext {
     pub approval_policy: ApprovalPolicy,
     /// Decisions on one execution are taken one at a time in this process.
     pub decision_locks: Arc<KeyedLocks>,
+    /// The live news feed, for the position a page is rendered at.
+    pub live: Arc<dyn LiveNews>,
+}
+
+/// Where the live news (`/events`) stands. A page carries the position it was rendered at, and
+/// its listener follows from there, so news published while the page travelled to the browser
+/// is not lost.
+pub trait LiveNews: Send + Sync + std::fmt::Debug {
+    /// The id of the newest event so far (what a `Last-Event-ID` would carry).
+    fn position(&self) -> String;
 }
 
 /// One async lock per key, made on first use and dropped when nobody holds or waits for it.

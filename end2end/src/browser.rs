@@ -29,8 +29,21 @@ impl Drop for Chromedriver {
     }
 }
 
+/// Whether pages may run scripts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scripts {
+    On,
+    /// Chromium's own content setting: no page script runs, as for a reader who turned
+    /// JavaScript off. WebDriver's element commands still work.
+    Off,
+}
+
 impl Browser {
     pub async fn start() -> Self {
+        Self::start_with(Scripts::On).await
+    }
+
+    pub async fn start_with(scripts: Scripts) -> Self {
         for tool in [CHROMEDRIVER, CHROMIUM] {
             assert!(
                 std::path::Path::new(tool).exists(),
@@ -58,7 +71,7 @@ impl Browser {
         .await;
 
         let profile = Scratch::new("chromium-profile");
-        let capabilities = chromium_capabilities(&profile);
+        let capabilities = chromium_capabilities(&profile, scripts);
         let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
             .capabilities(capabilities)
             .connect(&driver_url)
@@ -106,9 +119,27 @@ impl Browser {
             .unwrap_or_else(|error| panic!("script `{script}` failed: {error}"))
     }
 
-    /// Ends the browser session cleanly; chromedriver and the profile go when `self` drops.
-    /// Fills the sign-in form on the current page and submits it.
+    /// Waits until the page's islands are awake. The theme switch is the last island on every
+    /// page and is enabled by its island, so its being enabled means all are.
+    pub async fn wait_for_islands(&self) {
+        wait_until("the islands to wake", Duration::from_secs(20), || async {
+            self.eval(
+                "const b = document.querySelector('[data-testid=\"theme-toggle\"]');\
+                 return b !== null && !b.disabled;",
+            )
+            .await
+                == true
+        })
+        .await;
+    }
+
+    /// Fills the sign-in form on the current page, submits it and waits for the page the
+    /// server answers with (whichever it is: signed in, or the form again with its error).
     pub async fn submit_sign_in(&self, username: &str, password: &str) {
+        // A mark on the page being left: gone once the answer's page has replaced it. (A
+        // submit can return before the browser has loaded the next page.)
+        self.eval("window.__beforeSignIn = true; return null;")
+            .await;
         let form = self
             .client
             .form(Locator::Css("form[action=\"/auth/signin\"]"))
@@ -121,17 +152,34 @@ impl Browser {
             .await
             .expect("password field");
         form.submit().await.expect("submit");
+        wait_until(
+            "the page after sign-in",
+            Duration::from_secs(20),
+            || async {
+                self.client
+                    .execute(
+                        "return window.__beforeSignIn === undefined \
+                     && document.readyState !== 'loading';",
+                        vec![],
+                    )
+                    .await
+                    // Asked while the next page is loading: ask again.
+                    .is_ok_and(|answer| answer == true)
+            },
+        )
+        .await;
     }
 
+    /// Ends the browser session cleanly; chromedriver and the profile go when `self` drops.
     pub async fn close(self) {
         let _ = self.client.clone().close().await;
     }
 }
 
-fn chromium_capabilities(profile: &Scratch) -> Capabilities {
+fn chromium_capabilities(profile: &Scratch, scripts: Scripts) -> Capabilities {
     // The flags keep Chromium from reaching for the network (this machine has none) and let it
     // run as root in a container.
-    let options = json!({
+    let mut options = json!({
         "binary": CHROMIUM,
         "args": [
             "--headless=new",
@@ -147,6 +195,10 @@ fn chromium_capabilities(profile: &Scratch) -> Capabilities {
             format!("--user-data-dir={}", profile.path().display()),
         ],
     });
+    if scripts == Scripts::Off {
+        // 2 = block, for every site.
+        options["prefs"] = json!({ "profile.managed_default_content_settings.javascript": 2 });
+    }
     let mut capabilities = Capabilities::new();
     capabilities.insert("goog:chromeOptions".into(), options);
     capabilities.insert("goog:loggingPrefs".into(), json!({ "browser": "ALL" }));

@@ -1,7 +1,8 @@
-//! The browser entry point: hydrate the server-rendered page into the live application.
+//! The browser entry point: wake the server-rendered page's islands, the only parts of
+//! Gatehouse that run in the browser.
 
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    app::hydrate_islands();
 }

@@ -1,4 +1,4 @@
-//! Issue #6, acceptance 5 (local mode): the decision round trip and audit append throughput.
+//! Local mode: the decision round trip and audit append throughput.
 //!
 //! `cargo bench -p server --bench decisions`:
 //! 1. Audit appends with durable writes (the SQLite file in WAL mode, `synchronous=FULL`):

@@ -1,4 +1,4 @@
-//! What one executions-list page view costs in AWS API calls (issue 5, acceptance 3: goal
+//! What one executions-list page view costs in AWS API calls (goal
 //! ≤ 12 per page view), against moto holding 1,000 executions of one state machine, 20 of
 //! them waiting for a decision.
 //!

@@ -1,11 +1,17 @@
-//! Issue #5, acceptance 3 (local mode): server time of the Executions pages with 1,000
-//! executions in the store.
+//! Server time of the Executions pages with 1,000 executions in the store (local mode).
 //!
 //! `cargo bench -p server --bench pages` builds a data folder with 1,000 executions of the
 //! pipeline's state machine (one with a 200-event history), starts the real server on it,
 //! signs in and times `GET /executions` and `GET /executions/<the long one>` over loopback,
 //! sequentially, after a warm-up. Latency is measured by the client, so it includes
 //! loopback HTTP, the session check and the whole server-side render.
+//!
+//! In a real browser too, when `GATEHOUSE_MEASURE_PAGE` names `measure_page.cjs` (see its
+//! README; playwright-core from `$BENCH_NODE_MODULES`): `/executions?per=100` signed in, 100
+//! rows visible, with every request, byte and the JS heap of a first visit. The page then needs
+//! its bundle: `GATEHOUSE_SITE_ROOT` (the site `cargo leptos build --release` wrote, e.g.
+//! `target/site`). With `GATEHOUSE_BENCH_KEEP_DATA=DIR` the data folder is kept there for
+//! `scripts/page-weights.sh --data DIR`.
 
 use std::time::{Duration, Instant};
 
@@ -133,6 +139,9 @@ async fn main() {
 
     // 2. The real server on that folder (it redeploys the pipeline's definition; the
     //    executions stay).
+    let site_root = std::env::var_os("GATEHOUSE_SITE_ROOT")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| scratch.join("site"));
     let config = Config::try_parse_from([
         "gatehouse",
         "--bind",
@@ -140,7 +149,7 @@ async fn main() {
         "--data-dir",
         &data_dir.display().to_string(),
         "--site-root",
-        &scratch.join("site").display().to_string(),
+        &site_root.display().to_string(),
         "--demo-run",
         "false",
     ])
@@ -165,6 +174,15 @@ async fn main() {
         .await
         .expect("sign in");
     assert_eq!(signed_in.status(), 303);
+    let session_cookie = signed_in
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find(|value| value.starts_with("gatehouse_session="))
+        .and_then(|value| value.split(';').next())
+        .expect("a session cookie")
+        .to_string();
 
     // 3. Time the pages.
     let list_url = format!("http://{address}/executions");
@@ -227,6 +245,14 @@ async fn main() {
         p99.as_secs_f64() * 1e3,
         max.as_secs_f64() * 1e3
     );
+    let long_list = format!("http://{address}/executions?per=100");
+    let (p50, p99, max, size) = time_page(&client, &long_list).await;
+    println!(
+        "GET /executions?per=100 (100 rows shown): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms, {size} bytes",
+        p50.as_secs_f64() * 1e3,
+        p99.as_secs_f64() * 1e3,
+        max.as_secs_f64() * 1e3
+    );
     let detail_url = format!("http://{address}/executions/long-history");
     let page = client
         .get(&detail_url)
@@ -249,5 +275,39 @@ async fn main() {
         p99.as_secs_f64() * 1e3,
         max.as_secs_f64() * 1e3
     );
+    if let Some(script) = std::env::var_os("GATEHOUSE_MEASURE_PAGE") {
+        measure_in_browser(&script, &long_list, &session_cookie).await;
+    }
+    // Kept on request: `scripts/page-weights.sh --data` opens the same 1,000 executions with
+    // any release server (the one before a change, say) in a real browser.
+    if let Some(keep) = std::env::var_os("GATEHOUSE_BENCH_KEEP_DATA") {
+        let kept = std::path::PathBuf::from(keep);
+        let _ = tokio::fs::remove_dir_all(&kept).await;
+        tokio::fs::rename(&data_dir, &kept)
+            .await
+            .expect("keep the data folder");
+        println!("data folder kept at {}", kept.display());
+    }
     let _ = std::fs::remove_dir_all(&scratch);
+}
+
+/// Opens `url` in headless Chromium through measure_page.cjs, signed in with `cookie`, and
+/// prints its figures (rows visible, requests, wire bytes, JS heap; medians of 5 fresh runs).
+async fn measure_in_browser(script: &std::ffi::OsStr, url: &str, cookie: &str) {
+    let output = tokio::process::Command::new("node")
+        .arg(script)
+        .args(["--url", url])
+        .args(["--selector", r#"table tbody tr a[href*="/executions/"]"#])
+        .args(["--min-rows", "100", "--runs", "5", "--warmup", "1"])
+        .args(["--chromium", "/usr/bin/chromium", "--cookie", cookie])
+        .output()
+        .await
+        .expect("node runs measure_page.cjs");
+    assert!(
+        output.status.success(),
+        "measure_page.cjs failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    println!("In Chromium, {url} (100 rows visible):");
+    print!("{}", String::from_utf8_lossy(&output.stdout));
 }

@@ -1,4 +1,4 @@
-//! Live updates (issue 6): `GET /events`, a server-sent event stream that tells open pages
+//! Live updates: `GET /events`, a server-sent event stream that tells open pages
 //! when an execution changes, an approval opens or a decision closes one, so they fetch again.
 //!
 //! A watcher polls the pipeline through its port while anyone listens (both adapters alike),
@@ -16,13 +16,13 @@ use std::time::Duration;
 use app::control_plane::ControlPlane;
 use app::models::pipeline::{ExecutionQuery, ExecutionStatus};
 use app::state::Caller;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use futures_util::stream::{self, Stream, StreamExt};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
 /// Events the feed remembers for reconnecting browsers.
@@ -36,7 +36,8 @@ pub struct LiveEvent {
     /// Position in this process's feed, from 1.
     #[serde(skip)]
     pub seq: u64,
-    /// `execution`, `approval` or `decision`.
+    /// `execution`, `approval` or `decision`; `resync` (about no execution) when the watcher
+    /// starts looking.
     #[serde(skip)]
     pub kind: &'static str,
     pub execution: String,
@@ -88,6 +89,11 @@ impl LiveFeed {
     fn ring(&self) -> std::sync::MutexGuard<'_, Ring> {
         // The ring is consistent after any panic in a holder: only pushes and pops.
         self.ring.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The id of the newest event published so far.
+    pub fn position(&self) -> String {
+        self.event_id(self.ring().next - 1)
     }
 
     pub fn listeners(&self) -> usize {
@@ -211,10 +217,25 @@ impl LiveFeed {
     }
 }
 
-/// `GET /events` (any signed-in user): the live stream.
+impl app::state::LiveNews for LiveFeed {
+    fn position(&self) -> String {
+        LiveFeed::position(self)
+    }
+}
+
+/// Where a first connection follows from: the position the page was rendered at.
+#[derive(Debug, Deserialize)]
+pub struct EventsQuery {
+    since: Option<String>,
+}
+
+/// `GET /events` (any signed-in user): the live stream. A reconnection resumes after its
+/// `Last-Event-ID`; a first connection after `?since=` (the position its page was rendered
+/// at), else from now.
 pub async fn events(
     State(feed): State<Arc<LiveFeed>>,
     caller: Option<Extension<Caller>>,
+    Query(query): Query<EventsQuery>,
     headers: HeaderMap,
 ) -> Response {
     if caller
@@ -226,7 +247,8 @@ pub async fn events(
     let last = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
+        .map(str::to_string)
+        .or(query.since);
     Sse::new(feed.stream(last.as_deref()))
         .keep_alive(KeepAlive::default())
         .into_response()
@@ -303,8 +325,11 @@ pub fn spawn_watcher(feed: &Arc<LiveFeed>, pipeline: &Arc<dyn ControlPlane>, eve
             let Some(now) = look(pipeline.as_ref()).await else {
                 continue;
             };
-            if let Some(before) = &seen {
-                publish_changes(&feed, before, &now);
+            match &seen {
+                Some(before) => publish_changes(&feed, before, &now),
+                // Watching starts only now: what changed between a page's rendering and this
+                // first look was never compared, so whoever listens looks again.
+                None => feed.publish("resync", "", "", None),
             }
             seen = Some(now);
         }

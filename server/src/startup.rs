@@ -457,6 +457,7 @@ fn router(
         readiness: Arc::new(readiness),
         access: Arc::clone(&identity.access),
     };
+    let live = LiveFeed::new();
     let server_context = ServerContext {
         mode: config.mode,
         build: BuildInfo {
@@ -470,8 +471,8 @@ fn router(
         audit: Arc::clone(&identity.audit),
         approval_policy: config.pipeline.approval_policy(),
         decision_locks: Arc::default(),
+        live: Arc::clone(&live) as Arc<dyn app::state::LiveNews>,
     };
-    let live = LiveFeed::new();
     spawn_watcher(
         &live,
         &server_context.pipeline,

@@ -1,52 +1,37 @@
-//! Time left until a deadline. The server renders it as of the moment it rendered the page;
-//! once hydrated, the browser counts down every second from its own clock.
+//! Time left until a deadline: rendered by the server as of the moment it drew the page, then
+//! counted down every second in the browser by [`Countdowns`].
 
 use leptos::prelude::*;
 
-use crate::models::pipeline::{human_duration, Timestamp};
+use crate::models::countdown::time_left;
+use crate::models::pipeline::Timestamp;
 
-/// `3 h 59 min left`, or how long ago it ran out.
-pub fn time_left(deadline: Timestamp, now: Timestamp) -> String {
-    let left = deadline.0 - now.0;
-    if left >= 0 {
-        format!("{} left", human_duration(left))
-    } else {
-        format!("ran out {} ago", human_duration(-left))
-    }
-}
-
+/// A deadline's time left, as of `now` (the server's clock when it rendered the page). The
+/// deadline rides along in `data-deadline-ms` (`models::countdown::DEADLINE_ATTRIBUTE`).
 #[component]
-pub fn Countdown(
-    deadline: Timestamp,
-    /// The server's clock when it rendered the page (what is shown before hydration).
-    now: Timestamp,
-) -> impl IntoView {
-    let now = RwSignal::new(now);
-    // Effects run in the browser only: the server renders the value above.
-    Effect::new(move |_| {
-        let tick = move || now.set(Timestamp(web_sys::js_sys::Date::now() as i64));
-        tick();
-        if let Ok(handle) = set_interval_with_handle(tick, std::time::Duration::from_secs(1)) {
-            on_cleanup(move || handle.clear());
-        }
-    });
+pub fn Countdown(deadline: Timestamp, now: Timestamp) -> impl IntoView {
     view! {
-        <span class="countdown" data-deadline=deadline.rfc3339()>
-            <time datetime=deadline.rfc3339()>{move || time_left(deadline, now.get())}</time>
+        <span class="countdown" data-deadline-ms=deadline.0.to_string()>
+            <time datetime=deadline.rfc3339()>{time_left(deadline, now)}</time>
         </span>
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn time_left_reads_both_ways() {
-        assert_eq!(
-            time_left(Timestamp(90_000), Timestamp(0)),
-            "1 min 30 s left"
-        );
-        assert_eq!(time_left(Timestamp(0), Timestamp(5_000)), "ran out 5 s ago");
-    }
+/// **Island.** Counts every [`Countdown`] on the page down once a second, from the browser's
+/// clock — also those that arrive later with a live update or a page change, since it looks
+/// for them on each tick.
+///
+/// Why in the browser: the time left changes every second; a page rendered once cannot.
+#[island]
+pub fn Countdowns() -> impl IntoView {
+    // Effects run in the browser only, after the island has woken.
+    Effect::new(move |_| {
+        #[cfg(feature = "hydrate")]
+        if let Ok(handle) = set_interval_with_handle(
+            crate::browser::countdowns::tick,
+            std::time::Duration::from_secs(1),
+        ) {
+            on_cleanup(move || handle.clear());
+        }
+    });
 }

@@ -1,60 +1,78 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use crate::components::live::live_version;
+use crate::components::countdown::Countdowns;
+use crate::components::live::LiveUpdates;
+use crate::components::navigation::Navigation;
 use crate::components::session::use_session_user;
 use crate::components::theme::ThemeToggle;
 use crate::functions::approvals::pending_approval_count;
 use crate::models::identity::Identity;
+use crate::models::live;
 use crate::models::section::Section;
 
 /// The bar at the top of every page: the name, the sections the caller's roles allow, who is
-/// signed in, the theme switch.
+/// signed in, the theme switch. It also carries the page's islands, so they are the same on
+/// every page and keep running while the reader moves between pages.
 #[component]
 pub fn TopBar() -> impl IntoView {
     let session = use_session_user();
     // The badge's count is loaded here, outside the <Suspense> below: on the server it walks
     // its children up to three times, and a resource created inside would fetch each time.
     // Nobody signed in, nothing to count (and no refused call).
-    let news = live_version(|| None);
-    let signed_in = move || matches!(session.0.get(), Some(Ok(Some(_))));
-    let pending = Resource::new(
-        move || (news.get(), signed_in()),
-        |(_, signed_in)| async move {
-            if signed_in {
-                pending_approval_count().await.ok()
-            } else {
-                None
+    let pending = Resource::new_blocking(
+        move || (),
+        move |_| async move {
+            match session.0.await {
+                Ok(Some(_)) => pending_approval_count().await.ok(),
+                _ => None,
             }
         },
     );
+    // Where the live news stood when this page was drawn: the listener follows from there.
+    #[cfg(feature = "ssr")]
+    let since = crate::functions::live::live_position();
+    #[cfg(not(feature = "ssr"))]
+    let since = None::<String>;
     view! {
-        <header class="topbar">
+        <header class="topbar" data-live-since=since>
+            <Navigation/>
+            <Countdowns/>
             <a class="brand" href="/executions">"Gatehouse"</a>
             <Suspense fallback=|| view! { <nav aria-label="Sections"></nav> }>
                 {move || Suspend::new(async move {
                     let identity = session.0.await.ok().flatten();
+                    let pending = pending.await;
+                    let listen = identity.is_some().then(|| view! { <LiveUpdates/> });
                     view! {
                         <SectionLinks identity=identity.clone() pending/>
                         <UserMenu identity/>
+                        {listen}
                     }
                 })}
             </Suspense>
+            // Last, so that once it is enabled every island before it is awake.
             <ThemeToggle/>
         </header>
     }
 }
 
 #[component]
-fn SectionLinks(identity: Option<Identity>, pending: Resource<Option<usize>>) -> impl IntoView {
+fn SectionLinks(identity: Option<Identity>, pending: Option<usize>) -> impl IntoView {
     view! {
-        <nav aria-label="Sections">
+        <nav aria-label="Sections" data-live=live::APPROVALS>
             <ul>
                 {Section::ALL
                     .into_iter()
                     .filter(|section| section.visible_to(identity.as_ref()))
                     .map(|section| {
-                        let badge = (section == Section::Approvals).then(|| view! { <ApprovalBadge pending/> });
+                        let badge = (section == Section::Approvals)
+                            .then(|| pending.filter(|n| *n > 0))
+                            .flatten()
+                            .map(|n| {
+                                let label = format!("{n} pending");
+                                view! { <span class="badge" data-testid="approvals-badge" title=label>{n}</span> }
+                            });
                         view! {
                             <li>
                                 <A href=section.path()>{section.label()} {badge}</A>
@@ -88,24 +106,5 @@ fn UserMenu(identity: Option<Identity>) -> impl IntoView {
             </div>
         }
         .into_any(),
-    }
-}
-
-/// The number of pending approvals beside the Approvals link, kept current by live updates.
-#[component]
-fn ApprovalBadge(pending: Resource<Option<usize>>) -> impl IntoView {
-    view! {
-        <Transition fallback=|| ()>
-            {move || {
-                pending
-                    .get()
-                    .flatten()
-                    .filter(|n| *n > 0)
-                    .map(|n| {
-                        let label = format!("{n} pending");
-                        view! { <span class="badge" data-testid="approvals-badge" title=label>{n}</span> }
-                    })
-            }}
-        </Transition>
     }
 }

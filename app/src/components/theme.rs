@@ -3,7 +3,7 @@
 //! With no choice made the page follows the system setting (CSS `prefers-color-scheme`). A click
 //! picks the opposite of what is shown now and remembers it in `localStorage`; the small
 //! `public/theme-init.js` applies a remembered choice before the first paint. The switch is
-//! rendered disabled on the server and enabled once the app has hydrated, because only then
+//! rendered disabled on the server and enabled once its island has woken, because only then
 //! can it work.
 
 use leptos::prelude::*;
@@ -41,9 +41,13 @@ impl Theme {
     }
 }
 
-#[component]
+/// **Island.** The theme switch.
+///
+/// Why in the browser: the choice lives in the browser (`localStorage`) and the system
+/// preference is only known there; the server cannot know which theme is on screen.
+#[island]
 pub fn ThemeToggle() -> impl IntoView {
-    // `None` until hydrated: the server cannot know what the browser shows.
+    // `None` until the island wakes: the server cannot know what the browser shows.
     let shown = RwSignal::new(None::<Theme>);
     Effect::new(move |_| shown.set(Some(browser::shown_theme())));
 

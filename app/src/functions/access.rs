@@ -34,8 +34,13 @@ pub fn require(role: Role) -> Result<Identity, AppError> {
     }
 }
 
-/// Sets the response status to the error's, so an API client sees 401/403, not 500.
+/// Sets the response status to the error's, so an API client sees 401/403, not 500. A form
+/// posted by a browser keeps its redirect back to the form's page instead, which carries the
+/// error for the page to show (see [`crate::functions::form_post`]).
 pub fn answer(error: AppError) -> AppError {
+    if crate::functions::form_post::is_form_post() {
+        return error;
+    }
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
         response.set_status(error.status());
     }

@@ -62,9 +62,23 @@ pub async fn decide(
     )
     .await?;
     let context = crate::state::server_context()?;
-    server::decide(&context, &identity, &id, &verdict, &comment)
+    let answer = server::decide(&context, &identity, &id, &verdict, &comment)
         .await
-        .map_err(crate::functions::access::answer)
+        .map_err(crate::functions::access::answer)?;
+    {
+        use crate::functions::form_post::answer_form;
+        use crate::models::navigation::outcome;
+        match &answer {
+            DecideAnswer::Decided { verdict } => answer_form(
+                outcome::DECIDED,
+                crate::models::approvals::verdict_word(*verdict),
+            ),
+            DecideAnswer::Counted { approvals, needed } => {
+                answer_form(outcome::COUNTED, &format!("{approvals}-of-{needed}"))
+            }
+        }
+    }
+    Ok(answer)
 }
 
 #[cfg(feature = "ssr")]

@@ -71,9 +71,14 @@ pub async fn start_execution(
         details,
     )
     .await?;
-    started
+    let started = started
         .map_err(AppError::from)
-        .map_err(crate::functions::access::answer)
+        .map_err(crate::functions::access::answer)?;
+    crate::functions::form_post::answer_form(
+        crate::models::navigation::outcome::STARTED,
+        &started.name,
+    );
+    Ok(started)
 }
 
 /// Stops a running execution (operator).
@@ -116,7 +121,12 @@ pub async fn stop_execution(id: String, reason: String) -> Result<(), AppError> 
     .await?;
     stopped
         .map_err(AppError::from)
-        .map_err(crate::functions::access::answer)
+        .map_err(crate::functions::access::answer)?;
+    crate::functions::form_post::answer_form(
+        crate::models::navigation::outcome::STOPPED,
+        execution.name(),
+    );
+    Ok(())
 }
 
 /// How a pipeline call ended, for its audit record: what the person asked wrongly is a
@@ -145,6 +155,7 @@ mod server {
     use crate::functions::execution_graph;
     use crate::models::executions::{
         CreatedResource, ExecutionFilter, ExecutionTable, ExecutionView, SortKey, PAGE_SIZE,
+        PAGE_SIZES,
     };
     use crate::models::pipeline::{
         shorten, ExecutionQuery, ExecutionRef, ExecutionStatus, ExecutionSummary, HistoryEvent,
@@ -162,6 +173,7 @@ mod server {
         sort: SortKey,
         descending: bool,
         page: usize,
+        per_page: usize,
     }
 
     fn check(filter: &ExecutionFilter) -> Result<Checked, AppError> {
@@ -230,6 +242,15 @@ mod server {
         if page == 0 {
             return Err(AppError::InvalidInput("Pages are numbered from 1.".into()));
         }
+        let per_page = match filter.per {
+            None => PAGE_SIZE,
+            Some(per) if PAGE_SIZES.contains(&per) => per,
+            Some(per) => {
+                return Err(AppError::InvalidInput(format!(
+                    "{per} rows per page is not offered; choose 25, 50 or 100."
+                )))
+            }
+        };
         Ok(Checked {
             status,
             text,
@@ -238,6 +259,7 @@ mod server {
             sort,
             descending,
             page,
+            per_page,
         })
     }
 
@@ -308,12 +330,13 @@ mod server {
             }
         });
         let matching = rows.len();
-        let pages = matching.div_ceil(PAGE_SIZE).max(1);
+        let per_page = checked.per_page;
+        let pages = matching.div_ceil(per_page).max(1);
         let page = checked.page.min(pages);
         let mut rows: Vec<ExecutionSummary> = rows
             .into_iter()
-            .skip((page - 1) * PAGE_SIZE)
-            .take(PAGE_SIZE)
+            .skip((page - 1) * per_page)
+            .take(per_page)
             .collect();
         let states = pipeline.current_states(&rows).await;
         for (row, state) in rows.iter_mut().zip(states) {
@@ -326,6 +349,7 @@ mod server {
             matching,
             page,
             pages,
+            per_page,
             sort: checked.sort,
             descending: checked.descending,
             now,

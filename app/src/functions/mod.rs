@@ -10,4 +10,8 @@ pub mod audit_trail;
 #[cfg(feature = "ssr")]
 pub mod execution_graph;
 pub mod executions;
+#[cfg(feature = "ssr")]
+pub mod form_post;
 pub mod identity;
+#[cfg(feature = "ssr")]
+pub mod live;

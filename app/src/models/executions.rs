@@ -5,8 +5,12 @@ use serde::{Deserialize, Serialize};
 
 use super::pipeline::{ExecutionDetail, ExecutionSummary, HistoryEvent, Timestamp};
 
-/// Rows per page of the executions list.
+/// Rows per page of the executions list unless the reader asks for another of [`PAGE_SIZES`].
 pub const PAGE_SIZE: usize = 25;
+
+/// The page sizes a reader may choose: enough for a long day's runs on one screen, few enough
+/// that a page stays quick to draw.
+pub const PAGE_SIZES: [usize; 3] = [25, 50, 100];
 
 /// The list's filters and sort as the page's query string carries them (all optional, all
 /// text: the server reads and checks them, so a hand-edited URL gets a clear message).
@@ -26,6 +30,8 @@ pub struct ExecutionFilter {
     pub dir: Option<String>,
     /// 1-based.
     pub page: Option<usize>,
+    /// Rows per page: one of [`PAGE_SIZES`] ([`PAGE_SIZE`] when absent).
+    pub per: Option<usize>,
 }
 
 /// What a column header sorts by.
@@ -67,6 +73,8 @@ pub struct ExecutionTable {
     pub matching: usize,
     pub page: usize,
     pub pages: usize,
+    /// Rows per page.
+    pub per_page: usize,
     pub sort: SortKey,
     pub descending: bool,
     /// The server's clock when the page was drawn: durations of running executions count

@@ -3,8 +3,10 @@
 pub mod about;
 pub mod approvals;
 pub mod audit;
+pub mod countdown;
 pub mod executions;
 pub mod identity;
+pub mod live;
 pub mod navigation;
 pub mod pipeline;
 pub mod section;

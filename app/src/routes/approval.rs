@@ -4,18 +4,21 @@
 //! decision forms. Plain forms: deciding works without JavaScript too.
 
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::components::countdown::Countdown;
 use crate::components::error_banner::ErrorBanner;
-use crate::components::live::live_version;
+use crate::components::form_outcome::{form_error, form_outcome};
 use crate::components::role_gate::RoleGate;
 use crate::components::status::StatusBadge;
 use crate::errors::AppError;
 use crate::functions::approvals::{get_approval, Decide};
-use crate::models::approvals::{percent, verdict_word, ApprovalView, DecideAnswer, Evidence};
+use crate::models::approvals::{percent, verdict_word, ApprovalView, Evidence};
 use crate::models::identity::Role;
+use crate::models::live;
+use crate::models::navigation::outcome;
 
 #[component]
 pub fn ApprovalPage() -> impl IntoView {
@@ -23,44 +26,34 @@ pub fn ApprovalPage() -> impl IntoView {
     // up to three times on the server, and a resource created inside would fetch each time.
     let params = use_params_map();
     let id = Memo::new(move |_| params.with(|p| p.get("id").unwrap_or_default()));
-    let decide = ServerAction::<Decide>::new();
-    // The page follows the run (the decision, the endpoint coming into service) through the
-    // live updates, without a reload.
-    let news = live_version(move || Some(id.get()));
-    let view = Resource::new_blocking(
-        move || (id.get(), decide.version().get(), news.get()),
-        |(id, _, _)| get_approval(id),
-    );
+    let view = Resource::new_blocking(move || id.get(), get_approval);
     view! {
         <Title text="Approval"/>
         <RoleGate role=Role::Viewer>
-            <Approval decide view/>
+            <Approval view/>
         </RoleGate>
     }
 }
 
 #[component]
-fn Approval(
-    decide: ServerAction<Decide>,
-    view: Resource<Result<ApprovalView, AppError>>,
-) -> impl IntoView {
+fn Approval(view: Resource<Result<ApprovalView, AppError>>) -> impl IntoView {
     view! {
         <section class="approval">
             <p><a href="/approvals">"← Approvals"</a></p>
-            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match view.await {
-                        Ok(data) => view! { <Detail data decide/> }.into_any(),
+                        Ok(data) => view! { <Detail data/> }.into_any(),
                         Err(error) => view! { <h1>"Approval"</h1><ErrorBanner error/> }.into_any(),
                     }
                 })}
-            </Transition>
+            </Suspense>
         </section>
     }
 }
 
 #[component]
-fn Detail(data: ApprovalView, decide: ServerAction<Decide>) -> impl IntoView {
+fn Detail(data: ApprovalView) -> impl IntoView {
     let execution = data.execution.clone();
     let name = execution.name.clone();
     let state = match (&data.pending, &data.decided) {
@@ -108,7 +101,7 @@ fn Detail(data: ApprovalView, decide: ServerAction<Decide>) -> impl IntoView {
         }
     });
     let forms = match data.cannot_decide.clone() {
-        None => view! { <DecideForms decide id=name.clone()/> }.into_any(),
+        None => view! { <DecideForms id=name.clone()/> }.into_any(),
         Some(reason) => {
             view! { <p class="muted" data-testid="cannot-decide">{reason}</p> }.into_any()
         }
@@ -130,6 +123,8 @@ fn Detail(data: ApprovalView, decide: ServerAction<Decide>) -> impl IntoView {
     });
     view! {
         <h1>"Approval: " {name.clone()}</h1>
+        // The page follows its run: the decision, then the endpoint coming into service.
+        <div data-live=live::run(&name)>
         <dl class="facts">
             <dt>"Status"</dt><dd><StatusBadge status=execution.status/></dd>
             <dt>"Commit"</dt>
@@ -148,8 +143,9 @@ fn Detail(data: ApprovalView, decide: ServerAction<Decide>) -> impl IntoView {
         </div>
         <p class="muted">{policy}</p>
         {votes}
+        <DecideResult/>
         {forms}
-        <DecideResult decide/>
+        </div>
     }
 }
 
@@ -273,45 +269,59 @@ fn ConfusionMatrix(evidence: Evidence) -> impl IntoView {
     }
 }
 
+/// Plain forms: deciding works without JavaScript too, and the server sends the browser back
+/// here with the answer.
 #[component]
-fn DecideForms(decide: ServerAction<Decide>, id: String) -> impl IntoView {
+fn DecideForms(id: String) -> impl IntoView {
     let reject_id = id.clone();
     view! {
         <div class="decide" data-testid="decide-forms">
-            <ActionForm action=decide attr:data-testid="approve-form">
+            <form method="post" action=Decide::PATH data-testid="approve-form">
                 <input type="hidden" name="id" value=id/>
                 <input type="hidden" name="verdict" value="approve"/>
                 <label>"Comment (optional) " <textarea name="comment" maxlength="2000" rows="2"></textarea></label>
                 <button type="submit" class="approve">"Approve"</button>
-            </ActionForm>
-            <ActionForm action=decide attr:data-testid="reject-form">
+            </form>
+            <form method="post" action=Decide::PATH data-testid="reject-form">
                 <input type="hidden" name="id" value=reject_id/>
                 <input type="hidden" name="verdict" value="reject"/>
                 <label>"Why reject (required) " <textarea name="comment" maxlength="2000" rows="2" required></textarea></label>
                 <button type="submit" class="danger">"Reject"</button>
-            </ActionForm>
+            </form>
         </div>
     }
 }
 
+/// What became of the reader's decision, from the address the server sent them back to.
 #[component]
-fn DecideResult(decide: ServerAction<Decide>) -> impl IntoView {
-    let result = decide.value();
-    move || {
-        result.get().map(|answer| match answer {
-            Ok(DecideAnswer::Decided { verdict }) => view! {
-                <p class="notice success" data-testid="decision-result">
-                    {format!("Decision sent: {}.", verdict_word(verdict))}
-                </p>
-            }
-            .into_any(),
-            Ok(DecideAnswer::Counted { approvals, needed }) => view! {
-                <p class="notice" data-testid="decision-result">
-                    {format!("Your approval is counted: {approvals} of {needed}.")}
-                </p>
-            }
-            .into_any(),
-            Err(error) => view! { <ErrorBanner error/> }.into_any(),
-        })
+fn DecideResult() -> impl IntoView {
+    if let Some(error) = form_error(Decide::PATH) {
+        return view! { <ErrorBanner error/> }.into_any();
+    }
+    if let Some(verdict) = form_outcome(outcome::DECIDED) {
+        let verdict = match verdict.as_str() {
+            "approved" => verdict_word(crate::models::pipeline::Verdict::Approved),
+            "rejected" => verdict_word(crate::models::pipeline::Verdict::Rejected),
+            _ => return ().into_any(),
+        };
+        return view! {
+            <p class="notice success" data-testid="decision-result">
+                {format!("Decision sent: {verdict}.")}
+            </p>
+        }
+        .into_any();
+    }
+    let counted = form_outcome(outcome::COUNTED).and_then(|text| {
+        let (approvals, needed) = text.split_once("-of-")?;
+        Some((approvals.parse::<u32>().ok()?, needed.parse::<u32>().ok()?))
+    });
+    match counted {
+        Some((approvals, needed)) => view! {
+            <p class="notice" data-testid="decision-result">
+                {format!("Your approval is counted: {approvals} of {needed}.")}
+            </p>
+        }
+        .into_any(),
+        None => ().into_any(),
     }
 }

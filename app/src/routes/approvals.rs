@@ -1,24 +1,24 @@
 //! `/approvals`: every pending approval, newest first, with how long it has waited and how
-//! long it has left (counting down live once the page is hydrated). Viewers may look.
+//! long it has left (counting down live in the browser). Viewers may look. The list follows
+//! the pipeline live.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::components::countdown::Countdown;
 use crate::components::error_banner::ErrorBanner;
-use crate::components::live::live_version;
 use crate::components::role_gate::RoleGate;
 use crate::errors::AppError;
 use crate::functions::approvals::list_approvals;
 use crate::models::approvals::ApprovalList;
 use crate::models::identity::Role;
+use crate::models::live;
 
 #[component]
 pub fn ApprovalsPage() -> impl IntoView {
     // Data is loaded here, outside the role gate: the gate's <Suspense> walks its children
     // up to three times on the server, and a resource created inside would fetch each time.
-    let news = live_version(|| None);
-    let approvals = Resource::new_blocking(move || news.get(), |_| list_approvals());
+    let approvals = Resource::new_blocking(|| (), |_| list_approvals());
     view! {
         <Title text="Approvals"/>
         <RoleGate role=Role::Viewer>
@@ -30,15 +30,13 @@ pub fn ApprovalsPage() -> impl IntoView {
 #[component]
 fn Approvals(approvals: Resource<Result<ApprovalList, AppError>>) -> impl IntoView {
     view! {
-        <section class="approvals">
+        <section class="approvals" data-live=live::RUNS>
             <h1>"Approvals"</h1>
             <p class="hint">
                 "Runs waiting for a person to look at the evidence and approve or reject. A link \
                  to one decides nothing by itself: deciding needs a signed-in approver."
             </p>
-            // A Transition, not a Suspense: live updates refetch this often, and the page keeps
-            // what it shows until the new data is there instead of flashing "Loading…".
-            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match approvals.await {
                         Ok(list) if list.approvals.is_empty() => view! {
@@ -49,7 +47,7 @@ fn Approvals(approvals: Resource<Result<ApprovalList, AppError>>) -> impl IntoVi
                         Err(error) => view! { <ErrorBanner error/> }.into_any(),
                     }
                 })}
-            </Transition>
+            </Suspense>
         </section>
     }
 }

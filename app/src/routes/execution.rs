@@ -1,12 +1,14 @@
 //! `/executions/:id`: one run — the state graph coloured by what happened, the timeline, input
-//! and output, the failure, what it created. Operators may stop a running one.
+//! and output, the failure, what it created. Operators may stop a running one. The page
+//! follows its run live.
 
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::components::error_banner::ErrorBanner;
-use crate::components::live::live_version;
+use crate::components::form_outcome::{form_error, form_outcome};
 use crate::components::role_gate::RoleGate;
 use crate::components::session::use_session_user;
 use crate::components::status::StatusBadge;
@@ -14,6 +16,8 @@ use crate::errors::AppError;
 use crate::functions::executions::{get_execution, StopExecution};
 use crate::models::executions::{EdgeKind, ExecutionView, StateGraph, StateOutcome};
 use crate::models::identity::Role;
+use crate::models::live;
+use crate::models::navigation::outcome;
 use crate::models::pipeline::{human_duration, ExecutionStatus, HistoryEvent, Timestamp};
 
 #[component]
@@ -22,36 +26,26 @@ pub fn ExecutionPage() -> impl IntoView {
     // up to three times on the server, and a resource created inside would fetch each time.
     let params = use_params_map();
     let id = Memo::new(move |_| params.with(|p| p.get("id").unwrap_or_default()));
-    let stop = ServerAction::<StopExecution>::new();
-    let news = live_version(move || Some(id.get()));
-    let execution = Resource::new_blocking(
-        move || (id.get(), stop.version().get(), news.get()),
-        |(id, _, _)| get_execution(id),
-    );
+    let execution = Resource::new_blocking(move || id.get(), get_execution);
     view! {
         <Title text="Execution"/>
         <RoleGate role=Role::Viewer>
-            <Execution stop execution/>
+            <Execution execution/>
         </RoleGate>
     }
 }
 
 #[component]
-fn Execution(
-    stop: ServerAction<StopExecution>,
-    execution: Resource<Result<ExecutionView, AppError>>,
-) -> impl IntoView {
+fn Execution(execution: Resource<Result<ExecutionView, AppError>>) -> impl IntoView {
     let session = use_session_user();
     view! {
         <section class="execution">
             <p><a href="/executions">"← Executions"</a></p>
-            // A Transition, not a Suspense: live updates refetch this often, and the page keeps
-            // what it shows until the new data is there instead of flashing "Loading…".
-            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     let operator = matches!(session.0.await, Ok(Some(ref who)) if who.has(Role::Operator));
                     match execution.await {
-                        Ok(data) => view! { <Detail data operator stop/> }.into_any(),
+                        Ok(data) => view! { <Detail data operator/> }.into_any(),
                         Err(error) => view! {
                             <h1>"Execution"</h1>
                             <ErrorBanner error/>
@@ -59,13 +53,13 @@ fn Execution(
                         .into_any(),
                     }
                 })}
-            </Transition>
+            </Suspense>
         </section>
     }
 }
 
 #[component]
-fn Detail(data: ExecutionView, operator: bool, stop: ServerAction<StopExecution>) -> impl IntoView {
+fn Detail(data: ExecutionView, operator: bool) -> impl IntoView {
     let summary = data.detail.summary.clone();
     let running = summary.status == ExecutionStatus::Running;
     let ended = summary.stopped.unwrap_or(data.now);
@@ -109,8 +103,15 @@ fn Detail(data: ExecutionView, operator: bool, stop: ServerAction<StopExecution>
             </ul>
         }
     });
-    let stop_form =
-        (operator && running).then(|| view! { <StopForm stop id=summary.name.clone()/> });
+    let stop_form = (operator && running).then(|| view! { <StopForm id=summary.name.clone()/> });
+    let stop_answer = match (form_outcome(outcome::STOPPED), form_error(StopExecution::PATH)) {
+        (_, Some(error)) => Some(view! { <ErrorBanner error/> }.into_any()),
+        (Some(_), None) => Some(
+            view! { <p class="notice" role="status" data-testid="stop-result">"Asked the pipeline to stop this run."</p> }
+                .into_any(),
+        ),
+        (None, None) => None,
+    };
     let visits = data
         .visits
         .into_iter()
@@ -131,8 +132,10 @@ fn Detail(data: ExecutionView, operator: bool, stop: ServerAction<StopExecution>
         .collect_view();
     view! {
         <h1>{summary.name.clone()}</h1>
+        <div data-live=live::run(&summary.name)>
         {facts}
         {failure}
+        {stop_answer}
         {stop_form}
         <h2>"State graph"</h2>
         {graph}
@@ -150,6 +153,7 @@ fn Detail(data: ExecutionView, operator: bool, stop: ServerAction<StopExecution>
         <pre class="json" data-testid="input">{data.input_pretty.unwrap_or_else(|| "—".into())}</pre>
         <h2>"Output"</h2>
         <pre class="json" data-testid="output">{data.output_pretty.unwrap_or_else(|| "—".into())}</pre>
+        </div>
     }
 }
 
@@ -237,17 +241,15 @@ fn Graph(graph: StateGraph) -> impl IntoView {
 
 /// Stopping needs two steps: open the form, then confirm with an optional reason.
 #[component]
-fn StopForm(stop: ServerAction<StopExecution>, id: String) -> impl IntoView {
-    let result = stop.value();
+fn StopForm(id: String) -> impl IntoView {
     view! {
         <details class="danger-zone">
             <summary>"Stop this run…"</summary>
-            <ActionForm action=stop attr:data-testid="stop-form">
+            <form method="post" action=StopExecution::PATH data-testid="stop-form">
                 <input type="hidden" name="id" value=id/>
                 <label>"Reason (optional) " <input name="reason" maxlength="1000"/></label>
                 <button type="submit" class="danger">"Yes, stop this execution"</button>
-            </ActionForm>
-            {move || result.get().and_then(Result::err).map(|error| view! { <ErrorBanner error/> })}
+            </form>
         </details>
     }
 }

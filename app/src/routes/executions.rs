@@ -1,19 +1,22 @@
 //! `/executions`: the pipeline's runs, filtered, sorted and paged on the server, readable
-//! without JavaScript. Operators also get the start form.
+//! without JavaScript. Operators also get the start form. The list follows the pipeline live.
 
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::components::error_banner::ErrorBanner;
-use crate::components::live::live_version;
+use crate::components::form_outcome::{form_error, form_outcome};
 use crate::components::role_gate::RoleGate;
 use crate::components::session::use_session_user;
 use crate::components::status::StatusBadge;
 use crate::errors::AppError;
 use crate::functions::executions::{list_executions, StartExecution};
-use crate::models::executions::{ExecutionFilter, ExecutionTable, SortKey};
+use crate::models::executions::{ExecutionFilter, ExecutionTable, SortKey, PAGE_SIZE, PAGE_SIZES};
 use crate::models::identity::Role;
+use crate::models::live;
+use crate::models::navigation::{encode_query_value as encode, outcome};
 use crate::models::pipeline::{human_duration, ExecutionStatus};
 
 #[component]
@@ -21,16 +24,11 @@ pub fn ExecutionsPage() -> impl IntoView {
     // Data is loaded here, outside the role gate: the gate's <Suspense> walks its children
     // up to three times on the server, and a resource created inside would fetch each time.
     let filter = filter_from_query();
-    let start = ServerAction::<StartExecution>::new();
-    let news = live_version(|| None);
-    let table = Resource::new_blocking(
-        move || (filter.get(), start.version().get(), news.get()),
-        |(filter, _, _)| list_executions(filter),
-    );
+    let table = Resource::new_blocking(move || filter.get(), list_executions);
     view! {
         <Title text="Executions"/>
         <RoleGate role=Role::Viewer>
-            <Executions filter start table/>
+            <Executions filter table/>
         </RoleGate>
     }
 }
@@ -46,6 +44,7 @@ fn filter_from_query() -> Memo<ExecutionFilter> {
             sort: q.get("sort"),
             dir: q.get("dir"),
             page: q.get("page").and_then(|p| p.parse().ok()),
+            per: q.get("per").and_then(|p| p.parse().ok()),
         })
     })
 }
@@ -68,6 +67,13 @@ fn href(filter: &ExecutionFilter) -> String {
         "page",
         filter.page.filter(|p| *p > 1).map(|p| p.to_string()),
     );
+    add(
+        "per",
+        filter
+            .per
+            .filter(|p| *p != PAGE_SIZE)
+            .map(|p| p.to_string()),
+    );
     if parts.is_empty() {
         "/executions".into()
     } else {
@@ -75,41 +81,27 @@ fn href(filter: &ExecutionFilter) -> String {
     }
 }
 
-fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 #[component]
 fn Executions(
     filter: Memo<ExecutionFilter>,
-    start: ServerAction<StartExecution>,
     table: Resource<Result<ExecutionTable, AppError>>,
 ) -> impl IntoView {
     let session = use_session_user();
     view! {
-        <section class="executions">
+        <section class="executions" data-live=live::RUNS>
             <h1>"Executions"</h1>
             <FilterForm filter/>
-            // A Transition, not a Suspense: live updates refetch this often, and the page keeps
-            // what it shows until the new data is there instead of flashing "Loading…".
-            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     let operator = matches!(session.0.await, Ok(Some(ref who)) if who.has(Role::Operator));
-                    let form = operator.then(|| view! { <StartForm start/> });
+                    let form = operator.then(|| view! { <StartForm/> });
                     let body = match table.await {
                         Ok(table) => view! { <Table table filter=filter.get_untracked()/> }.into_any(),
                         Err(error) => view! { <ErrorBanner error/> }.into_any(),
                     };
                     view! { {form} {body} }
                 })}
-            </Transition>
+            </Suspense>
         </section>
     }
 }
@@ -139,6 +131,18 @@ fn FilterForm(filter: Memo<ExecutionFilter>) -> impl IntoView {
             </label>
             <label>"From " <input type="date" name="from" value=current.from.clone().unwrap_or_default()/></label>
             <label>"To " <input type="date" name="to" value=current.to.clone().unwrap_or_default()/></label>
+            <label>
+                "Rows "
+                <select name="per">
+                    {PAGE_SIZES
+                        .into_iter()
+                        .map(|n| {
+                            let selected = current.per.unwrap_or(PAGE_SIZE) == n;
+                            view! { <option value=n.to_string() selected=selected>{n}</option> }
+                        })
+                        .collect_view()}
+                </select>
+            </label>
             <button type="submit">"Filter"</button>
             <a href="/executions">"Clear"</a>
         </form>
@@ -236,29 +240,33 @@ fn Table(table: ExecutionTable, filter: ExecutionFilter) -> impl IntoView {
     }
 }
 
-/// Operators: start a run as CodePipeline would.
+/// Operators: start a run as CodePipeline would. A plain form: the server sends the browser
+/// back here with the started run, or with the reason it did not start.
 #[component]
-fn StartForm(start: ServerAction<StartExecution>) -> impl IntoView {
-    let result = start.value();
+fn StartForm() -> impl IntoView {
+    let started = form_outcome(outcome::STARTED);
+    let error = form_error(StartExecution::PATH);
+    let answer = match (started, error.clone()) {
+        (_, Some(error)) => view! { <ErrorBanner error/> }.into_any(),
+        (Some(name), None) => view! {
+            <p class="notice" role="status" data-testid="start-result">
+                "Started " <a href=format!("/executions/{}", encode(&name))>{name.clone()}</a>
+            </p>
+        }
+        .into_any(),
+        (None, None) => ().into_any(),
+    };
     view! {
-        <details class="start-form">
+        {answer}
+        // Open again after a failure, so the reason sits beside the fields to correct.
+        <details class="start-form" open=error.is_some()>
             <summary>"Start a run"</summary>
-            <ActionForm action=start attr:data-testid="start-form">
+            <form method="post" action=StartExecution::PATH data-testid="start-form">
                 <label>"Commit ID " <input name="commit_id" required placeholder="1a2b3c4d-2026-11-25-10-00-00"/></label>
                 <label>"Image URI " <input name="image_uri" required placeholder="123456789012.dkr.ecr.eu-west-1.amazonaws.com/iris-model:1a2b3c4d"/></label>
                 <label>"Execution name " <input name="name" required placeholder="usually the commit ID"/></label>
                 <button type="submit">"Start"</button>
-            </ActionForm>
-            {move || match result.get() {
-                Some(Ok(started)) => view! {
-                    <p class="notice" role="status" data-testid="start-result">
-                        "Started " <a href=format!("/executions/{}", encode(&started.name))>{started.name.clone()}</a>
-                    </p>
-                }
-                .into_any(),
-                Some(Err(error)) => view! { <ErrorBanner error/> }.into_any(),
-                None => ().into_any(),
-            }}
+            </form>
         </details>
     }
 }

@@ -143,18 +143,9 @@ async fn toggle_button(browser: &Browser) -> fantoccini::elements::Element {
         .expect("theme switch present")
 }
 
-/// The switch is enabled by the app once it has hydrated.
+/// The switch is enabled by its island once it has woken.
 async fn wait_for_hydration(browser: &Browser) {
-    wait_until("hydration", Duration::from_secs(20), || async {
-        browser
-            .eval(
-                "const b = document.querySelector('[data-testid=\"theme-toggle\"]');\
-                 return b !== null && !b.disabled;",
-            )
-            .await
-            == true
-    })
-    .await;
+    browser.wait_for_islands().await;
 }
 
 async fn toggle(browser: &Browser) {

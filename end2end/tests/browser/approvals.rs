@@ -5,7 +5,7 @@ use end2end::server::GatehouseServer;
 use end2end::util::wait_until;
 use fantoccini::Locator;
 
-/// Issue #6, acceptance 1: an approver opens the demo run's approval, sees the evidence
+/// An approver opens the demo run's approval, sees the evidence
 /// (accuracy, the confusion matrix drawn), approves with a comment, and — without a reload —
 /// watches the run reach an endpoint in service; the audit page shows the decision by them.
 /// A viewer sees no decide forms, and a decision forged by a viewer is refused and audited.
@@ -189,6 +189,60 @@ async fn an_approver_decides_with_evidence_and_the_run_reaches_its_endpoint_live
     assert!(rows.contains("ana"), "{rows}");
     assert!(rows.contains("approval.decide"), "{rows}");
     assert!(rows.contains("success"), "{rows}");
+
+    // The filter form, sent by the islands in place. Its fields are named `action` and
+    // `target`, which shadow the form's own `action` and `target` properties in the DOM.
+    browser.wait_for_islands().await;
+    browser
+        .eval("window.__stillTheSamePage = true; return null;")
+        .await;
+    let action = client
+        .find(Locator::Css(
+            r#"[data-testid="audit-filters"] input[name="action"]"#,
+        ))
+        .await
+        .expect("the action filter");
+    action.clear().await.expect("clear the action filter");
+    action
+        .send_keys("auth.sign_in")
+        .await
+        .expect("type the action filter");
+    client
+        .find(Locator::Css(
+            r#"[data-testid="audit-filters"] button[type="submit"]"#,
+        ))
+        .await
+        .expect("the filter button")
+        .click()
+        .await
+        .expect("filter");
+    wait_until(
+        "the sign-ins, filtered",
+        Duration::from_secs(15),
+        || async {
+            let url = client.current_url().await.expect("url");
+            url.query()
+                .unwrap_or_default()
+                .contains("action=auth.sign_in")
+                && !browser
+                    .text_of(r#"[data-testid="audit-table"] tbody"#)
+                    .await
+                    .contains("approval.decide")
+        },
+    )
+    .await;
+    let rows = browser
+        .text_of(r#"[data-testid="audit-table"] tbody"#)
+        .await;
+    assert!(rows.contains("auth.sign_in"), "{rows}");
+    assert_eq!(
+        browser
+            .eval("return window.__stillTheSamePage === true;")
+            .await,
+        true,
+        "the filter was shown in place, without a full page load"
+    );
+    assert_eq!(browser.console_errors().await, Vec::<String>::new());
 
     // The viewer's forged decision is in the log, refused.
     let admin = server.signed_in_client().await;

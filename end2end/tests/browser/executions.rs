@@ -7,7 +7,7 @@ use fantoccini::Locator;
 
 const APPROVAL_STATE: &str = "Send Approve/Reject Email Request";
 
-/// Issue #5, acceptance 2: a viewer finds the first-start demo run in the list and, on its
+/// A viewer finds the first-start demo run in the list and, on its
 /// page, the state graph with the approval as the current state; an operator starts a second
 /// run from the form and it appears in the list.
 #[tokio::test]
@@ -160,6 +160,95 @@ async fn viewer_follows_the_demo_run_to_its_approval_and_an_operator_starts_a_se
     assert_eq!(
         browser.text_of(r#"[data-testid="start-result"] a"#).await,
         commit
+    );
+    assert_eq!(browser.console_errors().await, Vec::<String>::new());
+    browser.close().await;
+}
+
+/// An open executions list follows the pipeline by itself: a run started elsewhere appears as
+/// a new row, and when it is stopped its status changes — with no reload (a marker set in the
+/// page survives), and a value half-typed into the filter form is still there afterwards.
+#[tokio::test]
+async fn an_open_list_shows_a_new_run_and_its_end_without_reload_and_keeps_typed_text() {
+    let server = GatehouseServer::start().await;
+    let viewer_password = server.add_user("vera", &["viewer"]);
+    let browser = Browser::start().await;
+    let client = &browser.client;
+
+    client
+        .goto(&server.url("/executions"))
+        .await
+        .expect("open /executions");
+    browser.submit_sign_in("vera", &viewer_password).await;
+    browser.wait_for_islands().await;
+    wait_until("the list", Duration::from_secs(20), || async {
+        browser
+            .eval("return document.querySelectorAll('[data-testid=\"execution-row\"]').length;")
+            .await
+            == 1
+    })
+    .await;
+    browser
+        .eval("window.__stillTheSamePage = true; return null;")
+        .await;
+    let filter = client
+        .find(Locator::Css(
+            r#"[data-testid="filters"] input[name="commit"]"#,
+        ))
+        .await
+        .expect("the commit filter");
+    filter.send_keys("half-typ").await.expect("type");
+
+    // Started elsewhere (an operator's API client), then stopped.
+    let operator = server.signed_in_client().await;
+    let name = "7f7f7f7f-2026-11-30-10-00-00";
+    let started = operator
+        .post(server.url("/api/start_execution"))
+        .header("accept", "application/json")
+        .form(&[
+            ("name", name),
+            ("commit_id", name),
+            ("image_uri", "localhost/iris-model:7f7f7f7f"),
+        ])
+        .send()
+        .await
+        .expect("start");
+    assert_eq!(started.status(), 200);
+    let row_status = format!(
+        "return Array.from(document.querySelectorAll('[data-testid=\"execution-row\"]'))\
+           .filter(r => r.textContent.includes('{name}'))\
+           .map(r => r.querySelector('[data-status]').getAttribute('data-status'))[0] ?? null;"
+    );
+    wait_until("the new run's row", Duration::from_secs(20), || async {
+        browser.eval(&row_status).await == "RUNNING"
+    })
+    .await;
+    let stopped = operator
+        .post(server.url("/api/stop_execution"))
+        .header("accept", "application/json")
+        .form(&[("id", name), ("reason", "seen enough")])
+        .send()
+        .await
+        .expect("stop");
+    assert_eq!(stopped.status(), 200);
+    wait_until("the row's new status", Duration::from_secs(20), || async {
+        browser.eval(&row_status).await == "ABORTED"
+    })
+    .await;
+
+    assert_eq!(
+        browser
+            .eval("return window.__stillTheSamePage === true;")
+            .await,
+        true,
+        "the page was updated in place, not reloaded"
+    );
+    assert_eq!(
+        browser
+            .eval("return document.querySelector('[data-testid=\"filters\"] input[name=\"commit\"]').value;")
+            .await,
+        "half-typ",
+        "the half-typed filter survives the updates"
     );
     assert_eq!(browser.console_errors().await, Vec::<String>::new());
     browser.close().await;

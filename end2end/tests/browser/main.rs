@@ -4,6 +4,8 @@
 
 mod about;
 mod approvals;
+mod console;
 mod executions;
 mod not_found;
 mod signin;
+mod without_javascript;

@@ -1,5 +1,5 @@
 //! Who is asking, for every request: sessions for browsers, bearer tokens for API clients,
-//! sign-in and sign-out, and the page gate (issue 4).
+//! sign-in and sign-out, and the page gate.
 //!
 //! - [`resolve`]: middleware that turns a session cookie or `Authorization: Bearer` into an
 //!   `app::state::Caller` on the request, refreshing and re-checking as it goes.

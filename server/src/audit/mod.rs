@@ -1,4 +1,4 @@
-//! The tamper-evident audit log (issue 6): the stores behind [`app::audit::AuditLog`], the
+//! The tamper-evident audit log: the stores behind [`app::audit::AuditLog`], the
 //! hash chain they share, and `gatehouse audit verify`.
 //!
 //! - [`chain`]: the canonical encoding, linking a batch to the head, verifying a chain.

@@ -1,4 +1,4 @@
-//! Token verification for both identity providers (issue 4): one verifier checks Cognito
+//! Token verification for both identity providers: one verifier checks Cognito
 //! tokens (aws mode) and the tokens the local signer issues (local mode) by the same rules,
 //! those of Cognito's own verifier (awslabs/aws-jwt-verify).
 //!

@@ -1,4 +1,4 @@
-//! The verifier-level part of issue 4's security matrix: each case one test, each asserting
+//! The verifier-level part of the security matrix: each case one test, each asserting
 //! the exact refusal. Bad tokens are built honestly: real RS256/HS256 signatures from keys
 //! made in the test, and hand-written base64 for `alg: none`.
 

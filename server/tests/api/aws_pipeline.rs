@@ -421,7 +421,7 @@ async fn aws_mode_needs_a_state_machine_arn_and_starts_with_one() {
     assert_eq!(app.get("/healthz").await.status(), 200);
 }
 
-/// Issue 5, acceptance 4 at page level: an AWS error behind `/executions` (throttled on every
+/// At page level: an AWS error behind `/executions` (throttled on every
 /// attempt, access denied, the service failing) is a readable banner with 503, on the page and
 /// through the API, never a 500 page. Faults are injected by the moto launcher's test hook,
 /// matched on this test's state machine ARN so other tests sharing moto are not touched.
@@ -497,7 +497,7 @@ async fn aws_errors_behind_the_executions_page_are_a_banner_not_a_500() {
     assert_eq!(app.get_with(&viewer, "/executions").await.status(), 200);
 }
 
-/// Issue 6, acceptance 2 on the AWS adapter: 100 concurrent decisions (approve and reject, four
+/// On the AWS adapter: 100 concurrent decisions (approve and reject, four
 /// Cognito approvers) on one execution waiting in Step Functions (moto) — exactly one wins, 99
 /// are told who decided, 100 audit records land in DynamoDB, and the run takes one path.
 #[tokio::test]

@@ -299,6 +299,12 @@ async fn bad_filters_are_explained_and_good_ones_filter() {
     assert_eq!(status, 400, "{page}");
     let (status, page) = html(&app, &client, "/executions?sort=colour").await;
     assert_eq!(status, 400, "{page}");
+    let (status, page) = html(&app, &client, "/executions?per=30").await;
+    assert_eq!(status, 400, "{page}");
+    assert!(page.contains("30 rows per page is not offered"), "{page}");
+    let (status, page) = html(&app, &client, "/executions?per=100").await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains(r#"<option value="100" selected"#), "{page}");
     let (status, page) = html(&app, &client, "/executions?commit=bbbb").await;
     assert_eq!(status, 200);
     assert!(
@@ -313,6 +319,75 @@ async fn bad_filters_are_explained_and_good_ones_filter() {
     assert!(a < b, "ascending by name");
     let (_, page) = html(&app, &client, "/executions?status=SUCCEEDED").await;
     assert!(page.contains("0 executions"), "{page}");
+}
+
+/// A browser sending the start form (with JavaScript off, or through the page loader) asks
+/// for a page: it is sent back to the page it came from with the outcome in the address, and
+/// that page says what happened — the started run, or the reason it did not start.
+#[tokio::test]
+async fn a_browser_form_is_answered_with_its_page_and_what_happened() {
+    let app = spawn(Spawn::default()).await;
+    let client = operator(&app).await;
+    let send = |fields: &'static [(&'static str, &'static str)]| {
+        let (app, client) = (&app, &client);
+        async move {
+            client
+                .post(app.url("/api/start_execution"))
+                .header("accept", "text/html,application/xhtml+xml")
+                .header(
+                    "referer",
+                    app.url("/executions?status=RUNNING&started=older"),
+                )
+                .form(fields)
+                .send()
+                .await
+                .expect("form post")
+        }
+    };
+    let response = send(&[
+        ("name", "form-run-1"),
+        ("commit_id", "f0f0f0f0-2026-11-30-08-00-00"),
+        ("image_uri", "localhost/iris:1"),
+    ])
+    .await;
+    assert_eq!(response.status(), 302);
+    let to = response.headers()["location"].to_str().expect("location");
+    assert_eq!(to, "/executions?status=RUNNING&started=form-run-1");
+    let (status, page) = html(&app, &client, to).await;
+    assert_eq!(status, 200);
+    let result = page
+        .split(r#"data-testid="start-result""#)
+        .nth(1)
+        .expect("the start's answer on the page");
+    assert!(
+        result.contains(r#"href="/executions/form-run-1""#),
+        "{page}"
+    );
+
+    let response = send(&[
+        ("name", "form-run-2"),
+        ("commit_id", "f0f0f0f0-2026-11-30-08-00-00"),
+        ("image_uri", "not an image"),
+    ])
+    .await;
+    assert_eq!(response.status(), 302, "a refused form still goes back");
+    let to = response.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_string();
+    assert!(to.contains("__path=%2Fapi%2Fstart_execution"), "{to}");
+    let path = to.find("/executions").map(|i| &to[i..]).expect("the page");
+    let (status, page) = html(&app, &client, path).await;
+    assert_eq!(status, 200);
+    assert!(page.contains(r#"data-testid="error-banner""#), "{page}");
+    assert!(
+        page.contains("is not a container image URI"),
+        "the reason, in words: {page}"
+    );
+    // The earlier start's answer is still in the address, but the failure is what is shown.
+    assert!(!page.contains(r#"data-testid="start-result""#), "{page}");
+    let (_, list) = html(&app, &client, "/executions").await;
+    assert!(list.contains("form-run-1") && !list.contains("form-run-2"));
 }
 
 #[tokio::test]

@@ -1,5 +1,6 @@
 //! Live updates: `/events` streams execution, approval and decision events to signed-in
-//! pages, and a reconnect with `Last-Event-ID` gets what it missed (or `resync`).
+//! pages, and a reconnect with `Last-Event-ID` (or a first connection with its page's
+//! `?since=` position) gets what it missed (or `resync`).
 
 use std::time::{Duration, Instant};
 
@@ -127,6 +128,10 @@ async fn pages_hear_of_a_new_run_and_a_reconnect_resumes_where_it_left() {
             .unwrap_or_default();
         panic!("the run failed instead of waiting for a decision: {detail}");
     }
+    assert_eq!(
+        seen[0].kind, "resync",
+        "watching starts by telling listeners to look again: {seen:?}"
+    );
     let approval = seen.iter().find(|e| e.kind == "approval").unwrap();
     assert!(
         approval.data.contains("\"execution\":\"live-run\""),
@@ -158,4 +163,73 @@ async fn pages_hear_of_a_new_run_and_a_reconnect_resumes_where_it_left() {
     let mut buffer = String::new();
     let resync = read_until(&mut stale, &mut buffer, |events| !events.is_empty()).await;
     assert_eq!(resync[0].kind, "resync");
+}
+
+/// A page carries the live position it was drawn at, and a listener that connects late from
+/// that position (`?since=`) still hears the news published in between.
+#[tokio::test]
+async fn a_listener_follows_from_the_position_its_page_was_drawn_at() {
+    let app = spawn(Spawn {
+        args: vec!["--live-poll-ms".into(), "200".into()],
+        ..Spawn::default()
+    })
+    .await;
+    let password = app.add_user("vera", &[Role::Viewer]).await;
+    let vera = app.signed_in_client("vera", &password).await;
+    let otto_password = app.add_user("otto", &[Role::Operator]).await;
+    let otto = app.signed_in_client("otto", &otto_password).await;
+
+    // The watcher looks only while someone listens: one listener keeps it looking.
+    let mut watching = open(&app, &vera, None).await;
+    let mut buffer = String::new();
+    read_until(&mut watching, &mut buffer, |events| {
+        events.iter().any(|e| e.kind == "resync")
+    })
+    .await;
+    let page = app
+        .get_with(&vera, "/executions")
+        .await
+        .text()
+        .await
+        .expect("page");
+    let since = page
+        .split(r#"data-live-since=""#)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the page carries its live position")
+        .to_string();
+
+    let started = app
+        .call_form(
+            &otto,
+            "start_execution",
+            &[
+                ("name", "late-run"),
+                ("commit_id", "abcdef12-1764086645"),
+                ("image_uri", "localhost/iris:late"),
+            ],
+        )
+        .await;
+    assert_eq!(started.status(), 200);
+    read_until(&mut watching, &mut buffer, |events| {
+        events.iter().any(|e| e.data.contains("late-run"))
+    })
+    .await;
+
+    // Only now does the page's own listener connect: it hears what it missed.
+    let mut late = vera
+        .get(app.url(&format!("/events?since={since}")))
+        .send()
+        .await
+        .expect("events");
+    assert_eq!(late.status(), 200);
+    let mut buffer = String::new();
+    let heard = read_until(&mut late, &mut buffer, |events| {
+        events.iter().any(|e| e.data.contains("late-run"))
+    })
+    .await;
+    assert!(
+        heard.iter().all(|e| e.kind != "resync"),
+        "resumed, not told to start over: {heard:?}"
+    );
 }

@@ -1,4 +1,4 @@
-//! The security matrix of issue 4, end to end: each case is a request a real client sends to
+//! The security matrix, end to end: each case is a request a real client sends to
 //! a real server, and each must be refused. Token cases go through `Authorization: Bearer`
 //! to `list_users` (admin) or `current_user` (any signed-in caller); tokens are forged with
 //! the server's own key file where the case needs a valid signature.
@@ -299,7 +299,7 @@ async fn approver_and_operator_are_not_admin_on_pages_either() {
     }
 }
 
-// 17: viewers may look at approvals (issue 6) but not read the audit log or decide.
+// 17: viewers may look at approvals but not read the audit log or decide.
 #[tokio::test]
 async fn a_viewer_is_403_on_the_audit_page_and_on_deciding() {
     let app = spawn_app().await;

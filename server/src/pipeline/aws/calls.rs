@@ -1,6 +1,6 @@
 //! Counting the AWS API calls the adapter makes: an SDK interceptor on every client, one count
 //! per HTTP attempt (retries included), keyed `service:Operation`. Benches and tests read it to
-//! hold a page to its call budget (issue 5: one list page ≤ 12 calls).
+//! hold a page to its call budget (one list page ≤ 12 calls).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};

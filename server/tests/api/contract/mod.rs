@@ -701,7 +701,7 @@ async fn endpoints_roll_back_are_invoked_and_deleted(h: &Harness) {
         .all(|e| e.name != old.commit_id));
 }
 
-/// What the approval evidence reads (issue 6): the transform job's input (the labelled test
+/// What the approval evidence reads: the transform job's input (the labelled test
 /// data) through `read_objects`, and one prediction per labelled row in its output.
 async fn the_test_data_and_its_predictions_line_up(h: &Harness) {
     let run = start(h).await;

@@ -1,0 +1,62 @@
+//! The browser's end of the live updates: one `EventSource` on `/events` per page load. When
+//! news concerns something the page shows (its `data-live` scopes, see
+//! [`crate::models::live`]), the page is shown afresh through the [`loader`](super::loader).
+//! The browser reconnects by itself and sends `Last-Event-ID`; the server replays what was
+//! missed or says `resync`.
+
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
+use web_sys::{js_sys, EventSource, MessageEvent};
+
+use super::{document, loader};
+use crate::models::live::{concerns, LIVE_ATTRIBUTE, NEWS_KINDS, SINCE_ATTRIBUTE};
+use crate::models::navigation::encode_query_value;
+
+/// Opens the stream. Called once per page load, and only for a signed-in reader (the stream
+/// refuses anyone else, and a refused `EventSource` is an error in the console). It follows
+/// the news from where it stood when the server drew the page, so nothing published while the
+/// page was on its way is missed.
+pub fn connect() {
+    let since = document()
+        .query_selector(&format!("[{SINCE_ATTRIBUTE}]"))
+        .ok()
+        .flatten()
+        .and_then(|element| element.get_attribute(SINCE_ATTRIBUTE));
+    let url = match since {
+        Some(since) => format!("/events?since={}", encode_query_value(&since)),
+        None => "/events".to_string(),
+    };
+    let Ok(source) = EventSource::new(&url) else {
+        return;
+    };
+    for kind in NEWS_KINDS {
+        let listener = Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| {
+            let execution = event
+                .data()
+                .as_string()
+                .and_then(|data| js_sys::JSON::parse(&data).ok())
+                .and_then(|value| js_sys::Reflect::get(&value, &"execution".into()).ok())
+                .and_then(|name| name.as_string());
+            if page_cares(kind, execution.as_deref()) {
+                loader::refresh();
+            }
+        });
+        let _ = source.add_event_listener_with_callback(kind, listener.as_ref().unchecked_ref());
+        // The source lives as long as the page: so do its listeners.
+        listener.forget();
+    }
+    // Kept for the page's lifetime; the browser closes it when the page goes.
+    std::mem::forget(source);
+}
+
+/// Whether any part of the page shown now is about this news.
+fn page_cares(kind: &str, execution: Option<&str>) -> bool {
+    let Ok(parts) = document().query_selector_all(&format!("[{LIVE_ATTRIBUTE}]")) else {
+        return false;
+    };
+    (0..parts.length())
+        .filter_map(|index| parts.item(index))
+        .filter_map(|node| node.dyn_into::<web_sys::Element>().ok())
+        .filter_map(|element| element.get_attribute(LIVE_ATTRIBUTE))
+        .any(|scope| concerns(&scope, kind, execution))
+}
