@@ -52,9 +52,11 @@ async fn viewer_follows_the_demo_run_to_its_approval_and_an_operator_starts_a_se
         "return document.querySelector('[data-state=\"{APPROVAL_STATE}\"]')?.getAttribute('data-outcome') ?? null;"
     );
     // The run may still be training: reload until the graph shows the approval as current.
+    // As long as the approvals test allows for the same wait: with the whole suite training
+    // ten demo runs at once on two cores, 60 s was once not enough.
     wait_until(
         "the approval as the current state",
-        Duration::from_secs(60),
+        Duration::from_secs(90),
         || async {
             if browser.eval(&current).await == "current" {
                 return true;
