@@ -141,9 +141,15 @@ pub trait ControlPlane: Send + Sync + Debug {
     async fn read_objects(&self, uri: &str) -> Result<Vec<OutputObject>, PipelineError>;
     async fn endpoint_configs(&self) -> Result<Vec<EndpointConfig>, PipelineError>;
     async fn endpoint_config(&self, name: &str) -> Result<EndpointConfig, PipelineError>;
+    /// Deletes an endpoint config that no endpoint serves or is being updated to. One in use
+    /// is a `Conflict`: SageMaker itself would delete it and leave the endpoint unable to
+    /// scale or roll back to it, so Gatehouse refuses first.
+    async fn delete_endpoint_config(&self, name: &str) -> Result<(), PipelineError>;
     async fn endpoints(&self) -> Result<Vec<Endpoint>, PipelineError>;
     async fn endpoint(&self, name: &str) -> Result<Endpoint, PipelineError>;
-    /// Points an endpoint at another endpoint config (a roll back, for instance).
+    /// Points an endpoint at another endpoint config (a roll back, for instance). It answers
+    /// once the update has begun (the endpoint `Updating`); one already in progress is a
+    /// `Conflict`.
     async fn update_endpoint(&self, name: &str, config_name: &str) -> Result<(), PipelineError>;
     async fn delete_endpoint(&self, name: &str) -> Result<(), PipelineError>;
     /// Sends CSV rows to an endpoint and returns its answer (one label per line).

@@ -27,9 +27,14 @@ where
     }
 }
 
-/// The workspace root (this crate lives in `<root>/end2end`).
+/// The workspace root (this crate lives in `<root>/end2end`). Read from the environment cargo
+/// gives a running test, not the path compiled in: cargo reuses a test binary built from a
+/// clone elsewhere when the sources are the same (CI builds from its own fresh clone in the
+/// shared target folder), and that clone's site may be gone or stale.
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
         .parent()
         .expect("end2end sits inside the workspace")
         .to_path_buf()

@@ -37,6 +37,8 @@ pub struct EngineConfig {
     pub dashboard_url: String,
     pub limits: Limits,
     pub clock: Arc<dyn Clock>,
+    /// How long a local endpoint stays Creating/Updating before it settles (on `clock`).
+    pub endpoint_delay: std::time::Duration,
 }
 
 impl EngineConfig {
@@ -47,6 +49,7 @@ impl EngineConfig {
             dashboard_url: "http://127.0.0.1:3000".into(),
             limits: Limits::default(),
             clock: Arc::new(TokioClock::new()),
+            endpoint_delay: crate::sagemaker::DEFAULT_ENDPOINT_DELAY,
         }
     }
 }
@@ -142,11 +145,10 @@ impl Engine {
         std::fs::create_dir_all(&config.data_dir).map_err(|e| {
             EngineError::Io(format!("cannot create {}: {e}", config.data_dir.display()))
         })?;
-        let sagemaker = Arc::new(LocalSageMaker::new(
-            store.clone(),
-            config.data_dir.clone(),
-            config.clock.clone(),
-        ));
+        let sagemaker = Arc::new(
+            LocalSageMaker::new(store.clone(), config.data_dir.clone(), config.clock.clone())
+                .with_endpoint_delay(config.endpoint_delay),
+        );
         let lambdas = Arc::new(LambdaRegistry::default());
         register_builtins(&lambdas, &store, &config.clock, &config.dashboard_url);
         let env = Arc::new(Env {
@@ -675,6 +677,7 @@ impl Engine {
         for h in handles {
             h.abort();
         }
+        self.inner.sagemaker.stop();
         // Let another engine take the file over.
         self.inner
             .owner_lock

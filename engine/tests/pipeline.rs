@@ -4,11 +4,15 @@
 mod common;
 
 use common::*;
+use engine::sagemaker::Tag;
 use engine::{EngineConfig, ExecutionStatus};
 use serde_json::{json, Value};
 use std::time::Duration;
 
 const INPUT: &str = r#"{"commitID": "d236eba5-09-03-2020-18-29-15", "imageUri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/iris:d236eba5"}"#;
+const COMMIT: &str = "d236eba5-09-03-2020-18-29-15";
+/// The stable endpoint the pipeline deploys to (`EndpointName` in the local substitutions).
+const SERVING: &str = "iris-serving";
 
 fn start_mlops(engine: &engine::Engine, name: &str) -> String {
     let arn = engine
@@ -81,21 +85,31 @@ async fn approve_trains_predicts_and_serves_the_model() {
     let output: Value = serde_json::from_str(done.output.as_deref().unwrap()).unwrap();
     assert_eq!(output["output"]["decision"], "approved");
 
+    // The approved model serves on the stable endpoint, through the commit's config.
     let sm = engine.sagemaker();
-    let endpoint = sm
-        .describe_endpoint("d236eba5-09-03-2020-18-29-15")
-        .unwrap();
+    let endpoint = sm.describe_endpoint(SERVING).unwrap();
     assert_eq!(endpoint["EndpointStatus"], "InService");
+    assert_eq!(endpoint["EndpointConfigName"], COMMIT);
     assert_eq!(
-        sm.invoke_endpoint("d236eba5-09-03-2020-18-29-15", "4.5,1.3,0.3,0.3")
-            .unwrap(),
+        sm.invoke_endpoint(SERVING, "4.5,1.3,0.3,0.3").unwrap(),
         "setosa"
     );
     assert_eq!(
-        sm.invoke_endpoint("d236eba5-09-03-2020-18-29-15", "5.9,3,5.1,1.8")
-            .unwrap(),
+        sm.invoke_endpoint(SERVING, "5.9,3,5.1,1.8").unwrap(),
         "virginica"
     );
+    // Everything the execution created names its commit and execution in its tags.
+    let expected = vec![
+        Tag::new("gatehouse:commit", COMMIT),
+        Tag::new("gatehouse:execution", arn.as_str()),
+    ];
+    for kind in ["training-job", "model", "transform-job", "endpoint-config"] {
+        let resource = format!("arn:aws:sagemaker:local:000000000000:{kind}/{COMMIT}");
+        assert_eq!(sm.list_tags(&resource).unwrap(), expected, "{kind}");
+    }
+    let endpoint_arn = endpoint["EndpointArn"].as_str().unwrap();
+    assert_eq!(sm.list_tags(endpoint_arn).unwrap(), expected);
+    assert!(endpoint.get("Tags").is_none());
     let job = sm
         .describe_training_job("d236eba5-09-03-2020-18-29-15")
         .unwrap();
@@ -170,10 +184,8 @@ async fn reject_fails_the_execution_through_the_rejected_catch() {
         .iter()
         .any(|e| e["type"] == "FailStateEntered"
             && e["stateEnteredEventDetails"]["name"] == "Rejected"));
-    assert!(engine
-        .sagemaker()
-        .describe_endpoint("d236eba5-09-03-2020-18-29-15")
-        .is_err());
+    assert!(engine.sagemaker().describe_endpoint(SERVING).is_err());
+    assert!(engine.sagemaker().describe_endpoint_config(COMMIT).is_err());
     let second = engine.send_task_success(&token, "{}").unwrap_err();
     assert!(second.to_string().starts_with("TaskTimedOut"), "{second}");
 }
@@ -217,10 +229,13 @@ async fn the_articles_definition_runs_unchanged() {
     engine.send_task_success(&token, "{}").unwrap();
     let done = engine.wait_for_execution(&execution).await.unwrap();
     assert_eq!(done.status, ExecutionStatus::Succeeded, "{done:?}");
+    // The article creates the endpoint and moves on; it serves once it is InService.
+    let endpoint = engine.sagemaker().wait_for_endpoint(COMMIT).await.unwrap();
+    assert_eq!(endpoint["EndpointStatus"], "InService");
     assert_eq!(
         engine
             .sagemaker()
-            .invoke_endpoint("d236eba5-09-03-2020-18-29-15", "4.5,1.3,0.3,0.3")
+            .invoke_endpoint(COMMIT, "4.5,1.3,0.3,0.3")
             .unwrap(),
         "setosa"
     );
@@ -286,8 +301,149 @@ async fn deploy_local_pipeline_is_enough_to_run_it() {
     assert_eq!(
         engine
             .sagemaker()
-            .invoke_endpoint("d236eba5-09-03-2020-18-29-15", "5.9,3,5.1,1.8")
+            .invoke_endpoint(SERVING, "5.9,3,5.1,1.8")
             .unwrap(),
         "virginica"
+    );
+}
+
+/// Starts the pipeline for `commit` and approves it once it asks for a decision; returns
+/// the execution ARN. `before_approval` runs while the execution waits for the decision.
+async fn approve_commit(
+    engine: &engine::Engine,
+    machine: &str,
+    commit: &str,
+    before_approval: impl FnOnce(),
+) -> String {
+    let input = json!({"commitID": commit, "imageUri": "local/iris:latest"}).to_string();
+    let arn = engine
+        .start_execution(machine, Some(commit), Some(&input))
+        .unwrap()
+        .execution_arn;
+    let token = wait_for_pending_token(engine, &arn).await;
+    before_approval();
+    engine
+        .send_task_success(&token, r#"{"decision": "approved", "by": "ana"}"#)
+        .unwrap();
+    arn
+}
+
+/// The stable endpoint across commits: the first approved commit creates it, the next
+/// one updates it (the first keeps answering while it is Updating), an operator's
+/// UpdateEndpoint back to the first config rolls it back, and a commit whose model cannot
+/// load is rolled back by SageMaker — the endpoint keeps serving and the execution fails.
+#[tokio::test(start_paused = true)]
+async fn approved_commits_update_one_endpoint_and_a_broken_model_is_rolled_back() {
+    let root = tempfile::tempdir().unwrap();
+    let engine = open(root.path()).await;
+    let sm = engine.sagemaker();
+    let machine = engine
+        .create_state_machine(
+            "mlops",
+            &read("infra/statemachine/mlops.asl.json"),
+            &local_substitutions(),
+        )
+        .unwrap();
+    let train = root.path().join("data/ml-models/iris/train.csv");
+    let original = std::fs::read_to_string(&train).unwrap();
+    // A flower with short, narrow petals: iris says setosa.
+    let row = "4.5,1.3,0.3,0.3";
+
+    // 1. The first commit creates the endpoint.
+    let first = "aaaa1111-01-01-2026-10-00-00";
+    let arn = approve_commit(&engine, &machine, first, || {}).await;
+    let done = engine.wait_for_execution(&arn).await.unwrap();
+    assert_eq!(done.status, ExecutionStatus::Succeeded, "{done:?}");
+    assert_eq!(sm.invoke_endpoint(SERVING, row).unwrap(), "setosa");
+
+    // 2. The second commit trains on data whose setosa and virginica labels are swapped,
+    // so its model calls the same flower virginica.
+    let swapped: String = original
+        .lines()
+        .map(|l| match l.split_once(',') {
+            Some(("setosa", rest)) => format!("virginica,{rest}\n"),
+            Some(("virginica", rest)) => format!("setosa,{rest}\n"),
+            _ => format!("{l}\n"),
+        })
+        .collect();
+    std::fs::write(&train, swapped).unwrap();
+    let second = "bbbb2222-01-01-2026-11-00-00";
+    let arn = approve_commit(&engine, &machine, second, || {}).await;
+    while sm.describe_endpoint(SERVING).unwrap()["EndpointStatus"] != "Updating" {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // While Updating, the first commit's model still answers.
+    assert_eq!(sm.invoke_endpoint(SERVING, row).unwrap(), "setosa");
+    let done = engine.wait_for_execution(&arn).await.unwrap();
+    assert_eq!(done.status, ExecutionStatus::Succeeded, "{done:?}");
+    let endpoint = sm.describe_endpoint(SERVING).unwrap();
+    assert_eq!(endpoint["EndpointStatus"], "InService");
+    assert_eq!(endpoint["EndpointConfigName"], second);
+    assert_eq!(sm.invoke_endpoint(SERVING, row).unwrap(), "virginica");
+    let endpoint_arn = endpoint["EndpointArn"].as_str().unwrap().to_string();
+    assert_eq!(
+        sm.list_tags(&endpoint_arn).unwrap(),
+        vec![
+            Tag::new("gatehouse:commit", second),
+            Tag::new("gatehouse:execution", arn.as_str()),
+        ]
+    );
+
+    // 3. An operator rolls the endpoint back to the first commit's config.
+    sm.update_endpoint(SERVING, first).unwrap();
+    assert_eq!(
+        sm.wait_for_endpoint(SERVING).await.unwrap()["EndpointConfigName"],
+        first
+    );
+    assert_eq!(sm.invoke_endpoint(SERVING, row).unwrap(), "setosa");
+
+    // 4. A commit whose model artifact is damaged before it is deployed: the update
+    // fails, SageMaker rolls it back, the first commit keeps answering.
+    std::fs::write(&train, &original).unwrap();
+    let third = "cccc3333-01-01-2026-12-00-00";
+    let artifact = root
+        .path()
+        .join(format!("data/ml-models/output/{third}/output/model.json"));
+    let arn = approve_commit(&engine, &machine, third, || {
+        std::fs::write(&artifact, "{\"format\": \"not a model\"}").unwrap();
+    })
+    .await;
+    let done = engine.wait_for_execution(&arn).await.unwrap();
+    assert_eq!(done.status, ExecutionStatus::Failed, "{done:?}");
+    assert_eq!(done.error.as_deref(), Some("EndpointRolledBack"));
+    let cause = done.cause.unwrap();
+    assert!(
+        cause.contains(&format!("asked to serve endpoint config {third}"))
+            && cause.contains(&format!("it serves endpoint config {first}"))
+            && cause.contains("could not be loaded"),
+        "{cause}"
+    );
+    let endpoint = sm.describe_endpoint(SERVING).unwrap();
+    assert_eq!(endpoint["EndpointStatus"], "InService");
+    assert_eq!(endpoint["EndpointConfigName"], first);
+    assert!(endpoint["FailureReason"].as_str().unwrap().contains(third));
+    assert_eq!(sm.invoke_endpoint(SERVING, row).unwrap(), "setosa");
+
+    // The deployment history tells the same story.
+    let history: Vec<(String, bool, bool)> = sm
+        .endpoint_deployments(SERVING)
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d.endpoint_config_name.clone(),
+                d.served_from.is_some(),
+                d.failure_reason.is_some(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        history,
+        vec![
+            (first.to_string(), true, false),
+            (second.to_string(), true, false),
+            (first.to_string(), true, false),
+            (third.to_string(), false, true),
+        ]
     );
 }

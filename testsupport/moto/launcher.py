@@ -30,8 +30,11 @@ change exists because a test needs AWS behaviour that moto lacks, and stays mini
 4. A SageMaker service integration for Step Functions. moto 5.2.5 lists "sagemaker" as
    unsupported (state_task_service_factory.py): request-response calls are forwarded, but
    `.sync` fails. The pipeline (infra/statemachine/mlops.asl.json) uses
-   createTrainingJob.sync, createModel, createTransformJob.sync, createEndpointConfig and
-   createEndpoint. This integration sends the request to moto's SageMaker and, for `.sync`,
+   createTrainingJob.sync, createModel, createTransformJob.sync, createEndpointConfig,
+   createEndpoint and updateEndpoint. A refused call fails the task with the error AWS names:
+   `SageMaker.<Code>Exception` for SageMaker's modeled errors (ResourceLimitExceeded,
+   ResourceInUse, ResourceNotFound), `SageMaker.AmazonSageMakerException` for the rest
+   (ValidationException among them). This integration sends the request to moto's SageMaker and, for `.sync`,
    returns the Describe* answer of the job once it has completed, with dates as epoch
    milliseconds, as Step Functions does (so `$.ModelArtifacts.S3ModelArtifacts`,
    `$.result.TransformOutput.S3OutputPath`, ... resolve). moto's jobs complete at once and do
@@ -50,8 +53,18 @@ change exists because a test needs AWS behaviour that moto lacks, and stays mini
    events and a nextToken. Paged here the same way (the token is an opaque offset), so a
    client that forgets to follow nextToken fails against moto as it would against AWS.
 
-7. UpdateEndpoint, which moto 5.2.5's SageMaker does not implement: points the endpoint at
-   another endpoint config (ValidationException when either is missing), InService at once.
+7. Endpoints take time, and an update can fail and roll back. moto 5.2.5 creates an endpoint
+   InService at once, has no UpdateEndpoint, and loads no model. AWS: CreateEndpoint answers
+   with the endpoint `Creating`, then `InService` (or `Failed` with a `FailureReason` when a
+   model cannot be loaded, e.g. its model data cannot be downloaded); UpdateEndpoint is refused
+   unless the endpoint is InService ("Cannot update in-progress endpoint"), else the endpoint
+   is `Updating` while the old config keeps serving, then `InService` on the new config — or,
+   when the new config's model cannot be loaded, SageMaker rolls back: `InService` on the old
+   config with the `FailureReason`. Here both settle ENDPOINT_SETTLE_SECONDS after the call,
+   and "cannot be loaded" means the model's ModelDataUrl names no object in this server's S3
+   (a test breaks a model by deleting its artifact). So that a trained model has an artifact
+   to load, the training `.sync` of extension 4 writes a placeholder object where
+   ModelArtifacts.S3ModelArtifacts points (moto's jobs write nothing).
 
 8. InvokeEndpoint answers. moto 5.2.5's runtime answers any endpoint name, existing or not,
    with the static body "body". Here an endpoint that does not exist is refused
@@ -71,7 +84,9 @@ change exists because a test needs AWS behaviour that moto lacks, and stays mini
    `{"name": "<state machine name>"}` creates (once) the S3 bucket with the iris train/test
    data, the SageMaker and Step Functions IAM roles and the two Lambda functions the
    definition names, then the state machine from infra/statemachine/mlops.asl.json with
-   moto's substitutions (see PIPELINE_SUBSTITUTIONS), and answers `{"stateMachineArn"}`.
+   moto's substitutions (see PIPELINE_SUBSTITUTIONS; the stable endpoint `${EndpointName}` is
+   named after the state machine, so tests sharing this server never deploy to one another's
+   endpoint), and answers `{"stateMachineArn"}`.
    Lambda runs without Docker here: a function answers with its own input, which is what
    the approval step (`lambda:invoke.waitForTaskToken`, then SendTaskSuccess/Failure) and
    the final notification step need; checked, not extended.
@@ -95,6 +110,14 @@ change exists because a test needs AWS behaviour that moto lacks, and stays mini
    scope (from the X-Amz-Target prefix for unsigned calls), the operation from X-Amz-Target, or `METHOD` for the REST protocols (S3, the
    SageMaker runtime). `GET /_gatehouse/calls` answers `{"calls": {...}}`;
    `DELETE /_gatehouse/calls` starts again from zero.
+
+13. The AWS SDK integration's error names for SageMaker. Step Functions names an error of
+   `arn:aws:states:::aws-sdk:sagemaker:*` `SageMaker.<Exception>`, and an error SageMaker's
+   SDK does not model (ValidationException, e.g. DescribeEndpoint's "Could not find
+   endpoint") `SageMaker.SageMakerException`: the pipeline catches that name to learn that its
+   endpoint does not exist yet. moto 5.2.5 knows the spelling of only DynamoDB's and Step
+   Functions' service names and falls back to the lower-case `sagemaker.sagemakerException`;
+   SageMaker's spelling is added to its table.
 
 Checked and not extended (moto 5.2.5 already behaves as AWS does for what the tests use):
 - GetUser refuses a disabled user (NotAuthorizedException) and a deleted one
@@ -316,7 +339,14 @@ _SAGEMAKER_ACTIONS = {
     "createmodel": None,
     "createendpointconfig": None,
     "createendpoint": None,
+    "updateendpoint": None,
 }
+
+
+# The optimised SageMaker integration names errors as AWS's Java SDK classes do: the modeled
+# ones by name (what the seed article's Retry catches, `SageMaker.ResourceLimitExceededException`),
+# everything else - ValidationException included - as `SageMaker.AmazonSageMakerException`.
+_SAGEMAKER_MODELED_ERRORS = {"ResourceLimitExceeded", "ResourceInUse", "ResourceNotFound"}
 
 
 class StateTaskServiceSageMaker(StateTaskServiceCallback):
@@ -331,7 +361,11 @@ class StateTaskServiceSageMaker(StateTaskServiceCallback):
         from botocore.exceptions import ClientError
 
         if isinstance(ex, ClientError):
-            error_name = f"SageMaker.{ex.response['Error']['Code']}"
+            code = ex.response["Error"]["Code"]
+            if code in _SAGEMAKER_MODELED_ERRORS:
+                error_name = f"SageMaker.{code}Exception"
+            else:
+                error_name = "SageMaker.AmazonSageMakerException"
             return FailureEvent(
                 env=env,
                 error_name=CustomErrorName(error_name),
@@ -392,7 +426,15 @@ class StateTaskServiceSageMaker(StateTaskServiceCallback):
             )
         if describe == "describe_transform_job":
             _write_transform_output(job)
+        if describe == "describe_training_job":
+            _write_model_artifact(job)
         env.stack.append(_millis(job))
+
+
+def _write_model_artifact(job):
+    """Extension 7: a placeholder where the trained model's artifact would be, so it loads."""
+    bucket, key = _split_s3(job["ModelArtifacts"]["S3ModelArtifacts"])
+    _self_client("s3").put_object(Bucket=bucket, Key=key, Body=b"placeholder model")
 
 
 def _write_transform_output(job):
@@ -428,6 +470,14 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task import (  # n
 )
 
 _task_factory.state_task_service_for = state_task_service_for
+
+
+# Extension 13: the SDK integration's error names for SageMaker.
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (  # noqa: E402
+    state_task_service_aws_sdk as _aws_sdk,
+)
+
+_aws_sdk._SERVICE_ERROR_NAMES["sagemaker"] = "SageMaker"
 
 
 # Extension 5: SendTaskFailure passes its cause on.
@@ -477,25 +527,92 @@ def get_execution_history(self):
 StepFunctionResponse.get_execution_history = get_execution_history
 
 
-# Extension 7: UpdateEndpoint.
+# Extension 7: endpoints take time, and an update can fail and roll back.
 from moto.sagemaker.exceptions import ValidationError as SageMakerValidationError  # noqa: E402
 from moto.sagemaker.models import FakeEndpoint, SageMakerModelBackend  # noqa: E402
 from moto.sagemaker.responses import SageMakerResponse  # noqa: E402
 from moto.core.utils import utcnow  # noqa: E402
 
+ENDPOINT_SETTLE_SECONDS = 1.0
+
+
+def _model_load_failure(backend, config_name):
+    """SageMaker's FailureReason when a model of the config cannot be loaded, else None."""
+    s3 = _self_client("s3")
+    config = backend.describe_endpoint_config(config_name)
+    for variant in config["ProductionVariants"]:
+        model = backend.describe_model(variant["ModelName"])
+        url = (getattr(model, "primary_container", None) or {}).get("ModelDataUrl")
+        if not url:
+            continue
+        bucket, key = _split_s3(url)
+        try:
+            s3.head_object(Bucket=bucket, Key=key)
+        except Exception:
+            return (
+                f'Failed to download model data for container "container_1" from URL: '
+                f'"{url}". Please ensure that there is an object located at the URL and '
+                "that the role passed to CreateModel has permissions to download the object."
+            )
+    return None
+
+
+def _settle_later(backend, endpoint_name, config_name, creating):
+    def settle():
+        endpoint = backend.endpoints.get(endpoint_name)
+        if endpoint is None:
+            return
+        try:
+            failure = _model_load_failure(backend, config_name)
+            config = backend.describe_endpoint_config(config_name)
+        except Exception as e:  # the config or a model was deleted meanwhile
+            failure, config = str(e), None
+        if failure is None:
+            endpoint.endpoint_config_name = config_name
+            endpoint.production_variants = endpoint._process_production_variants(
+                config["ProductionVariants"]
+            )
+            endpoint.endpoint_status = "InService"
+            endpoint.failure_reason = None
+        elif creating:
+            endpoint.endpoint_status = "Failed"
+            endpoint.failure_reason = failure
+        else:
+            # Rolled back: the old config keeps serving, and says why.
+            endpoint.endpoint_status = "InService"
+            endpoint.failure_reason = failure
+        endpoint.last_modified_time = utcnow()
+
+    timer = threading.Timer(ENDPOINT_SETTLE_SECONDS, settle)
+    timer.daemon = True
+    timer.start()
+
+
+_create_endpoint = SageMakerModelBackend.create_endpoint
+
+
+def backend_create_endpoint(self, endpoint_name, endpoint_config_name, tags):
+    if endpoint_name in self.endpoints:
+        arn = FakeEndpoint.arn_formatter(endpoint_name, self.account_id, self.region_name)
+        raise SageMakerValidationError(message=f'Cannot create already existing endpoint "{arn}".')
+    endpoint = _create_endpoint(self, endpoint_name, endpoint_config_name, tags)
+    endpoint.endpoint_status = "Creating"
+    _settle_later(self, endpoint_name, endpoint_config_name, creating=True)
+    return endpoint
+
 
 def backend_update_endpoint(self, endpoint_name, endpoint_config_name):
     endpoint = self.endpoints.get(endpoint_name)
+    arn = FakeEndpoint.arn_formatter(endpoint_name, self.account_id, self.region_name)
     if endpoint is None:
-        arn = FakeEndpoint.arn_formatter(endpoint_name, self.account_id, self.region_name)
         raise SageMakerValidationError(message=f"Could not find endpoint '{arn}'.")
-    config = self.describe_endpoint_config(endpoint_config_name)
-    endpoint.endpoint_config_name = endpoint_config_name
-    endpoint.production_variants = endpoint._process_production_variants(
-        config["ProductionVariants"]
-    )
-    endpoint.endpoint_status = "InService"
+    self.describe_endpoint_config(endpoint_config_name)
+    if endpoint.endpoint_status != "InService":
+        raise SageMakerValidationError(message=f'Cannot update in-progress endpoint "{arn}".')
+    endpoint.endpoint_status = "Updating"
+    endpoint.failure_reason = None
     endpoint.last_modified_time = utcnow()
+    _settle_later(self, endpoint_name, endpoint_config_name, creating=False)
     return endpoint
 
 
@@ -506,6 +623,7 @@ def update_endpoint(self):
     return ActionResult({"EndpointArn": endpoint.arn})
 
 
+SageMakerModelBackend.create_endpoint = backend_create_endpoint
 SageMakerModelBackend.update_endpoint = backend_update_endpoint
 SageMakerResponse.update_endpoint = update_endpoint
 
@@ -671,7 +789,7 @@ def _deploy_pipeline(name):
                 )
         with open(os.path.join(REPO_ROOT, "infra", "statemachine", "mlops.asl.json")) as f:
             definition = f.read()
-        for key, value in PIPELINE_SUBSTITUTIONS.items():
+        for key, value in {**PIPELINE_SUBSTITUTIONS, "EndpointName": name}.items():
             definition = definition.replace("${" + key + "}", value)
         sfn = _self_client("stepfunctions")
         arn = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{name}"

@@ -93,9 +93,11 @@ pub(crate) mod server {
         RecordedDecision, Vote,
     };
     use crate::models::audit::{AuditOutcome, AuditQuery};
+    use crate::models::executions::CreatedResource;
     use crate::models::identity::{Identity, Role};
     use crate::models::pipeline::{
-        shorten, Decision, ExecutionDetail, ExecutionRef, ExecutionStatus, Timestamp, Verdict,
+        shorten, Decision, ExecutionDetail, ExecutionRef, ExecutionStatus, HistoryEvent, Timestamp,
+        Verdict,
     };
     use crate::state::ServerContext;
 
@@ -131,7 +133,11 @@ pub(crate) mod server {
         execution: &ExecutionRef,
     ) -> Result<Option<RecordedDecision>, AppError> {
         let history = pipeline.execution_history(execution).await?;
-        Ok(history.iter().rev().find_map(|event| {
+        Ok(decision_in(&history))
+    }
+
+    fn decision_in(history: &[HistoryEvent]) -> Option<RecordedDecision> {
+        history.iter().rev().find_map(|event| {
             let details: Value = serde_json::from_str(event.details.as_deref()?).ok()?;
             match event.kind.as_str() {
                 "TaskSucceeded" => RecordedDecision::from_json(details["output"].as_str()?),
@@ -140,7 +146,7 @@ pub(crate) mod server {
                 }
                 _ => None,
             }
-        }))
+        })
     }
 
     /// A model's predictions on the test data it was given, against that data's labels.
@@ -199,7 +205,9 @@ pub(crate) mod server {
         this_run: &str,
     ) -> Option<(String, Result<Evidence, String>)> {
         let mut endpoints = pipeline.endpoints().await.ok()?;
-        endpoints.retain(|e| e.status == "InService" && e.name != this_run);
+        // Every commit deploys to the same endpoint, under an endpoint config named after
+        // the commit: what serves now is an endpoint on another run's config.
+        endpoints.retain(|e| e.status == "InService" && e.config_name.as_deref() != Some(this_run));
         endpoints.sort_by_key(|e| std::cmp::Reverse(e.modified.or(e.created)));
         let endpoint = endpoints.into_iter().next()?;
         let figures = match &endpoint.config_name {
@@ -260,10 +268,13 @@ pub(crate) mod server {
         let job = job_name(&detail);
         let author = author_of(&detail);
         let pending = pipeline.approval_of(&detail.summary).await?;
-        let decided = match pending {
-            Some(_) => None,
-            None => recorded_decision(pipeline, &execution).await?,
+        // A run that waits has neither a decision nor an endpoint yet; one that does not
+        // has both (or neither) in its history.
+        let history = match pending {
+            Some(_) => Vec::new(),
+            None => pipeline.execution_history(&execution).await?,
         };
+        let decided = decision_in(&history);
         let votes = match &pending {
             Some(p) => votes(context, &detail.summary.name, p.scheduled_event_id).await?,
             None => Vec::new(),
@@ -282,7 +293,15 @@ pub(crate) mod server {
         };
         let evidence = evidence_for(pipeline, &job).await;
         let serving = serving(pipeline, &job).await;
-        let endpoint = pipeline.endpoint(&job).await.ok();
+        // The endpoint is stable (one name for every commit): this run's is the one its
+        // history deployed to.
+        let endpoint = match CreatedResource::from_history(&history)
+            .into_iter()
+            .rfind(|r| r.kind == "Endpoint")
+        {
+            Some(deployed) => pipeline.endpoint(&deployed.name).await.ok(),
+            None => None,
+        };
         Ok(ApprovalView {
             execution: detail.summary,
             pending,

@@ -158,8 +158,7 @@ mod server {
         PAGE_SIZES,
     };
     use crate::models::pipeline::{
-        shorten, ExecutionQuery, ExecutionRef, ExecutionStatus, ExecutionSummary, HistoryEvent,
-        Timestamp,
+        shorten, ExecutionQuery, ExecutionRef, ExecutionStatus, ExecutionSummary, Timestamp,
     };
 
     /// How many executions the list reads at most to filter and sort (newest first).
@@ -367,66 +366,6 @@ mod server {
         )
     }
 
-    /// The SageMaker resources a run created, read from its successful tasks' parameters.
-    fn resources(events: &[HistoryEvent]) -> Vec<CreatedResource> {
-        let scheduled: std::collections::HashMap<i64, serde_json::Value> = events
-            .iter()
-            .filter(|e| e.kind == "TaskScheduled")
-            .filter_map(|e| Some((e.id, serde_json::from_str(e.details.as_deref()?).ok()?)))
-            .collect();
-        let mut out = Vec::new();
-        for event in events.iter().filter(|e| e.kind == "TaskSucceeded") {
-            // TaskSucceeded follows TaskStarted, which follows TaskScheduled.
-            let mut cursor = event.previous_id;
-            let mut details = None;
-            for _ in 0..3 {
-                let Some(id) = cursor else { break };
-                if let Some(d) = scheduled.get(&id) {
-                    details = Some(d);
-                    break;
-                }
-                cursor = events
-                    .iter()
-                    .find(|e| e.id == id)
-                    .and_then(|e| e.previous_id);
-            }
-            let Some(details) = details else { continue };
-            let resource = details["resource"].as_str().unwrap_or_default();
-            let parameters: serde_json::Value = details["parameters"]
-                .as_str()
-                .and_then(|p| serde_json::from_str(p).ok())
-                .unwrap_or_else(|| details["parameters"].clone());
-            let text = |key: &str| parameters[key].as_str().map(str::to_string);
-            let found = if resource.contains("createTrainingJob") {
-                text("TrainingJobName").map(|n| ("Training job", n, None))
-            } else if resource.contains("createModel") {
-                text("ModelName").map(|n| ("Model", n, None))
-            } else if resource.contains("createTransformJob") {
-                parameters
-                    .pointer("/TransformOutput/S3OutputPath")
-                    .and_then(|v| v.as_str())
-                    .map(|p| ("Transform output", p.to_string(), None))
-            } else if resource.contains("createEndpointConfig") {
-                text("EndpointConfigName").map(|n| ("Endpoint config", n, None))
-            } else if resource.contains("createEndpoint") {
-                text("EndpointName").map(|n| {
-                    let href = format!("/endpoints?name={n}");
-                    ("Endpoint", n, Some(href))
-                })
-            } else {
-                None
-            };
-            if let Some((kind, name, href)) = found {
-                out.push(CreatedResource {
-                    kind: kind.into(),
-                    name,
-                    href,
-                });
-            }
-        }
-        out
-    }
-
     pub async fn view(
         pipeline: &dyn ControlPlane,
         id: &str,
@@ -460,7 +399,7 @@ mod server {
         Ok(ExecutionView {
             input_pretty: pretty(detail.input.as_deref()),
             output_pretty: pretty(detail.output.as_deref()),
-            resources: resources(&events),
+            resources: CreatedResource::from_history(&events),
             detail,
             graph,
             graph_problem,

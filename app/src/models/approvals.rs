@@ -206,7 +206,7 @@ pub struct ApprovalView {
     pub votes: Vec<Vote>,
     /// Why the caller may not decide (not an approver, author, already voted), if so.
     pub cannot_decide: Option<String>,
-    /// The endpoint this run created, once it has one.
+    /// The endpoint this run deployed to (created or updated), once it has.
     pub endpoint: Option<Endpoint>,
     /// The server's clock when it answered.
     pub now: Timestamp,

@@ -184,6 +184,91 @@ pub struct CreatedResource {
     pub href: Option<String>,
 }
 
+#[cfg(feature = "ssr")]
+impl CreatedResource {
+    /// The SageMaker resources a run created or deployed, read from its successful tasks'
+    /// parameters, in the order it made them. Both of Step Functions' forms count (the
+    /// optimised `sagemaker:createModel` and the SDK's `aws-sdk:sagemaker:createModel`), and an
+    /// endpoint the run updated is listed like one it created: it is where the run deployed.
+    pub fn from_history(events: &[HistoryEvent]) -> Vec<CreatedResource> {
+        let scheduled: std::collections::HashMap<i64, serde_json::Value> = events
+            .iter()
+            .filter(|e| e.kind == "TaskScheduled")
+            .filter_map(|e| Some((e.id, serde_json::from_str(e.details.as_deref()?).ok()?)))
+            .collect();
+        let mut out = Vec::new();
+        for event in events.iter().filter(|e| e.kind == "TaskSucceeded") {
+            // TaskSucceeded follows TaskStarted, which follows TaskScheduled.
+            let mut cursor = event.previous_id;
+            let mut details = None;
+            for _ in 0..3 {
+                let Some(id) = cursor else { break };
+                if let Some(d) = scheduled.get(&id) {
+                    details = Some(d);
+                    break;
+                }
+                cursor = events
+                    .iter()
+                    .find(|e| e.id == id)
+                    .and_then(|e| e.previous_id);
+            }
+            let Some(details) = details else { continue };
+            let parameters: serde_json::Value = details["parameters"]
+                .as_str()
+                .and_then(|p| serde_json::from_str(p).ok())
+                .unwrap_or_else(|| details["parameters"].clone());
+            if let Some(found) = Self::made_by(sagemaker_action(details), &parameters) {
+                out.push(found);
+            }
+        }
+        out
+    }
+
+    /// What one SageMaker action with these parameters made, if it makes anything.
+    fn made_by(action: &str, parameters: &serde_json::Value) -> Option<CreatedResource> {
+        let text = |key: &str| parameters[key].as_str().map(str::to_string);
+        let (kind, name, href) = match action {
+            "createTrainingJob" => ("Training job", text("TrainingJobName")?, None),
+            "createModel" => ("Model", text("ModelName")?, None),
+            "createTransformJob" => (
+                "Transform output",
+                parameters
+                    .pointer("/TransformOutput/S3OutputPath")?
+                    .as_str()?
+                    .to_string(),
+                None,
+            ),
+            "createEndpointConfig" => ("Endpoint config", text("EndpointConfigName")?, None),
+            "createEndpoint" | "updateEndpoint" => {
+                let name = text("EndpointName")?;
+                let href = format!("/endpoints?name={name}");
+                ("Endpoint", name, Some(href))
+            }
+            _ => return None,
+        };
+        Some(CreatedResource {
+            kind: kind.into(),
+            name,
+            href,
+        })
+    }
+}
+
+/// The SageMaker action a `TaskScheduled` event names, as Step Functions writes it:
+/// `resourceType` `sagemaker` (the optimised integration) or `aws-sdk:sagemaker` (the SDK
+/// one), `resource` the action with its pattern (`createTrainingJob.sync`). Empty for any
+/// other service.
+#[cfg(feature = "ssr")]
+fn sagemaker_action(details: &serde_json::Value) -> &str {
+    match details["resourceType"].as_str() {
+        Some("sagemaker" | "aws-sdk:sagemaker") => details["resource"]
+            .as_str()
+            .and_then(|r| r.split('.').next())
+            .unwrap_or_default(),
+        _ => "",
+    }
+}
+
 /// Everything the detail page shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExecutionView {
@@ -198,4 +283,86 @@ pub struct ExecutionView {
     pub input_pretty: Option<String>,
     pub output_pretty: Option<String>,
     pub now: Timestamp,
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// A task's three events as Step Functions writes them: scheduled (with the resource and
+    /// its parameters as a JSON string), started, succeeded.
+    fn task(
+        first_id: i64,
+        resource_type: &str,
+        resource: &str,
+        parameters: serde_json::Value,
+    ) -> Vec<HistoryEvent> {
+        let event = |id: i64, kind: &str, details: Option<serde_json::Value>| HistoryEvent {
+            id,
+            previous_id: Some(id - 1),
+            kind: kind.into(),
+            at: Timestamp(0),
+            state: None,
+            details: details.map(|d| d.to_string()),
+        };
+        vec![
+            event(
+                first_id,
+                "TaskScheduled",
+                Some(json!({"resourceType": resource_type, "resource": resource,
+                            "parameters": parameters.to_string()})),
+            ),
+            event(first_id + 1, "TaskStarted", None),
+            event(first_id + 2, "TaskSucceeded", Some(json!({"output": "{}"}))),
+        ]
+    }
+
+    #[test]
+    fn a_run_lists_what_it_made_in_either_integration_form_and_where_it_deployed() {
+        let mut events = task(
+            2,
+            "sagemaker",
+            "createTrainingJob.sync",
+            json!({"TrainingJobName": "1a2b3c4d-run"}),
+        );
+        events.extend(task(
+            5,
+            "aws-sdk:sagemaker",
+            "createEndpointConfig",
+            json!({"EndpointConfigName": "1a2b3c4d-run"}),
+        ));
+        // Looking an endpoint up makes nothing; updating one is where the run deployed.
+        events.extend(task(
+            8,
+            "aws-sdk:sagemaker",
+            "describeEndpoint",
+            json!({"EndpointName": "iris-serving"}),
+        ));
+        events.extend(task(
+            11,
+            "aws-sdk:sagemaker",
+            "updateEndpoint",
+            json!({"EndpointName": "iris-serving", "EndpointConfigName": "1a2b3c4d-run"}),
+        ));
+        // Another service's action of the same name is not SageMaker's.
+        events.extend(task(
+            14,
+            "aws-sdk:ecs",
+            "createService",
+            json!({"ServiceName": "x"}),
+        ));
+        let made: Vec<(String, String)> = CreatedResource::from_history(&events)
+            .into_iter()
+            .map(|r| (r.kind, r.name))
+            .collect();
+        assert_eq!(
+            made,
+            vec![
+                ("Training job".to_string(), "1a2b3c4d-run".to_string()),
+                ("Endpoint config".to_string(), "1a2b3c4d-run".to_string()),
+                ("Endpoint".to_string(), "iris-serving".to_string()),
+            ]
+        );
+    }
 }

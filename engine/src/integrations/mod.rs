@@ -1,4 +1,6 @@
-//! Local implementations of the services a Task can call, chosen by the Resource ARN.
+//! Local implementations of the services a Task can call, chosen by the Resource ARN:
+//! the optimized integrations (`arn:aws:states:::sagemaker:*`, `lambda:invoke`) and the
+//! AWS SDK integration of SageMaker (`arn:aws:states:::aws-sdk:sagemaker:*`).
 
 pub mod builtins;
 pub mod lambda;
@@ -39,6 +41,11 @@ impl Services {
             "sagemaker" => {
                 self.sagemaker
                     .handle(call.action, call.params, call.resuming)
+                    .await
+            }
+            "aws-sdk:sagemaker" => {
+                self.sagemaker
+                    .handle_sdk(call.action, call.params, call.resuming)
                     .await
             }
             "lambda" if call.action == "invoke" => {

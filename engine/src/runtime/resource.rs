@@ -12,7 +12,9 @@ pub enum Pattern {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Resource {
-    /// `arn:aws:states:::service:action[.sync|.waitForTaskToken]`
+    /// `arn:aws:states:::service:action[.sync|.waitForTaskToken]`; for the AWS SDK
+    /// integration (`arn:aws:states:::aws-sdk:service:action`) the service is
+    /// `aws-sdk:service`, as history events name it.
     Service {
         service: String,
         action: String,
@@ -28,7 +30,16 @@ pub enum Resource {
 impl Resource {
     pub fn parse(arn: &str) -> Resource {
         if let Some(rest) = arn.strip_prefix("arn:aws:states:::") {
-            let Some((service, action)) = rest.split_once(':') else {
+            let split = match rest.strip_prefix("aws-sdk:") {
+                Some(sdk) => sdk
+                    .split_once(':')
+                    .map(|(service, action)| (format!("aws-sdk:{service}"), action)),
+                None => rest
+                    .split_once(':')
+                    .map(|(service, action)| (service.to_string(), action)),
+            };
+            let Some((service, action)) = split.filter(|(s, a)| !s.is_empty() && !a.is_empty())
+            else {
                 return Resource::Unsupported(arn.to_string());
             };
             let (action, pattern) = if let Some(a) = action.strip_suffix(".waitForTaskToken") {
@@ -42,7 +53,7 @@ impl Resource {
                 (action, Pattern::RequestResponse)
             };
             return Resource::Service {
-                service: service.to_string(),
+                service,
                 action: action.to_string(),
                 pattern,
             };
@@ -116,6 +127,25 @@ mod tests {
                 name: "HelloFunction".into()
             }
         );
+        // https://docs.aws.amazon.com/step-functions/latest/dg/supported-services-awssdk.html
+        // (arn:aws:states:::aws-sdk:serviceName:apiAction.[serviceIntegrationPattern])
+        let sdk = Resource::parse("arn:aws:states:::aws-sdk:sagemaker:describeEndpoint");
+        assert_eq!(
+            sdk,
+            Resource::Service {
+                service: "aws-sdk:sagemaker".into(),
+                action: "describeEndpoint".into(),
+                pattern: Pattern::RequestResponse
+            }
+        );
+        assert_eq!(
+            sdk.event_names(),
+            ("aws-sdk:sagemaker".into(), "describeEndpoint".into())
+        );
+        assert!(matches!(
+            Resource::parse("arn:aws:states:::aws-sdk:sagemaker"),
+            Resource::Unsupported(_)
+        ));
         assert!(matches!(
             Resource::parse("${Missing}"),
             Resource::Unsupported(_)

@@ -1,89 +1,47 @@
 //! A local "SageMaker": training jobs that really train a decision tree, models, batch
 //! transform jobs, endpoint configs and endpoints served in-process. Resources are stored
 //! as the JSON documents SageMaker's Describe calls return, in the engine's SQLite file.
+//!
+//! Endpoints behave as SageMaker's do where a deployment depends on it: CreateEndpoint and
+//! UpdateEndpoint return at once and the endpoint settles later (`Creating`/`Updating`,
+//! then `InService` or `Failed`) after [`LocalSageMaker::endpoint_delay`]; an update whose
+//! model cannot load is rolled back to the config that served before. See [`endpoints`].
+//! Training is in `training.rs`.
 
 pub mod classifier;
+pub mod deployments;
+mod dispatch;
+pub mod endpoints;
+mod errors;
+pub mod invocation;
 pub mod s3;
+pub mod tags;
+mod training;
+
+pub use deployments::EndpointDeployment;
+pub use errors::{ErrorCode, SageMakerError};
+pub use invocation::Invocation;
+pub use tags::Tag;
 
 use crate::asl::jsonpath::JsonPath;
 use crate::clock::{epoch_millis, Clock};
-use crate::error::{names, StatesError};
-use crate::store::{Store, StoreError};
-use classifier::{parse_features, parse_labelled_csv, TrainedModel};
+use crate::store::Store;
+use classifier::{parse_features, TrainedModel};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use tokio::sync::watch;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorCode {
-    ValidationException,
-    ResourceNotFound,
-    ResourceInUse,
-    ModelError,
-    InternalFailure,
-}
-
-/// An error of the SageMaker API, named as AWS names it.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{code:?}: {message}")]
-pub struct SageMakerError {
-    pub code: ErrorCode,
-    pub message: String,
-}
-
-impl SageMakerError {
-    fn validation(message: impl Into<String>) -> Self {
-        SageMakerError {
-            code: ErrorCode::ValidationException,
-            message: message.into(),
-        }
-    }
-    fn not_found(message: impl Into<String>) -> Self {
-        SageMakerError {
-            code: ErrorCode::ResourceNotFound,
-            message: message.into(),
-        }
-    }
-
-    /// The error a Task state sees, as the Step Functions SageMaker integration names it.
-    pub fn to_states_error(&self) -> StatesError {
-        let (name, code) = match self.code {
-            ErrorCode::ResourceNotFound => {
-                ("SageMaker.ResourceNotFoundException", "ResourceNotFound")
-            }
-            ErrorCode::ResourceInUse => ("SageMaker.ResourceInUseException", "ResourceInUse"),
-            ErrorCode::ValidationException => {
-                ("SageMaker.AmazonSageMakerException", "ValidationException")
-            }
-            ErrorCode::ModelError => ("SageMaker.ModelErrorException", "ModelError"),
-            ErrorCode::InternalFailure => ("SageMaker.AmazonSageMakerException", "InternalFailure"),
-        };
-        StatesError::new(
-            name,
-            format!(
-                "{} (Service: AmazonSageMaker; Status Code: 400; Error Code: {code})",
-                self.message
-            ),
-        )
-    }
-}
-
-impl From<StoreError> for SageMakerError {
-    fn from(e: StoreError) -> Self {
-        SageMakerError {
-            code: ErrorCode::InternalFailure,
-            message: e.to_string(),
-        }
-    }
-}
 
 const TRAINING_JOB: &str = "training-job";
 const MODEL: &str = "model";
 const TRANSFORM_JOB: &str = "transform-job";
 const ENDPOINT_CONFIG: &str = "endpoint-config";
 const ENDPOINT: &str = "endpoint";
+
+/// How long a local endpoint stays `Creating`/`Updating` unless configured otherwise.
+pub const DEFAULT_ENDPOINT_DELAY: Duration = Duration::from_secs(2);
 
 pub struct LocalSageMaker {
     store: Arc<Store>,
@@ -92,6 +50,13 @@ pub struct LocalSageMaker {
     account: String,
     changes: watch::Sender<u64>,
     loaded_models: Mutex<HashMap<PathBuf, Arc<TrainedModel>>>,
+    endpoint_delay: Duration,
+    /// Serialises the read-modify-write of endpoint documents (requests and the
+    /// background task that settles a deployment).
+    endpoint_lock: Mutex<()>,
+    /// Set when the engine shuts down: its background work must not write any more
+    /// (another engine may own the store by then).
+    stopped: std::sync::atomic::AtomicBool,
 }
 
 fn required<'a>(params: &'a Value, field: &str) -> Result<&'a str, SageMakerError> {
@@ -163,7 +128,32 @@ impl LocalSageMaker {
             account: "000000000000".into(),
             changes: watch::channel(0).0,
             loaded_models: Mutex::new(HashMap::new()),
+            endpoint_delay: DEFAULT_ENDPOINT_DELAY,
+            endpoint_lock: Mutex::new(()),
+            stopped: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    /// Stops settling endpoints in the background (the engine is shutting down).
+    pub(crate) fn stop(&self) {
+        self.stopped
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn is_stopped(&self) -> bool {
+        self.stopped.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// How long CreateEndpoint and UpdateEndpoint take before the endpoint settles
+    /// (`InService`, `Failed`, or rolled back), measured on the engine's clock. Set it
+    /// with `EngineConfig::endpoint_delay` (or this builder when building one directly).
+    pub fn with_endpoint_delay(mut self, delay: Duration) -> Self {
+        self.endpoint_delay = delay;
+        self
+    }
+
+    pub fn endpoint_delay(&self) -> Duration {
+        self.endpoint_delay
     }
 
     pub fn data_dir(&self) -> &Path {
@@ -198,7 +188,9 @@ impl LocalSageMaker {
     }
 
     /// Inserts a new resource; when `resuming` (the call was made before a restart) an
-    /// existing one with that name is the answer instead of an error.
+    /// existing one with that name is the answer instead of an error. The request's
+    /// `Tags` are stored beside the resource (ListTags), not in it: Describe calls do not
+    /// return tags.
     fn insert(
         &self,
         kind: &str,
@@ -207,10 +199,15 @@ impl LocalSageMaker {
         label: &str,
         resuming: bool,
     ) -> Result<bool, SageMakerError> {
+        let mut body = body.clone();
+        let tags = tags::take_tags(&mut body)?;
         if self
             .store
-            .insert_resource(kind, name, body, self.now_ms())?
+            .insert_resource(kind, name, &body, self.now_ms())?
         {
+            if !tags.is_empty() {
+                self.add_tags(&self.arn(kind, name), &tags)?;
+            }
             self.notify();
             return Ok(true);
         }
@@ -230,85 +227,6 @@ impl LocalSageMaker {
         self.store.update_resource(kind, name, body)?;
         self.notify();
         Ok(())
-    }
-
-    /// Dispatches a Step Functions SageMaker action.
-    pub(crate) async fn handle(
-        self: &Arc<Self>,
-        action: &str,
-        params: &Value,
-        resuming: bool,
-    ) -> Result<Value, StatesError> {
-        let name_of = |field: &str| required(params, field).map(str::to_string);
-        let result = match action {
-            "createTrainingJob" => self.create_training_job_inner(params, resuming),
-            "createModel" => self.create_model_inner(params, resuming),
-            "createTransformJob" => self.create_transform_job_inner(params, resuming),
-            "createEndpointConfig" => self.create_endpoint_config_inner(params, resuming),
-            "createEndpoint" => self.create_endpoint_inner(params, resuming),
-            "updateEndpoint" => name_of("EndpointName")
-                .and_then(|n| self.update_endpoint(&n, required(params, "EndpointConfigName")?)),
-            "deleteEndpoint" => name_of("EndpointName")
-                .and_then(|n| self.delete_endpoint(&n))
-                .map(|_| json!({})),
-            "deleteEndpointConfig" => name_of("EndpointConfigName")
-                .and_then(|n| self.delete_endpoint_config(&n))
-                .map(|_| json!({})),
-            "deleteModel" => name_of("ModelName")
-                .and_then(|n| self.delete_model(&n))
-                .map(|_| json!({})),
-            "describeTrainingJob" => {
-                name_of("TrainingJobName").and_then(|n| self.describe_training_job(&n))
-            }
-            "describeTransformJob" => {
-                name_of("TransformJobName").and_then(|n| self.describe_transform_job(&n))
-            }
-            "describeModel" => name_of("ModelName").and_then(|n| self.describe_model(&n)),
-            "describeEndpoint" => name_of("EndpointName").and_then(|n| self.describe_endpoint(&n)),
-            "describeEndpointConfig" => {
-                name_of("EndpointConfigName").and_then(|n| self.describe_endpoint_config(&n))
-            }
-            other => {
-                return Err(StatesError::runtime(format!(
-                    "The SageMaker action '{other}' is not available in local mode"
-                )));
-            }
-        };
-        result.map_err(|e| e.to_states_error())
-    }
-
-    /// `.sync`: waits for the job a create action started; fails the task if the job fails.
-    pub(crate) async fn wait_for(
-        &self,
-        action: &str,
-        params: &Value,
-    ) -> Result<Value, StatesError> {
-        let (kind, field, status_field) = match action {
-            "createTrainingJob" => (TRAINING_JOB, "TrainingJobName", "TrainingJobStatus"),
-            "createTransformJob" => (TRANSFORM_JOB, "TransformJobName", "TransformJobStatus"),
-            other => {
-                return Err(StatesError::runtime(format!(
-                    "'{other}.sync' is not available in local mode"
-                )))
-            }
-        };
-        let name = required(params, field).map_err(|e| e.to_states_error())?;
-        let mut changes = self.changes.subscribe();
-        loop {
-            let job = self
-                .get(kind, name, kind)
-                .map_err(|e| e.to_states_error())?;
-            match job.get(status_field).and_then(Value::as_str) {
-                Some("Completed") => return Ok(job),
-                Some("Failed") | Some("Stopped") => {
-                    return Err(StatesError::new(names::TASK_FAILED, job.to_string()))
-                }
-                _ => {}
-            }
-            if changes.changed().await.is_err() {
-                return Err(StatesError::runtime("the local SageMaker shut down"));
-            }
-        }
     }
 
     /// Waits until a training job is Completed, Failed or Stopped; returns its description.
@@ -342,7 +260,8 @@ impl LocalSageMaker {
         }
     }
 
-    /// Re-runs jobs left InProgress by a process that stopped while they ran.
+    /// Re-runs jobs left InProgress by a process that stopped while they ran, and settles
+    /// endpoints it left Creating or Updating.
     pub fn resume_unfinished_jobs(self: &Arc<Self>) -> Result<usize, SageMakerError> {
         let mut resumed = 0;
         for job in self.store.resources(TRAINING_JOB)? {
@@ -361,128 +280,8 @@ impl LocalSageMaker {
                 }
             }
         }
+        resumed += self.resume_unsettled_endpoints()?;
         Ok(resumed)
-    }
-
-    // --- training -------------------------------------------------------------------
-
-    /// CreateTrainingJob: records the job and trains in the background.
-    pub fn create_training_job(self: &Arc<Self>, request: &Value) -> Result<Value, SageMakerError> {
-        self.create_training_job_inner(request, false)
-    }
-
-    fn create_training_job_inner(
-        self: &Arc<Self>,
-        request: &Value,
-        resuming: bool,
-    ) -> Result<Value, SageMakerError> {
-        let name = required(request, "TrainingJobName")?;
-        check_name("trainingJobName", name)?;
-        let output = request
-            .pointer("/OutputDataConfig/S3OutputPath")
-            .and_then(Value::as_str)
-            .ok_or_else(|| {
-                SageMakerError::validation("OutputDataConfig.S3OutputPath is required")
-            })?;
-        self.local_path(output)?;
-        let channel = training_channel(request)?;
-        self.local_path(&channel)?;
-        let arn = self.arn(TRAINING_JOB, name);
-        let now = self.now_ms();
-        let mut job = request.clone();
-        job["TrainingJobArn"] = json!(arn);
-        job["TrainingJobStatus"] = json!("InProgress");
-        job["SecondaryStatus"] = json!("Starting");
-        job["CreationTime"] = json!(now);
-        job["LastModifiedTime"] = json!(now);
-        if self.insert(TRAINING_JOB, name, &job, "training job", resuming)? {
-            self.spawn_training(name.to_string());
-        }
-        Ok(json!({"TrainingJobArn": arn}))
-    }
-
-    fn spawn_training(self: &Arc<Self>, name: String) {
-        let this = self.clone();
-        tokio::task::spawn_blocking(move || this.run_training(&name));
-    }
-
-    fn run_training(&self, name: &str) {
-        let Ok(Some(mut job)) = self.store.resource(TRAINING_JOB, name) else {
-            return;
-        };
-        let started = self.now_ms();
-        job["TrainingStartTime"] = json!(started);
-        match self.train(&job, name) {
-            Ok((artifact_uri, model)) => {
-                job["TrainingJobStatus"] = json!("Completed");
-                job["SecondaryStatus"] = json!("Completed");
-                job["ModelArtifacts"] = json!({"S3ModelArtifacts": artifact_uri});
-                job["FinalMetricDataList"] = json!([
-                    {"MetricName": "train:accuracy", "Value": model.training_accuracy, "Timestamp": self.now_ms()}
-                ]);
-            }
-            Err(e) => {
-                job["TrainingJobStatus"] = json!("Failed");
-                job["SecondaryStatus"] = json!("Failed");
-                job["FailureReason"] = json!(e.message);
-            }
-        }
-        let end = self.now_ms();
-        job["TrainingEndTime"] = json!(end);
-        job["LastModifiedTime"] = json!(end);
-        job["TrainingTimeInSeconds"] = json!((end - started) / 1000);
-        job["BillableTimeInSeconds"] = json!((end - started) / 1000);
-        // If this write fails the job stays InProgress and is retrained after a restart.
-        let _ = self.save(TRAINING_JOB, name, &job);
-    }
-
-    fn train(&self, job: &Value, name: &str) -> Result<(String, TrainedModel), SageMakerError> {
-        let channel = training_channel(job)?;
-        let files = s3::files_under_prefix(&self.data_dir, &channel).map_err(|e| {
-            SageMakerError::validation(format!(
-                "ClientError: no training data in channel 'training': {e}"
-            ))
-        })?;
-        let mut examples = Vec::new();
-        for file in &files {
-            let text = std::fs::read_to_string(file).map_err(|e| {
-                SageMakerError::validation(format!(
-                    "ClientError: cannot read {}: {e}",
-                    file.display()
-                ))
-            })?;
-            let source = file
-                .file_name()
-                .map(|f| f.to_string_lossy().to_string())
-                .unwrap_or_default();
-            examples.extend(
-                parse_labelled_csv(&text, &source)
-                    .map_err(|e| SageMakerError::validation(format!("ClientError: {e}")))?,
-            );
-        }
-        let model = TrainedModel::train(&examples)
-            .map_err(|e| SageMakerError::validation(format!("ClientError: {e}")))?;
-        let output = job
-            .pointer("/OutputDataConfig/S3OutputPath")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .trim_end_matches('/');
-        let artifact_uri = format!("{output}/{name}/output/model.json");
-        let path = self.local_path(&artifact_uri)?;
-        let text = model
-            .to_json()
-            .map_err(|e| SageMakerError::validation(e.to_string()))?;
-        write_file(&path, &text)?;
-        Ok((artifact_uri, model))
-    }
-
-    pub fn describe_training_job(&self, name: &str) -> Result<Value, SageMakerError> {
-        self.get(TRAINING_JOB, name, "training job")
-    }
-
-    /// Newest first.
-    pub fn list_training_jobs(&self) -> Result<Vec<Value>, SageMakerError> {
-        Ok(self.store.resources(TRAINING_JOB)?)
     }
 
     // --- models ---------------------------------------------------------------------
@@ -531,11 +330,27 @@ impl LocalSageMaker {
                 self.arn(MODEL, name)
             )));
         }
+        self.drop_tags(MODEL, name)?;
         self.notify();
         Ok(())
     }
 
+    /// The model behind `model_name`, from memory once it has been read.
     fn load_model(&self, model_name: &str) -> Result<Arc<TrainedModel>, SageMakerError> {
+        self.read_model(model_name, false)
+    }
+
+    /// Reads the model artifact again, as SageMaker does when it deploys a model to new
+    /// instances: an artifact removed or damaged since it was last read fails here.
+    fn deploy_model(&self, model_name: &str) -> Result<Arc<TrainedModel>, SageMakerError> {
+        self.read_model(model_name, true)
+    }
+
+    fn read_model(
+        &self,
+        model_name: &str,
+        fresh: bool,
+    ) -> Result<Arc<TrainedModel>, SageMakerError> {
         let model = self.describe_model(model_name)?;
         let url = model
             .pointer("/PrimaryContainer/ModelDataUrl")
@@ -544,13 +359,11 @@ impl LocalSageMaker {
                 SageMakerError::validation(format!("model {model_name} has no ModelDataUrl"))
             })?;
         let path = self.local_path(url)?;
-        if let Some(m) = self
-            .loaded_models
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&path)
-        {
-            return Ok(m.clone());
+        if !fresh {
+            let cache = self.loaded_models.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(m) = cache.get(&path) {
+                return Ok(m.clone());
+            }
         }
         let text = std::fs::read_to_string(&path).map_err(|e| {
             SageMakerError::validation(format!("cannot read the model artifact {url}: {e}"))
@@ -711,230 +524,18 @@ impl LocalSageMaker {
     pub fn list_transform_jobs(&self) -> Result<Vec<Value>, SageMakerError> {
         Ok(self.store.resources(TRANSFORM_JOB)?)
     }
-
-    // --- endpoint configs and endpoints ---------------------------------------------
-
-    pub fn create_endpoint_config(&self, request: &Value) -> Result<Value, SageMakerError> {
-        self.create_endpoint_config_inner(request, false)
-    }
-
-    fn create_endpoint_config_inner(
-        &self,
-        request: &Value,
-        resuming: bool,
-    ) -> Result<Value, SageMakerError> {
-        let name = required(request, "EndpointConfigName")?;
-        check_name("endpointConfigName", name)?;
-        let variants = request
-            .get("ProductionVariants")
-            .and_then(Value::as_array)
-            .filter(|v| !v.is_empty())
-            .ok_or_else(|| {
-                SageMakerError::validation("ProductionVariants must list at least one variant")
-            })?;
-        for v in variants {
-            let model = required(v, "ModelName")?;
-            self.describe_model(model).map_err(|_| {
-                SageMakerError::validation(format!(
-                    "Could not find model \"{}\".",
-                    self.arn(MODEL, model)
-                ))
-            })?;
-        }
-        let arn = self.arn(ENDPOINT_CONFIG, name);
-        let mut config = request.clone();
-        config["EndpointConfigArn"] = json!(arn);
-        config["CreationTime"] = json!(self.now_ms());
-        self.insert(
-            ENDPOINT_CONFIG,
-            name,
-            &config,
-            "endpoint configuration",
-            resuming,
-        )?;
-        Ok(json!({"EndpointConfigArn": arn}))
-    }
-
-    pub fn describe_endpoint_config(&self, name: &str) -> Result<Value, SageMakerError> {
-        self.get(ENDPOINT_CONFIG, name, "endpoint configuration")
-    }
-
-    pub fn list_endpoint_configs(&self) -> Result<Vec<Value>, SageMakerError> {
-        Ok(self.store.resources(ENDPOINT_CONFIG)?)
-    }
-
-    pub fn delete_endpoint_config(&self, name: &str) -> Result<(), SageMakerError> {
-        if !self.store.delete_resource(ENDPOINT_CONFIG, name)? {
-            return Err(SageMakerError::validation(format!(
-                "Could not find endpoint configuration \"{name}\"."
-            )));
-        }
-        self.notify();
-        Ok(())
-    }
-
-    /// The model each production variant of a config serves, loaded (so a broken
-    /// artifact fails the endpoint instead of its first request).
-    fn variants_of(&self, config_name: &str) -> Result<Vec<Value>, SageMakerError> {
-        let config = self.describe_endpoint_config(config_name)?;
-        let mut out = Vec::new();
-        for v in config["ProductionVariants"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-        {
-            let model = v["ModelName"].as_str().unwrap_or_default().to_string();
-            self.load_model(&model)?;
-            out.push(json!({
-                "VariantName": v.get("VariantName").cloned().unwrap_or(json!("AllTraffic")),
-                "ModelName": model,
-                "CurrentWeight": v.get("InitialVariantWeight").cloned().unwrap_or(json!(1.0)),
-                "DesiredWeight": v.get("InitialVariantWeight").cloned().unwrap_or(json!(1.0)),
-                "CurrentInstanceCount": v.get("InitialInstanceCount").cloned().unwrap_or(json!(1)),
-            }));
-        }
-        Ok(out)
-    }
-
-    pub fn create_endpoint(&self, request: &Value) -> Result<Value, SageMakerError> {
-        self.create_endpoint_inner(request, false)
-    }
-
-    fn create_endpoint_inner(
-        &self,
-        request: &Value,
-        resuming: bool,
-    ) -> Result<Value, SageMakerError> {
-        let name = required(request, "EndpointName")?;
-        check_name("endpointName", name)?;
-        let config_name = required(request, "EndpointConfigName")?;
-        self.describe_endpoint_config(config_name).map_err(|_| {
-            SageMakerError::validation(format!(
-                "Could not find endpoint configuration \"{}\".",
-                self.arn(ENDPOINT_CONFIG, config_name)
-            ))
-        })?;
-        let arn = self.arn(ENDPOINT, name);
-        let now = self.now_ms();
-        let mut endpoint = json!({
-            "EndpointName": name,
-            "EndpointArn": arn,
-            "EndpointConfigName": config_name,
-            "CreationTime": now,
-            "LastModifiedTime": now,
-        });
-        match self.variants_of(config_name) {
-            Ok(variants) => {
-                endpoint["EndpointStatus"] = json!("InService");
-                endpoint["ProductionVariants"] = json!(variants);
-            }
-            Err(e) => {
-                endpoint["EndpointStatus"] = json!("Failed");
-                endpoint["FailureReason"] = json!(e.message);
-            }
-        }
-        self.insert(ENDPOINT, name, &endpoint, "endpoint", resuming)?;
-        Ok(json!({"EndpointArn": arn}))
-    }
-
-    pub fn describe_endpoint(&self, name: &str) -> Result<Value, SageMakerError> {
-        self.get(ENDPOINT, name, "endpoint")
-    }
-
-    pub fn list_endpoints(&self) -> Result<Vec<Value>, SageMakerError> {
-        Ok(self.store.resources(ENDPOINT)?)
-    }
-
-    /// UpdateEndpoint: serves another endpoint config (a roll back is an update to an
-    /// earlier config). The previous config name is kept in `PreviousEndpointConfigNames`.
-    pub fn update_endpoint(&self, name: &str, config_name: &str) -> Result<Value, SageMakerError> {
-        let mut endpoint = self.describe_endpoint(name)?;
-        let variants = self.variants_of(config_name)?;
-        let previous = endpoint["EndpointConfigName"].clone();
-        let mut history = endpoint["PreviousEndpointConfigNames"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
-        history.push(previous);
-        endpoint["PreviousEndpointConfigNames"] = json!(history);
-        endpoint["EndpointConfigName"] = json!(config_name);
-        endpoint["ProductionVariants"] = json!(variants);
-        endpoint["EndpointStatus"] = json!("InService");
-        endpoint["LastModifiedTime"] = json!(self.now_ms());
-        if let Some(map) = endpoint.as_object_mut() {
-            map.remove("FailureReason");
-        }
-        self.save(ENDPOINT, name, &endpoint)?;
-        Ok(json!({"EndpointArn": endpoint["EndpointArn"]}))
-    }
-
-    pub fn delete_endpoint(&self, name: &str) -> Result<(), SageMakerError> {
-        if !self.store.delete_resource(ENDPOINT, name)? {
-            return Err(SageMakerError::validation(format!(
-                "Could not find endpoint \"{name}\"."
-            )));
-        }
-        self.notify();
-        Ok(())
-    }
-
-    /// InvokeEndpoint with `text/csv`: one row of features per line in, one label per line out.
-    pub fn invoke_endpoint(&self, name: &str, body: &str) -> Result<String, SageMakerError> {
-        let endpoint = self.describe_endpoint(name)?;
-        if endpoint["EndpointStatus"] != "InService" {
-            return Err(SageMakerError::validation(format!(
-                "Endpoint {name} is not InService"
-            )));
-        }
-        let model_name = endpoint
-            .pointer("/ProductionVariants/0/ModelName")
-            .and_then(Value::as_str)
-            .ok_or_else(|| {
-                SageMakerError::validation(format!("Endpoint {name} has no production variant"))
-            })?;
-        let model = self.load_model(model_name)?;
-        let mut rows = Vec::new();
-        for (i, line) in body
-            .lines()
-            .enumerate()
-            .filter(|(_, l)| !l.trim().is_empty())
-        {
-            rows.push(
-                parse_features(line.split(',').map(str::trim), "request", i + 1).map_err(|e| {
-                    SageMakerError {
-                        code: ErrorCode::ModelError,
-                        message: e.to_string(),
-                    }
-                })?,
-            );
-        }
-        let labels = model.predict(&rows).map_err(|e| SageMakerError {
-            code: ErrorCode::ModelError,
-            message: e.to_string(),
-        })?;
-        Ok(labels.join("\n"))
-    }
 }
 
-fn training_channel(request: &Value) -> Result<String, SageMakerError> {
-    request
-        .get("InputDataConfig")
-        .and_then(Value::as_array)
-        .and_then(|channels| channels.iter().find(|c| c["ChannelName"] == "training"))
-        .and_then(|c| c.pointer("/DataSource/S3DataSource/S3Uri"))
-        .and_then(Value::as_str)
-        .map(str::to_string)
-        .ok_or_else(|| {
-            SageMakerError::validation(
-                "InputDataConfig needs a 'training' channel with an S3DataSource.S3Uri",
-            )
-        })
+fn model_error(message: impl Into<String>) -> SageMakerError {
+    SageMakerError {
+        code: ErrorCode::ModelError,
+        message: message.into(),
+    }
 }
 
 fn write_file(path: &Path, text: &str) -> Result<(), SageMakerError> {
-    let fail = |e: std::io::Error| SageMakerError {
-        code: ErrorCode::InternalFailure,
-        message: format!("cannot write {}: {e}", path.display()),
+    let fail = |e: std::io::Error| {
+        SageMakerError::internal(format!("cannot write {}: {e}", path.display()))
     };
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).map_err(fail)?;

@@ -7,8 +7,13 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+/// A file of the repository, found through cargo's run-time CARGO_MANIFEST_DIR rather than
+/// the compiled-in one: a test binary built from a clone elsewhere is reused when its sources
+/// are the same.
 pub fn repo_file(relative: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
         .join("..")
         .join(relative)
 }

@@ -2,7 +2,7 @@
 //! new user sees training, a batch transform and a run waiting for approval within seconds.
 
 use app::control_plane::{ControlPlane, PipelineError};
-use app::models::pipeline::{ExecutionQuery, ExecutionSummary, StartRequest, Timestamp};
+use app::models::pipeline::{Commit, ExecutionQuery, ExecutionSummary, StartRequest, Timestamp};
 
 /// The demo's stand-in commit SHA (hex, so the commit column reads it like a real one).
 pub const DEMO_SHA: &str = "c0ffee00";
@@ -23,8 +23,7 @@ pub async fn seed_demo_run(
     if !first.executions.is_empty() {
         return Ok(None);
     }
-    // `2026-11-25 16:04:05` → `c0ffee00-2026-11-25-16-04-05`, the image-tag form CodeBuild writes.
-    let commit_id = format!("{DEMO_SHA}-{}", now.utc().replace([' ', ':'], "-"));
+    let commit_id = Commit::build_id(DEMO_SHA, now);
     pipeline
         .start_execution(&StartRequest {
             name: commit_id.clone(),

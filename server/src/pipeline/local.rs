@@ -503,6 +503,13 @@ impl ControlPlane for LocalControlPlane {
             .map_err(sagemaker_error)
     }
 
+    async fn delete_endpoint_config(&self, name: &str) -> Result<(), PipelineError> {
+        self.engine
+            .sagemaker()
+            .delete_endpoint_config(name)
+            .map_err(sagemaker_error)
+    }
+
     async fn endpoints(&self) -> Result<Vec<Endpoint>, PipelineError> {
         let endpoints = self
             .engine
@@ -630,6 +637,10 @@ fn endpoint(value: &Value) -> Endpoint {
         name: text(value, "EndpointName").unwrap_or_default(),
         config_name: text(value, "EndpointConfigName"),
         status: text(value, "EndpointStatus").unwrap_or_default(),
+        pending_config_name: value
+            .pointer("/PendingDeploymentSummary/EndpointConfigName")
+            .and_then(Value::as_str)
+            .map(str::to_string),
         created: time_of(value, "CreationTime"),
         modified: time_of(value, "LastModifiedTime"),
         failure_reason: text(value, "FailureReason"),
@@ -670,15 +681,18 @@ fn sagemaker_error(error: SageMakerError) -> PipelineError {
     match error.code {
         ErrorCode::ResourceNotFound => PipelineError::NotFound(error.message),
         // SageMaker (and the engine, mirroring it) answers ValidationException "Could not
-        // find endpoint …" for a missing endpoint or endpoint config; the port says NotFound,
-        // as the AWS adapter does.
+        // find endpoint …" for a missing endpoint or endpoint config, and "Endpoint X of
+        // account Y not found." to an invocation of one; the port says NotFound, as the AWS
+        // adapter does.
         ErrorCode::ValidationException
-            if error
-                .message
-                .to_ascii_lowercase()
-                .contains("could not find") =>
+            if error.message.contains("Could not find")
+                || error.message.ends_with(" not found.") =>
         {
             PipelineError::NotFound(error.message)
+        }
+        // "Cannot update in-progress endpoint …": the same words the AWS adapter reads.
+        ErrorCode::ValidationException if error.message.contains("in-progress") => {
+            PipelineError::Conflict(error.message)
         }
         ErrorCode::ValidationException | ErrorCode::ModelError => {
             PipelineError::Invalid(error.message)

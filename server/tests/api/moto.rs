@@ -48,7 +48,11 @@ impl MotoServer {
             .ok()
             .filter(|path| !path.is_empty())
             .unwrap_or_else(|| DEFAULT_PYTHON.to_string());
-        let launcher = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        // Cargo's run-time CARGO_MANIFEST_DIR, not the compiled-in one: a test binary built
+        // from a clone elsewhere is reused when its sources are the same.
+        let launcher = std::env::var_os("CARGO_MANIFEST_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
             .join("..")
             .join("testsupport/moto/launcher.py");
         let mut child = Command::new(&python)

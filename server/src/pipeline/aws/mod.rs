@@ -1015,6 +1015,35 @@ impl ControlPlane for AwsControlPlane {
         Ok(config)
     }
 
+    async fn delete_endpoint_config(&self, name: &str) -> Result<(), PipelineError> {
+        // SageMaker deletes a config an endpoint uses without a word; refuse that first.
+        if let Some(user) = self.endpoints().await?.into_iter().find(|e| {
+            e.config_name.as_deref() == Some(name) || e.pending_config_name.as_deref() == Some(name)
+        }) {
+            return Err(PipelineError::Conflict(format!(
+                "Endpoint config {name} is in use by endpoint {}: update the endpoint to \
+                 another config or delete the endpoint first.",
+                user.name
+            )));
+        }
+        self.sagemaker
+            .delete_endpoint_config()
+            .endpoint_config_name(name)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| {
+                sdk_error(
+                    Service::SageMaker,
+                    "DeleteEndpointConfig",
+                    || format!("There is no endpoint config {name}."),
+                    e,
+                )
+            })?;
+        self.endpoint_configs.remove(&name.to_string());
+        Ok(())
+    }
+
     async fn endpoints(&self) -> Result<Vec<Endpoint>, PipelineError> {
         let mut names = Vec::new();
         let mut token = None;
@@ -1148,6 +1177,10 @@ async fn describe_endpoint(
             .endpoint_status()
             .map(|s| s.as_str().to_string())
             .unwrap_or_default(),
+        pending_config_name: e
+            .pending_deployment_summary()
+            .and_then(|p| p.endpoint_config_name())
+            .map(str::to_string),
         created: e.creation_time().map(timestamp),
         modified: e.last_modified_time().map(timestamp),
         failure_reason: e.failure_reason().map(str::to_string),

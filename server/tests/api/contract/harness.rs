@@ -18,7 +18,18 @@ pub struct Harness {
     pub adapter: &'static str,
     /// The pipeline's state machine ARN.
     pub state_machine_arn: String,
-    _scratch: Option<Scratch>,
+    /// The one endpoint every approved commit of this pipeline deploys to.
+    pub endpoint_name: String,
+    backend: Backend,
+}
+
+/// What the harness reaches behind the port to break a model on purpose.
+enum Backend {
+    Local {
+        engine: engine::Engine,
+        _scratch: Scratch,
+    },
+    Aws(aws_sdk_s3::Client),
 }
 
 impl Harness {
@@ -29,24 +40,67 @@ impl Harness {
             scratch.path().join("objects"),
         );
         let engine = engine::Engine::open(config).await.expect("engine opens");
-        let plane = LocalControlPlane::deploy(engine).expect("pipeline deploys");
+        let plane = LocalControlPlane::deploy(engine.clone()).expect("pipeline deploys");
+        let endpoint_name =
+            engine::pipeline::local_substitutions().expect("substitutions")["EndpointName"].clone();
         Harness {
             state_machine_arn: plane.state_machine_arn().to_string(),
             plane: Arc::new(plane),
             adapter: "local",
-            _scratch: Some(scratch),
+            endpoint_name,
+            backend: Backend::Local {
+                engine,
+                _scratch: scratch,
+            },
         }
     }
 
     pub async fn aws() -> Harness {
         let moto = MotoServer::shared();
-        let arn = moto.deploy_pipeline(&unique_name("pipeline")).await;
-        let plane = AwsControlPlane::new(&moto.sdk_config().await, &arn).expect("adapter");
+        // The launcher names the pipeline's endpoint after its state machine.
+        let name = unique_name("pipeline");
+        let arn = moto.deploy_pipeline(&name).await;
+        let sdk = moto.sdk_config().await;
+        let plane = AwsControlPlane::new(&sdk, &arn).expect("adapter");
+        let s3 = aws_sdk_s3::config::Builder::from(&sdk)
+            .force_path_style(true)
+            .build();
         Harness {
             state_machine_arn: arn,
             plane: Arc::new(plane),
             adapter: "aws",
-            _scratch: None,
+            endpoint_name: name,
+            backend: Backend::Aws(aws_sdk_s3::Client::from_conf(s3)),
+        }
+    }
+
+    /// Makes a model impossible to load, as a lost artifact does: SageMaker (and the local
+    /// one) then fails to deploy it.
+    pub async fn break_model(&self, model: &str) {
+        let url = self
+            .plane
+            .model(model)
+            .await
+            .expect("model")
+            .model_data_url
+            .expect("the model names its artifact");
+        match &self.backend {
+            Backend::Local { engine, .. } => {
+                let path = engine.sagemaker().local_path(&url).expect("local path");
+                std::fs::remove_file(&path).expect("artifact removed");
+            }
+            Backend::Aws(s3) => {
+                let (bucket, key) = url
+                    .strip_prefix("s3://")
+                    .and_then(|rest| rest.split_once('/'))
+                    .expect("s3 URL");
+                s3.delete_object()
+                    .bucket(bucket)
+                    .key(key)
+                    .send()
+                    .await
+                    .expect("artifact removed");
+            }
         }
     }
 

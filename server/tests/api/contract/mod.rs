@@ -56,7 +56,7 @@ contract_suite!(
     a_taken_name_is_a_conflict,
     invalid_starts_are_refused,
     the_definition_is_the_pipeline,
-    endpoints_roll_back_are_invoked_and_deleted,
+    approved_commits_update_one_endpoint_that_rolls_back_and_is_deleted,
     the_test_data_and_its_predictions_line_up,
 );
 
@@ -391,7 +391,9 @@ async fn approving_deploys_the_model_and_a_second_decision_is_a_conflict(h: &Har
         .expect("endpoint config");
     assert_eq!(config.variants.len(), 1);
     assert_eq!(config.variants[0].model_name, *commit);
-    let endpoint = h.plane.endpoint(commit).await.expect("endpoint");
+    // The pipeline's one endpoint serves the commit's config: the run waited for it.
+    let endpoint = h.plane.endpoint(&h.endpoint_name).await.expect("endpoint");
+    assert_eq!(endpoint.status, "InService", "[{}] {endpoint:?}", h.adapter);
     assert_eq!(endpoint.config_name.as_deref(), Some(commit.as_str()));
 }
 
@@ -417,7 +419,8 @@ async fn rejecting_fails_the_run_with_the_error_rejected(h: &Harness) {
             .decide(&name(&run), &decision(Verdict::Approved, "bob"))
             .await,
     );
-    is_not_found(h.plane.endpoint(&run.commit_id).await);
+    // Nothing was deployed: the pipeline's endpoint was never created.
+    is_not_found(h.plane.endpoint(&h.endpoint_name).await);
 }
 
 async fn the_list_filters_by_status(h: &Harness) {
@@ -613,18 +616,34 @@ async fn the_definition_is_the_pipeline(h: &Harness) {
     assert!(!definition.to_string().contains("${"), "[{}]", h.adapter);
 }
 
-async fn endpoints_roll_back_are_invoked_and_deleted(h: &Harness) {
-    let (old, new) = (start(h).await, start(h).await);
-    for run in [&old, &new] {
-        approval_of(h, run).await;
-        h.plane
-            .decide(&name(run), &decision(Verdict::Approved, "ana"))
-            .await
-            .expect("approve");
-    }
-    for run in [&old, &new] {
-        status_becomes(h, run, ExecutionStatus::Succeeded).await;
-    }
+/// Approves a run and waits until the pipeline has deployed it (the run succeeds only once
+/// its endpoint is InService on its config).
+async fn approve_and_deploy(h: &Harness, run: &StartRequest) {
+    approval_of(h, run).await;
+    h.plane
+        .decide(&name(run), &decision(Verdict::Approved, "ana"))
+        .await
+        .expect("approve");
+    status_becomes(h, run, ExecutionStatus::Succeeded).await;
+}
+
+/// The endpoint once it has settled (not Creating or Updating).
+async fn settled(h: &Harness) -> app::models::pipeline::Endpoint {
+    eventually(&format!("[{}] the endpoint settles", h.adapter), || async {
+        let e = h.plane.endpoint(&h.endpoint_name).await.expect("endpoint");
+        (e.status != "Updating" && e.status != "Creating").then_some(e)
+    })
+    .await
+}
+
+async fn approved_commits_update_one_endpoint_that_rolls_back_and_is_deleted(h: &Harness) {
+    let endpoint = h.endpoint_name.as_str();
+    let old = start(h).await;
+    approve_and_deploy(h, &old).await;
+    let new = start(h).await;
+    approve_and_deploy(h, &new).await;
+
+    // Both commits have their config; one endpoint serves the newer.
     let configs = h.plane.endpoint_configs().await.expect("configs");
     for run in [&old, &new] {
         assert!(
@@ -634,35 +653,58 @@ async fn endpoints_roll_back_are_invoked_and_deleted(h: &Harness) {
         );
     }
     let endpoints = h.plane.endpoints().await.expect("endpoints");
-    for run in [&old, &new] {
-        assert!(
-            endpoints.iter().any(|e| e.name == run.commit_id),
-            "[{}]",
-            h.adapter
-        );
-    }
+    let ours: Vec<_> = endpoints
+        .iter()
+        .filter(|e| {
+            [&old, &new]
+                .iter()
+                .any(|r| e.config_name.as_deref() == Some(&r.commit_id))
+        })
+        .collect();
+    assert_eq!(ours.len(), 1, "[{}] {ours:?}", h.adapter);
+    assert_eq!(ours[0].name, endpoint);
+    assert_eq!(ours[0].config_name.as_deref(), Some(new.commit_id.as_str()));
 
-    // Roll the new endpoint back to the old model's config.
+    // A config in use cannot be deleted; nothing changes.
+    is_conflict(h.plane.delete_endpoint_config(&new.commit_id).await);
+    assert!(h.plane.endpoint_config(&new.commit_id).await.is_ok());
+
+    // Roll back to the old commit's config: Updating at once, then InService on it.
     h.plane
-        .update_endpoint(&new.commit_id, &old.commit_id)
+        .update_endpoint(endpoint, &old.commit_id)
         .await
         .expect("update endpoint");
-    let rolled = eventually("the endpoint is back in service", || async {
-        let e = h.plane.endpoint(&new.commit_id).await.expect("endpoint");
-        (e.status == "InService").then_some(e)
-    })
-    .await;
+    let updating = h.plane.endpoint(endpoint).await.expect("endpoint");
+    assert_eq!(updating.status, "Updating", "[{}] {updating:?}", h.adapter);
+    // A second change while one is in progress is refused.
+    is_conflict(h.plane.update_endpoint(endpoint, &new.commit_id).await);
+    let rolled = settled(h).await;
+    assert_eq!(rolled.status, "InService", "[{}] {rolled:?}", h.adapter);
     assert_eq!(rolled.config_name.as_deref(), Some(old.commit_id.as_str()));
+    assert_eq!(rolled.failure_reason, None);
     is_not_found(
         h.plane
             .update_endpoint("no-such-endpoint", &old.commit_id)
             .await,
     );
 
+    // An update to a model that cannot load fails, and SageMaker rolls it back: the old
+    // config keeps serving and the endpoint says why.
+    h.break_model(&new.commit_id).await;
+    h.plane
+        .update_endpoint(endpoint, &new.commit_id)
+        .await
+        .expect("update endpoint");
+    let kept = settled(h).await;
+    assert_eq!(kept.status, "InService", "[{}] {kept:?}", h.adapter);
+    assert_eq!(kept.config_name.as_deref(), Some(old.commit_id.as_str()));
+    let reason = kept.failure_reason.clone().unwrap_or_default();
+    assert!(reason.contains(&new.commit_id), "[{}] {kept:?}", h.adapter);
+
     // Inference: two iris rows (no label column), a label per row.
     let answer = h
         .plane
-        .invoke_endpoint(&new.commit_id, "5.0,3.6,1.4,0.2\n6.9,3.1,5.4,2.1\n")
+        .invoke_endpoint(endpoint, "5.0,3.6,1.4,0.2\n6.9,3.1,5.4,2.1\n")
         .await
         .expect("invoke");
     let labels: Vec<&str> = answer
@@ -679,26 +721,24 @@ async fn endpoints_roll_back_are_invoked_and_deleted(h: &Harness) {
     assert_eq!(labels[0], "setosa", "[{}] {answer:?}", h.adapter);
     is_not_found(h.plane.invoke_endpoint("no-such-endpoint", "1,2,3,4").await);
 
-    h.plane
-        .delete_endpoint(&old.commit_id)
-        .await
-        .expect("delete");
+    // Deleted: it stops answering, and its configs are free to go.
+    h.plane.delete_endpoint(endpoint).await.expect("delete");
     eventually("the endpoint is gone", || async {
         matches!(
-            h.plane.endpoint(&old.commit_id).await,
+            h.plane.endpoint(endpoint).await,
             Err(PipelineError::NotFound(_))
         )
         .then_some(())
     })
     .await;
+    is_not_found(h.plane.invoke_endpoint(endpoint, "5.0,3.6,1.4,0.2").await);
     is_not_found(h.plane.delete_endpoint("no-such-endpoint").await);
-    assert!(h
-        .plane
-        .endpoints()
+    h.plane
+        .delete_endpoint_config(&new.commit_id)
         .await
-        .expect("endpoints")
-        .iter()
-        .all(|e| e.name != old.commit_id));
+        .expect("an unused config can be deleted");
+    is_not_found(h.plane.endpoint_config(&new.commit_id).await);
+    is_not_found(h.plane.delete_endpoint_config(&new.commit_id).await);
 }
 
 /// What the approval evidence reads: the transform job's input (the labelled test
