@@ -147,6 +147,11 @@ pub trait ControlPlane: Send + Sync + Debug {
     async fn delete_endpoint_config(&self, name: &str) -> Result<(), PipelineError>;
     async fn endpoints(&self) -> Result<Vec<Endpoint>, PipelineError>;
     async fn endpoint(&self, name: &str) -> Result<Endpoint, PipelineError>;
+    /// Every endpoint's name, status and times, as cheaply as the backend can tell them (the
+    /// config may be missing): what the live watcher compares. The default describes each.
+    async fn endpoint_statuses(&self) -> Result<Vec<Endpoint>, PipelineError> {
+        self.endpoints().await
+    }
     /// Points an endpoint at another endpoint config (a roll back, for instance). It answers
     /// once the update has begun (the endpoint `Updating`); one already in progress is a
     /// `Conflict`.

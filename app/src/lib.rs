@@ -37,6 +37,8 @@ use routes::{
     approval::ApprovalPage,
     approvals::ApprovalsPage,
     audit::AuditPage,
+    endpoint::EndpointPage,
+    endpoints::EndpointsPage,
     execution::ExecutionPage,
     executions::ExecutionsPage,
     me::MePage,
@@ -91,7 +93,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/approvals") ssr=SsrMode::Async view=ApprovalsPage/>
                     <Route path=path!("/approvals/:id") ssr=SsrMode::Async view=ApprovalPage/>
                     <Route path=path!("/lineage") ssr=SsrMode::Async view=|| view! { <NotBuiltPage section=Section::Lineage/> }/>
-                    <Route path=path!("/endpoints") ssr=SsrMode::Async view=|| view! { <NotBuiltPage section=Section::Endpoints/> }/>
+                    <Route path=path!("/endpoints") ssr=SsrMode::Async view=EndpointsPage/>
+                    <Route path=path!("/endpoints/:name") ssr=SsrMode::Async view=EndpointPage/>
                     <Route path=path!("/playground") ssr=SsrMode::Async view=|| view! { <NotBuiltPage section=Section::Playground/> }/>
                     <Route path=path!("/audit") ssr=SsrMode::Async view=AuditPage/>
                     <Route path=path!("/admin/users") ssr=SsrMode::Async view=UsersPage/>

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use app::control_plane::ControlPlane;
-use app::models::pipeline::{ExecutionQuery, ExecutionStatus};
+use app::models::pipeline::{ExecutionQuery, ExecutionStatus, Timestamp};
 use app::state::Caller;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -36,10 +36,11 @@ pub struct LiveEvent {
     /// Position in this process's feed, from 1.
     #[serde(skip)]
     pub seq: u64,
-    /// `execution`, `approval` or `decision`; `resync` (about no execution) when the watcher
-    /// starts looking.
+    /// `execution`, `approval` or `decision`; `endpoint`; `resync` (about nothing) when the
+    /// watcher starts looking.
     #[serde(skip)]
     pub kind: &'static str,
+    /// What the news is about: the execution's name (the endpoint's, for `endpoint`).
     pub execution: String,
     pub status: String,
     pub state: Option<String>,
@@ -259,9 +260,12 @@ pub async fn events(
 struct Snapshot {
     executions: BTreeMap<String, (ExecutionStatus, Option<String>)>,
     pending: BTreeSet<String>,
+    /// Each endpoint's status and when it last changed.
+    endpoints: BTreeMap<String, (String, Option<Timestamp>)>,
 }
 
-/// Reads what pages show: the newest executions, their current states, pending approvals.
+/// Reads what pages show: the newest executions, their current states, pending approvals,
+/// the endpoints' statuses.
 async fn look(pipeline: &dyn ControlPlane) -> Option<Snapshot> {
     let page = pipeline
         .list_executions(&ExecutionQuery {
@@ -272,7 +276,12 @@ async fn look(pipeline: &dyn ControlPlane) -> Option<Snapshot> {
         .ok()?;
     let states = pipeline.current_states(&page.executions).await;
     let pending = pipeline.pending_approvals().await.ok()?;
+    let endpoints = pipeline.endpoint_statuses().await.ok()?;
     Some(Snapshot {
+        endpoints: endpoints
+            .into_iter()
+            .map(|e| (e.name, (e.status, e.modified)))
+            .collect(),
         executions: page
             .executions
             .into_iter()
@@ -300,6 +309,16 @@ fn publish_changes(feed: &LiveFeed, before: &Snapshot, now: &Snapshot) {
             .map(|(s, _)| s.as_str())
             .unwrap_or("UNKNOWN");
         feed.publish("decision", name, status, None);
+    }
+    for (name, seen) in &now.endpoints {
+        if before.endpoints.get(name) != Some(seen) {
+            feed.publish("endpoint", name, &seen.0, None);
+        }
+    }
+    for name in before.endpoints.keys() {
+        if !now.endpoints.contains_key(name) {
+            feed.publish("endpoint", name, "Deleted", None);
+        }
     }
 }
 
@@ -350,6 +369,7 @@ mod tests {
                 .map(|(n, s, st)| (n.to_string(), (*s, st.map(str::to_string))))
                 .collect(),
             pending: pending.iter().map(|p| p.to_string()).collect(),
+            endpoints: BTreeMap::new(),
         }
     }
 
@@ -395,6 +415,35 @@ mod tests {
         );
         publish_changes(&feed, &decided, &decided);
         assert_eq!(feed.ring().events.len(), 5, "nothing new, nothing sent");
+    }
+
+    #[test]
+    fn an_endpoint_changing_or_going_is_news_about_it() {
+        let feed = LiveFeed::new();
+        let with = |entries: &[(&str, &str, i64)]| Snapshot {
+            endpoints: entries
+                .iter()
+                .map(|(n, s, t)| (n.to_string(), (s.to_string(), Some(Timestamp(*t)))))
+                .collect(),
+            ..Snapshot::default()
+        };
+        let serving = with(&[("iris-serving", "InService", 1), ("old", "InService", 1)]);
+        let updating = with(&[("iris-serving", "Updating", 2), ("old", "InService", 1)]);
+        publish_changes(&feed, &serving, &updating);
+        assert_eq!(kinds(&feed), vec![("endpoint", "iris-serving".into())]);
+        // A rollback that lands back on InService is news too: the time moved.
+        let rolled = with(&[("iris-serving", "InService", 3), ("old", "InService", 1)]);
+        publish_changes(&feed, &updating, &rolled);
+        let deleted = with(&[("iris-serving", "InService", 3)]);
+        publish_changes(&feed, &rolled, &deleted);
+        assert_eq!(
+            kinds(&feed)[1..],
+            [
+                ("endpoint", "iris-serving".into()),
+                ("endpoint", "old".into())
+            ]
+        );
+        assert_eq!(feed.ring().events[2].status, "Deleted");
     }
 
     #[test]

@@ -38,3 +38,11 @@ pub fn answer_form(key: &str, value: &str) {
     });
     leptos_axum::redirect(&back_with_outcome(referer.as_deref(), key, value));
 }
+
+/// For a form post, sends the browser to `page` (a path of this site) with `key=value`: for a
+/// form whose own page is gone once it has succeeded, like a deleted endpoint's.
+pub fn answer_form_at(page: &str, key: &str, value: &str) {
+    if is_form_post() {
+        leptos_axum::redirect(&back_with_outcome(Some(page), key, value));
+    }
+}

@@ -7,6 +7,7 @@ pub mod approvals;
 pub mod audit;
 #[cfg(feature = "ssr")]
 pub mod audit_trail;
+pub mod endpoints;
 #[cfg(feature = "ssr")]
 pub mod execution_graph;
 pub mod executions;

@@ -2,8 +2,8 @@
 //!
 //! A page marks what it shows with a `data-live` scope; the browser's live listener shows the
 //! page afresh when news concerns one of them. The server names the news kinds (`execution`,
-//! `approval`, `decision`, `resync`), each about one execution except `resync` ("you missed
-//! some; look again").
+//! `approval`, `decision`, each about one execution; `endpoint`, about one endpoint; `resync`,
+//! "you missed some; look again").
 
 /// The attribute that carries a scope.
 pub const LIVE_ATTRIBUTE: &str = "data-live";
@@ -12,7 +12,7 @@ pub const LIVE_ATTRIBUTE: &str = "data-live";
 pub const SINCE_ATTRIBUTE: &str = "data-live-since";
 
 /// The kinds of news the server sends on `/events`.
-pub const NEWS_KINDS: [&str; 4] = ["execution", "approval", "decision", "resync"];
+pub const NEWS_KINDS: [&str; 5] = ["execution", "approval", "decision", "endpoint", "resync"];
 
 /// A list of runs: any news may change it.
 pub const RUNS: &str = "runs";
@@ -25,18 +25,29 @@ pub fn run(name: &str) -> String {
     format!("run:{name}")
 }
 
-/// Whether news of `kind` about `execution` concerns a part marked with `scope`.
-pub fn concerns(scope: &str, kind: &str, execution: Option<&str>) -> bool {
+/// One endpoint, by name.
+pub fn endpoint(name: &str) -> String {
+    format!("endpoint:{name}")
+}
+
+/// Whether news of `kind` about `subject` (an execution's or an endpoint's name) concerns a
+/// part marked with `scope`.
+pub fn concerns(scope: &str, kind: &str, subject: Option<&str>) -> bool {
     if kind == "resync" {
         return true;
     }
     match scope {
         RUNS => true,
         APPROVALS => matches!(kind, "approval" | "decision"),
-        other => match other.strip_prefix("run:") {
-            Some(name) => execution == Some(name),
-            None => false,
-        },
+        other => {
+            if let Some(name) = other.strip_prefix("run:") {
+                kind != "endpoint" && subject == Some(name)
+            } else if let Some(name) = other.strip_prefix("endpoint:") {
+                kind == "endpoint" && subject == Some(name)
+            } else {
+                false
+            }
+        }
     }
 }
 
@@ -51,6 +62,22 @@ mod tests {
         assert!(concerns(&scope, "decision", Some("c0ffee00-1")));
         assert!(!concerns(&scope, "execution", Some("c0ffee00-12")));
         assert!(!concerns(&scope, "approval", None));
+    }
+
+    #[test]
+    fn an_endpoint_page_follows_its_own_endpoint_only() {
+        let scope = endpoint("iris-serving");
+        assert!(concerns(&scope, "endpoint", Some("iris-serving")));
+        assert!(!concerns(&scope, "endpoint", Some("iris-serving-2")));
+        // A run that shares the endpoint's name is not the endpoint.
+        assert!(!concerns(&scope, "execution", Some("iris-serving")));
+        assert!(!concerns(
+            &run("iris-serving"),
+            "endpoint",
+            Some("iris-serving")
+        ));
+        assert!(concerns(RUNS, "endpoint", Some("iris-serving")));
+        assert!(!concerns(APPROVALS, "endpoint", Some("iris-serving")));
     }
 
     #[test]

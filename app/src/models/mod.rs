@@ -4,6 +4,7 @@ pub mod about;
 pub mod approvals;
 pub mod audit;
 pub mod countdown;
+pub mod endpoints;
 pub mod executions;
 pub mod identity;
 pub mod live;

@@ -31,11 +31,24 @@ pub mod outcome {
     pub const DECIDED: &str = "decided";
     /// An approval was counted towards a quorum: `2-of-3`.
     pub const COUNTED: &str = "counted";
+    /// An endpoint was asked to go back to an earlier config (the config's name).
+    pub const ROLLED_BACK: &str = "rollback";
+    /// An endpoint was deleted (its name).
+    pub const DELETED: &str = "deleted";
     /// Leptos' own keys for a failed form: the server function's path and its error.
     pub const ERROR_PATH: &str = "__path";
     pub const ERROR: &str = "__err";
 
-    pub const ALL: [&str; 6] = [STARTED, STOPPED, DECIDED, COUNTED, ERROR_PATH, ERROR];
+    pub const ALL: [&str; 8] = [
+        STARTED,
+        STOPPED,
+        DECIDED,
+        COUNTED,
+        ROLLED_BACK,
+        DELETED,
+        ERROR_PATH,
+        ERROR,
+    ];
 }
 
 /// `text` made safe for a URL's query string.

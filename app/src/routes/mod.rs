@@ -4,6 +4,8 @@ pub mod about;
 pub mod approval;
 pub mod approvals;
 pub mod audit;
+pub mod endpoint;
+pub mod endpoints;
 pub mod execution;
 pub mod executions;
 pub mod me;

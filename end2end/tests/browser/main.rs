@@ -5,6 +5,7 @@
 mod about;
 mod approvals;
 mod console;
+mod endpoints;
 mod executions;
 mod not_found;
 mod signin;

@@ -7,7 +7,7 @@ use app::models::identity::Role;
 
 use crate::helpers::{page_text, spawn, Spawn, TestApp};
 
-async fn spawn_with(args: &[&str]) -> TestApp {
+pub(crate) async fn spawn_with(args: &[&str]) -> TestApp {
     spawn(Spawn {
         demo_run: true,
         args: args.iter().map(|a| a.to_string()).collect(),
@@ -17,7 +17,7 @@ async fn spawn_with(args: &[&str]) -> TestApp {
 }
 
 /// Waits until the demo run waits for approval; returns its name.
-async fn pending_demo(app: &TestApp, client: &reqwest::Client) -> String {
+pub(crate) async fn pending_demo(app: &TestApp, client: &reqwest::Client) -> String {
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
         let response = client
@@ -105,7 +105,11 @@ async fn execution_json(app: &TestApp, client: &reqwest::Client, name: &str) -> 
 }
 
 /// Waits until the execution has ended; returns its view.
-async fn ended(app: &TestApp, client: &reqwest::Client, name: &str) -> serde_json::Value {
+pub(crate) async fn ended(
+    app: &TestApp,
+    client: &reqwest::Client,
+    name: &str,
+) -> serde_json::Value {
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
         let view = execution_json(app, client, name).await;
@@ -134,7 +138,11 @@ pub fn carries_a_decision(kind: &str, details: Option<&str>) -> bool {
         .is_some_and(|decision| decision.get("decision").is_some() && decision.get("by").is_some())
 }
 
-fn audit_records(app: &TestApp, action: &str, target: &str) -> Vec<(String, String, String)> {
+pub(crate) fn audit_records(
+    app: &TestApp,
+    action: &str,
+    target: &str,
+) -> Vec<(String, String, String)> {
     let connection =
         rusqlite::Connection::open(server::cli::database_path(&app.data_dir)).expect("open");
     let mut statement = connection

@@ -10,6 +10,7 @@ mod cognito;
 mod contract;
 mod dynamo_audit;
 mod dynamo_sessions;
+mod endpoints;
 mod executions;
 mod health;
 mod helpers;

@@ -42,7 +42,7 @@ async fn an_admin_can_open_every_section_of_the_navigation() {
             html.contains(&format!("<h1>{label}</h1>")),
             "{path}: {html}"
         );
-        let built = matches!(path, "/executions" | "/approvals" | "/audit");
+        let built = matches!(path, "/executions" | "/approvals" | "/endpoints" | "/audit");
         assert_eq!(
             !html.contains("This page is not built yet."),
             built,

@@ -1045,27 +1045,12 @@ impl ControlPlane for AwsControlPlane {
     }
 
     async fn endpoints(&self) -> Result<Vec<Endpoint>, PipelineError> {
-        let mut names = Vec::new();
-        let mut token = None;
-        loop {
-            let page = self
-                .sagemaker
-                .list_endpoints()
-                .max_results(100)
-                .set_next_token(token)
-                .send()
-                .await
-                .map_err(|e| sdk_error(Service::SageMaker, "ListEndpoints", String::new, e))?;
-            names.extend(
-                page.endpoints()
-                    .iter()
-                    .filter_map(|e| e.endpoint_name().map(str::to_string)),
-            );
-            match page.next_token() {
-                Some(next) => token = Some(next.to_string()),
-                None => break,
-            }
-        }
+        let names: Vec<String> = self
+            .endpoint_statuses()
+            .await?
+            .into_iter()
+            .map(|e| e.name)
+            .collect();
         let mut describes = JoinSet::new();
         for name in names {
             let sagemaker = self.sagemaker.clone();
@@ -1086,6 +1071,42 @@ impl ControlPlane for AwsControlPlane {
             }
         }
         out.sort_by(|a, b| b.created.cmp(&a.created).then(a.name.cmp(&b.name)));
+        Ok(out)
+    }
+
+    /// ListEndpoints alone (one call per 100 endpoints): names, statuses and times, no
+    /// config.
+    async fn endpoint_statuses(&self) -> Result<Vec<Endpoint>, PipelineError> {
+        let mut out = Vec::new();
+        let mut token = None;
+        loop {
+            let page = self
+                .sagemaker
+                .list_endpoints()
+                .max_results(100)
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(|e| sdk_error(Service::SageMaker, "ListEndpoints", String::new, e))?;
+            out.extend(page.endpoints().iter().filter_map(|e| {
+                Some(Endpoint {
+                    name: e.endpoint_name()?.to_string(),
+                    config_name: None,
+                    status: e
+                        .endpoint_status()
+                        .map(|s| s.as_str().to_string())
+                        .unwrap_or_default(),
+                    pending_config_name: None,
+                    created: e.creation_time().map(timestamp),
+                    modified: e.last_modified_time().map(timestamp),
+                    failure_reason: None,
+                })
+            }));
+            match page.next_token() {
+                Some(next) => token = Some(next.to_string()),
+                None => break,
+            }
+        }
         Ok(out)
     }
 

@@ -1,0 +1,146 @@
+//! What the Endpoints pages show, and the rules their forms must meet: every endpoint with the
+//! commit it serves, one endpoint with the configs it can be rolled back to.
+
+use serde::{Deserialize, Serialize};
+
+use super::pipeline::{shorten, Commit, Endpoint, EndpointConfig, InputError, Timestamp};
+
+/// One row of `/endpoints`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndpointRow {
+    pub endpoint: Endpoint,
+    /// The commit its config was made for (configs are named after the commit).
+    pub commit: Option<Commit>,
+    /// The last change Gatehouse made to it (a rollback), if any.
+    pub last_change: Option<EndpointChange>,
+}
+
+/// A change an operator made to an endpoint through Gatehouse, from the audit log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndpointChange {
+    pub by: String,
+    pub at: Timestamp,
+    /// `rollback` or `delete`.
+    pub action: String,
+    /// The config the endpoint was asked to serve (a rollback's).
+    pub to_config: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndpointList {
+    pub rows: Vec<EndpointRow>,
+}
+
+/// An endpoint config an endpoint can be rolled back to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RollbackChoice {
+    pub config_name: String,
+    pub commit: Option<Commit>,
+    pub created: Option<Timestamp>,
+}
+
+/// Everything `/endpoints/<name>` shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndpointView {
+    pub endpoint: Endpoint,
+    pub commit: Option<Commit>,
+    /// The config it serves, with its variants and their models.
+    pub config: Option<EndpointConfig>,
+    /// Earlier configs it can be rolled back to, newest first.
+    pub choices: Vec<RollbackChoice>,
+    pub last_change: Option<EndpointChange>,
+}
+
+impl EndpointView {
+    /// Whether the endpoint can take a rollback now, and if not, why: SageMaker takes one
+    /// change at a time and cannot update a failed endpoint.
+    pub fn why_not_changeable(&self) -> Option<&'static str> {
+        match self.endpoint.status.as_str() {
+            "InService" => None,
+            "Creating" | "Updating" | "SystemUpdating" | "RollingBack" => {
+                Some("The endpoint is changing now; wait until it is InService.")
+            }
+            "Failed" => Some("A failed endpoint cannot be updated; delete it and deploy again."),
+            _ => Some("The endpoint is not in service."),
+        }
+    }
+}
+
+/// SageMaker's name rule for endpoints and endpoint configs:
+/// `^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}`, said in words when broken.
+pub fn check_resource_name(kind: &str, name: &str) -> Result<(), InputError> {
+    let fits = !name.is_empty()
+        && name.len() <= 63
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && !name.starts_with('-')
+        && !name.ends_with('-');
+    if fits {
+        Ok(())
+    } else {
+        Err(InputError(format!(
+            "'{}' is not an {kind} name: SageMaker names are 1 to 63 letters, digits and \
+             hyphens, starting and ending with a letter or digit.",
+            shorten(name, 80)
+        )))
+    }
+}
+
+/// A rollback's reason: required (it is what the audit log and the next reader see), at most
+/// 1,000 characters.
+pub fn check_reason(reason: &str) -> Result<&str, InputError> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(InputError(
+            "Say why you roll the endpoint back: the reason goes into the audit log.".into(),
+        ));
+    }
+    if reason.chars().count() > 1000 {
+        return Err(InputError("Keep the reason under 1,000 characters.".into()));
+    }
+    Ok(reason)
+}
+
+/// A delete is confirmed by typing the endpoint's name exactly.
+pub fn check_typed_name(endpoint: &str, typed: &str) -> Result<(), InputError> {
+    if typed.trim() == endpoint {
+        Ok(())
+    } else {
+        Err(InputError(format!(
+            "To delete the endpoint, type its name, {endpoint}, exactly; nothing was deleted."
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_follow_sagemakers_rule() {
+        for good in ["iris-serving", "a", "A1-b2--c3", &"x".repeat(63)] {
+            assert!(check_resource_name("endpoint", good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "-iris",
+            "iris-",
+            "iris_serving",
+            "iris serving",
+            &"x".repeat(64),
+            "ïris",
+        ] {
+            let error = check_resource_name("endpoint", bad).unwrap_err();
+            assert!(error.0.contains("not an endpoint name"), "{bad}: {error:?}");
+        }
+    }
+
+    #[test]
+    fn a_rollback_needs_a_reason_and_a_delete_the_exact_name() {
+        assert!(check_reason("   ").is_err());
+        assert_eq!(check_reason(" model drifts ").unwrap(), "model drifts");
+        assert!(check_reason(&"x".repeat(1001)).is_err());
+        assert!(check_typed_name("iris-serving", "iris-serving").is_ok());
+        assert!(check_typed_name("iris-serving", "iris-servin").is_err());
+        assert!(check_typed_name("iris-serving", "IRIS-SERVING").is_err());
+    }
+}

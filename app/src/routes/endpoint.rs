@@ -1,0 +1,207 @@
+//! `/endpoints/:name`: one endpoint — its status (followed live), the config and commit it
+//! serves, its variants, why its last change failed; operators can roll it back to any earlier
+//! config (each with a confirmation naming the commit going out and the one coming in, and a
+//! required reason) or delete it (by typing its name).
+
+use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+use crate::components::error_banner::ErrorBanner;
+use crate::components::form_outcome::{form_error, form_outcome};
+use crate::components::role_gate::RoleGate;
+use crate::components::session::use_session_user;
+use crate::errors::AppError;
+use crate::functions::endpoints::{get_endpoint, DeleteEndpoint, RollbackEndpoint};
+use crate::models::endpoints::{EndpointView, RollbackChoice};
+use crate::models::identity::Role;
+use crate::models::live;
+use crate::models::navigation::outcome;
+use crate::models::pipeline::Commit;
+
+#[component]
+pub fn EndpointPage() -> impl IntoView {
+    // Loaded outside the role gate (see the executions page).
+    let params = use_params_map();
+    let name = Memo::new(move |_| params.with(|p| p.get("name").unwrap_or_default()));
+    let endpoint = Resource::new_blocking(move || name.get(), get_endpoint);
+    view! {
+        <Title text="Endpoint"/>
+        <RoleGate role=Role::Viewer>
+            <Endpoint endpoint name/>
+        </RoleGate>
+    }
+}
+
+#[component]
+fn Endpoint(
+    endpoint: Resource<Result<EndpointView, AppError>>,
+    name: Memo<String>,
+) -> impl IntoView {
+    let session = use_session_user();
+    view! {
+        <section class="endpoint">
+            <p><a href="/endpoints">"← Endpoints"</a></p>
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    let operator = matches!(session.0.await, Ok(Some(ref who)) if who.has(Role::Operator));
+                    match endpoint.await {
+                        Ok(data) => view! { <Detail data operator/> }.into_any(),
+                        Err(error) => view! {
+                            <h1>{name.get_untracked()}</h1>
+                            <ErrorBanner error/>
+                        }
+                        .into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+fn commit_words(commit: Option<&Commit>, config: &str) -> String {
+    match commit {
+        Some(c) => format!("commit {} ({config})", c.short_sha),
+        None => config.to_string(),
+    }
+}
+
+#[component]
+fn Detail(data: EndpointView, operator: bool) -> impl IntoView {
+    let e = data.endpoint.clone();
+    let serving = e.config_name.clone().unwrap_or_else(|| "—".into());
+    let outgoing = commit_words(data.commit.as_ref(), &serving);
+    let why_not = data.why_not_changeable();
+    // SageMaker keeps serving the old config when an update fails and says why: a rollback
+    // asked for but not carried out shows here.
+    let failure = e.failure_reason.clone().map(|reason| {
+        let words = if e.status == "InService" {
+            format!("The last update did not take: SageMaker rolled it back and {serving} still serves. ")
+        } else {
+            String::new()
+        };
+        view! {
+            <div class="error-banner" role="alert" data-testid="endpoint-failure">
+                <p>{words} <strong>"Reason: "</strong> {reason}</p>
+            </div>
+        }
+    });
+    let variants = data.config.clone().map(|config| {
+        view! {
+            <h2>"Variants"</h2>
+            <table class="data-table" data-testid="variants">
+                <thead><tr><th scope="col">"Variant"</th><th scope="col">"Model"</th><th scope="col">"Instances"</th></tr></thead>
+                <tbody>
+                    {config.variants.into_iter().map(|v| view! {
+                        <tr>
+                            <td>{v.variant}</td>
+                            <td><code>{v.model_name}</code></td>
+                            <td>{v.instance_count.map(|n| n.to_string()).unwrap_or_default()} " " {v.instance_type.unwrap_or_default()}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        }
+    });
+    let answer = match (
+        form_outcome(outcome::ROLLED_BACK),
+        form_error(RollbackEndpoint::PATH).or_else(|| form_error(DeleteEndpoint::PATH)),
+    ) {
+        (_, Some(error)) => Some(view! { <ErrorBanner error/> }.into_any()),
+        (Some(config), None) => Some(
+            view! {
+                <p class="notice" role="status" data-testid="rollback-result">
+                    "Asked SageMaker to serve " <code>{config}</code> " again; the status below follows the update."
+                </p>
+            }
+            .into_any(),
+        ),
+        (None, None) => None,
+    };
+    let last_change = data.last_change.clone().map(|c| {
+        view! {
+            <dt>"Last change"</dt>
+            <dd>{format!("{} by {}, {} UTC", c.action, c.by, c.at.utc())}</dd>
+        }
+    });
+    let controls = operator.then(|| {
+        let rollbacks = match why_not {
+            Some(reason) => view! { <p class="hint" data-testid="rollback-unavailable">{reason}</p> }.into_any(),
+            None if data.choices.is_empty() => view! { <p class="hint">"No earlier config to go back to."</p> }.into_any(),
+            None => view! {
+                <ul class="rollback-choices" data-testid="rollback-choices">
+                    {data.choices.iter().map(|choice| view! {
+                        <RollbackForm endpoint=e.name.clone() outgoing=outgoing.clone() choice=choice.clone()/>
+                    }).collect_view()}
+                </ul>
+            }
+            .into_any(),
+        };
+        view! {
+            <h2>"Roll back"</h2>
+            {rollbacks}
+            <DeleteForm endpoint=e.name.clone()/>
+        }
+    });
+    view! {
+        <h1>{e.name.clone()}</h1>
+        <div data-live=live::endpoint(&e.name)>
+            {answer}
+            <dl class="facts">
+                <dt>"Status"</dt><dd data-testid="endpoint-status">{e.status.clone()}</dd>
+                <dt>"Serves"</dt><dd data-testid="endpoint-serves">{outgoing.clone()}</dd>
+                {e.pending_config_name.clone().map(|p| view! { <dt>"Moving to"</dt><dd><code>{p}</code></dd> })}
+                <dt>"Created"</dt><dd>{e.created.map(|t| format!("{} UTC", t.utc())).unwrap_or_default()}</dd>
+                <dt>"Last modified"</dt><dd>{e.modified.map(|t| format!("{} UTC", t.utc())).unwrap_or_default()}</dd>
+                {last_change}
+            </dl>
+            {failure}
+            {variants}
+            {controls}
+        </div>
+    }
+}
+
+/// One earlier config and the form that rolls the endpoint back to it. A `<details>` holds the
+/// confirmation, so it works without JavaScript.
+#[component]
+fn RollbackForm(endpoint: String, outgoing: String, choice: RollbackChoice) -> impl IntoView {
+    let incoming = commit_words(choice.commit.as_ref(), &choice.config_name);
+    let created = choice
+        .created
+        .map(|t| format!(", made {} UTC", t.utc()))
+        .unwrap_or_default();
+    view! {
+        <li>
+            <details>
+                <summary>"Roll back to " {incoming.clone()} {created}</summary>
+                <form method="post" action=RollbackEndpoint::PATH data-testid="rollback-form">
+                    <input type="hidden" name="name" value=endpoint.clone()/>
+                    <input type="hidden" name="config" value=choice.config_name.clone()/>
+                    <p>
+                        <strong>{outgoing}</strong> " goes out; " <strong>{incoming}</strong>
+                        " comes in. " {endpoint.clone()} " keeps serving while SageMaker updates it."
+                    </p>
+                    <label>"Reason (required) " <input name="reason" required maxlength="1000"/></label>
+                    <button type="submit" class="danger">"Roll back"</button>
+                </form>
+            </details>
+        </li>
+    }
+}
+
+#[component]
+fn DeleteForm(endpoint: String) -> impl IntoView {
+    view! {
+        <details class="danger-zone">
+            <summary>"Delete this endpoint…"</summary>
+            <form method="post" action=DeleteEndpoint::PATH data-testid="delete-form">
+                <input type="hidden" name="name" value=endpoint.clone()/>
+                <p>"It stops answering at once. Type " <code>{endpoint.clone()}</code> " to confirm."</p>
+                <label>"Endpoint name " <input name="typed_name" required autocomplete="off"/></label>
+                <button type="submit" class="danger">"Delete the endpoint"</button>
+            </form>
+        </details>
+    }
+}
