@@ -131,6 +131,26 @@ mod server {
         }
     }
 
+    /// The port's "not found" for an endpoint, in the words of the page.
+    fn not_found_as_missing(error: PipelineError, name: &str) -> AppError {
+        match error {
+            PipelineError::NotFound(_) => {
+                AppError::NotFound(format!("There is no endpoint named {name}."))
+            }
+            other => other.into(),
+        }
+    }
+
+    async fn existing(
+        pipeline: &dyn ControlPlane,
+        name: &str,
+    ) -> Result<crate::models::pipeline::Endpoint, AppError> {
+        pipeline
+            .endpoint(name)
+            .await
+            .map_err(|e| not_found_as_missing(e, name))
+    }
+
     fn invalid(error: crate::models::pipeline::InputError) -> AppError {
         AppError::InvalidInput(error.0)
     }
@@ -188,12 +208,7 @@ mod server {
             pipeline.endpoint_configs(),
             changes(context)
         );
-        let endpoint = endpoint.map_err(|e| match e {
-            PipelineError::NotFound(_) => {
-                AppError::NotFound(format!("There is no endpoint named {name}."))
-            }
-            other => other.into(),
-        })?;
+        let endpoint = endpoint.map_err(|e| not_found_as_missing(e, name))?;
         let (mut configs, changes) = (configs?, changes?);
         configs.sort_by_key(|c| std::cmp::Reverse(c.created));
         let current = endpoint.config_name.clone();
@@ -236,17 +251,9 @@ mod server {
         {
             return (None, Err(invalid(e)));
         }
-        let endpoint = match pipeline.endpoint(name).await {
+        let endpoint = match existing(pipeline, name).await {
             Ok(e) => e,
-            Err(PipelineError::NotFound(_)) => {
-                return (
-                    None,
-                    Err(AppError::NotFound(format!(
-                        "There is no endpoint named {name}."
-                    ))),
-                )
-            }
-            Err(e) => return (None, Err(e.into())),
+            Err(e) => return (None, Err(e)),
         };
         let before = endpoint.config_name.clone();
         if endpoint.status != "InService" {
@@ -296,17 +303,9 @@ mod server {
         {
             return (None, Err(invalid(e)));
         }
-        let endpoint = match pipeline.endpoint(name).await {
+        let endpoint = match existing(pipeline, name).await {
             Ok(e) => e,
-            Err(PipelineError::NotFound(_)) => {
-                return (
-                    None,
-                    Err(AppError::NotFound(format!(
-                        "There is no endpoint named {name}."
-                    ))),
-                )
-            }
-            Err(e) => return (None, Err(e.into())),
+            Err(e) => return (None, Err(e)),
         };
         let result = pipeline.delete_endpoint(name).await.map_err(AppError::from);
         (endpoint.config_name, result)

@@ -615,6 +615,38 @@ pub struct ProductionVariant {
     pub model_name: String,
     pub instance_type: Option<String>,
     pub instance_count: Option<i32>,
+    /// `InitialVariantWeight` as SageMaker gives it (`1`, `0.5`): traffic splits between the
+    /// variants in proportion to their weights.
+    pub weight: Option<String>,
+}
+
+impl EndpointConfig {
+    /// Each variant's share of the traffic, in percent (rounded), in variant order; a variant
+    /// without a weight counts as weight 1, as SageMaker's default.
+    pub fn traffic_shares(&self) -> Vec<u32> {
+        let weights: Vec<f64> = self
+            .variants
+            .iter()
+            .map(|v| {
+                v.weight
+                    .as_deref()
+                    .and_then(|w| w.parse::<f64>().ok())
+                    .filter(|w| w.is_finite() && *w >= 0.0)
+                    .unwrap_or(1.0)
+            })
+            .collect();
+        let total: f64 = weights.iter().sum();
+        weights
+            .iter()
+            .map(|w| {
+                if total > 0.0 {
+                    (w / total * 100.0).round() as u32
+                } else {
+                    0
+                }
+            })
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -664,6 +696,34 @@ mod tests {
         );
         assert_eq!(Timestamp::from_date("2025-13-01"), None);
         assert_eq!(Timestamp::from_date("yesterday"), None);
+    }
+
+    #[test]
+    fn traffic_splits_by_weight_and_a_missing_weight_counts_as_one() {
+        let variant = |name: &str, weight: Option<&str>| ProductionVariant {
+            variant: name.into(),
+            model_name: format!("{name}-model"),
+            instance_type: None,
+            instance_count: Some(1),
+            weight: weight.map(str::to_string),
+        };
+        let config = |variants| EndpointConfig {
+            name: "c".into(),
+            variants,
+            created: None,
+        };
+        assert_eq!(
+            config(vec![variant("a", Some("3")), variant("b", Some("1"))]).traffic_shares(),
+            vec![75, 25]
+        );
+        assert_eq!(
+            config(vec![variant("a", None), variant("b", Some("1.0"))]).traffic_shares(),
+            vec![50, 50]
+        );
+        assert_eq!(
+            config(vec![variant("a", Some("0")), variant("b", Some("0"))]).traffic_shares(),
+            vec![0, 0]
+        );
     }
 
     #[test]

@@ -88,15 +88,17 @@ fn Detail(data: EndpointView, operator: bool) -> impl IntoView {
         }
     });
     let variants = data.config.clone().map(|config| {
+        let shares = config.traffic_shares();
         view! {
             <h2>"Variants"</h2>
             <table class="data-table" data-testid="variants">
-                <thead><tr><th scope="col">"Variant"</th><th scope="col">"Model"</th><th scope="col">"Instances"</th></tr></thead>
+                <thead><tr><th scope="col">"Variant"</th><th scope="col">"Model"</th><th scope="col">"Weight"</th><th scope="col">"Instances"</th></tr></thead>
                 <tbody>
-                    {config.variants.into_iter().map(|v| view! {
+                    {config.variants.into_iter().zip(shares).map(|(v, share)| view! {
                         <tr>
                             <td>{v.variant}</td>
                             <td><code>{v.model_name}</code></td>
+                            <td>{v.weight.unwrap_or_else(|| "1".into())} " (" {share} "% of requests)"</td>
                             <td>{v.instance_count.map(|n| n.to_string()).unwrap_or_default()} " " {v.instance_type.unwrap_or_default()}</td>
                         </tr>
                     }).collect_view()}

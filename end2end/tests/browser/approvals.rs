@@ -24,7 +24,7 @@ async fn an_approver_decides_with_evidence_and_the_run_reaches_its_endpoint_live
         .expect("open /approvals");
     browser.submit_sign_in("vera", &viewer_password).await;
     // The demo run may still be training: the list fills in by itself when it waits.
-    wait_until("the demo run's approval", Duration::from_secs(90), || async {
+    wait_until("the demo run's approval", Duration::from_secs(120), || async {
         browser
             .eval("return document.querySelectorAll('[data-testid=\"approvals-table\"] tbody tr').length;")
             .await

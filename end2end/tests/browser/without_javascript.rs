@@ -24,13 +24,15 @@ async fn approving_and_starting_work_through_plain_forms_with_javascript_off() {
         .await
         .expect("open /approvals");
     sign_in(client, "ana", &approver_password).await;
-    // Nothing updates by itself without JavaScript: reload until the demo run waits.
+    // Nothing updates by itself without JavaScript: reload until the demo run waits, once a
+    // second (a tighter loop slows every server of the suite, all training at once).
     wait_until(
         "the demo run's approval (reloading)",
-        Duration::from_secs(90),
+        Duration::from_secs(120),
         || async {
             let rows = count(client, r#"[data-testid="approvals-table"] tbody tr"#).await;
             if rows == 0 {
+                tokio::time::sleep(Duration::from_secs(1)).await;
                 client.refresh().await.expect("reload");
             }
             rows == 1

@@ -624,6 +624,7 @@ fn endpoint_config(config: &Value) -> EndpointConfig {
                         model_name: text(v, "ModelName").unwrap_or_default(),
                         instance_type: text(v, "InstanceType"),
                         instance_count: v["InitialInstanceCount"].as_i64().map(|n| n as i32),
+                        weight: v["InitialVariantWeight"].as_f64().map(|w| w.to_string()),
                     })
                     .collect()
             })

@@ -133,6 +133,10 @@ async fn an_operator_rolls_the_endpoint_back_and_deletes_it_and_a_viewer_cannot(
         page.contains(r#"data-testid="endpoint-status">InService<"#),
         "{page}"
     );
+    // One variant, the second commit's model, all the traffic.
+    assert!(page.contains(&format!("<code>{second}</code>")), "{page}");
+    let shown: String = page.replace("<!-- -->", "");
+    assert!(shown.contains("1 (100% of requests)"), "{page}");
     assert!(!page.contains("rollback-form"), "{page}");
     assert!(!page.contains("delete-form"), "{page}");
     // An operator's page offers the way back, naming the commit going out and coming in.

@@ -1004,6 +1004,7 @@ impl ControlPlane for AwsControlPlane {
                     model_name: v.model_name().unwrap_or_default().to_string(),
                     instance_type: v.instance_type().map(|t| t.as_str().to_string()),
                     instance_count: v.initial_instance_count(),
+                    weight: v.initial_variant_weight().map(|w| w.to_string()),
                 })
                 .collect(),
             created: c.creation_time().map(timestamp),
