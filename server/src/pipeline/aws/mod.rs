@@ -34,6 +34,8 @@ mod cache;
 mod calls;
 mod errors;
 mod history;
+mod s3;
+mod sagemaker;
 
 use std::time::{Duration, Instant};
 
@@ -41,20 +43,20 @@ use app::control_plane::{ControlPlane, PipelineError};
 use app::models::pipeline::{
     Commit, Decision, Endpoint, EndpointConfig, ExecutionDetail, ExecutionPage, ExecutionQuery,
     ExecutionRef, ExecutionStatus, ExecutionSummary, HistoryEvent, Model, OutputObject,
-    PendingApproval, ProductionVariant, StartRequest, Timestamp, TrainingJob, TransformJob,
-    Verdict,
+    PendingApproval, StartRequest, Timestamp, TrainingJob, TransformJob, Verdict,
 };
 use aws_config::retry::RetryConfig;
 use aws_config::SdkConfig;
 use aws_sdk_sfn::error::ProvideErrorMetadata;
 use aws_sdk_sfn::types::ExecutionStatus as SfnStatus;
 use serde_json::Value;
-use tokio::task::JoinSet;
 
 use cache::Cache;
 pub use calls::{ApiCalls, CountCalls};
 use errors::{sdk_error, Service};
 use history::{port_event, timestamp, Approval, ApprovalScan, OpenApproval};
+use s3::S3;
+use sagemaker::SageMaker;
 
 use super::state_timeout_seconds;
 use super::token_sha256;
@@ -78,15 +80,12 @@ pub const REREADS_AT_ONCE: usize = 4;
 pub const NOT_WAITING_TTL: Duration = Duration::from_secs(5);
 /// History reads `pending_approvals` makes at once.
 pub const SCANS_AT_ONCE: usize = 8;
-/// At most this many transform output objects are read.
-const MAX_OUTPUT_OBJECTS: usize = 100;
 
 /// The Step Functions + SageMaker + S3 control plane of one state machine.
 pub struct AwsControlPlane {
     sfn: aws_sdk_sfn::Client,
-    sagemaker: aws_sdk_sagemaker::Client,
-    runtime: aws_sdk_sagemakerruntime::Client,
-    s3: aws_sdk_s3::Client,
+    sagemaker: SageMaker,
+    s3: S3,
     state_machine_arn: String,
     /// `arn:…:execution:<machine>:`: every execution of the pipeline starts so.
     execution_prefix: String,
@@ -100,7 +99,6 @@ pub struct AwsControlPlane {
     not_waiting: Cache<String, ()>,
     /// When an execution's approval was last decided or stopped through this adapter.
     forgotten: Cache<String, Instant>,
-    endpoint_configs: Cache<String, EndpointConfig>,
 }
 
 impl std::fmt::Debug for AwsControlPlane {
@@ -170,9 +168,14 @@ impl AwsControlPlane {
         );
         Ok(AwsControlPlane {
             sfn: aws_sdk_sfn::Client::from_conf(sfn),
-            sagemaker: aws_sdk_sagemaker::Client::from_conf(sagemaker),
-            runtime: aws_sdk_sagemakerruntime::Client::from_conf(runtime),
-            s3: aws_sdk_s3::Client::from_conf(s3),
+            sagemaker: SageMaker {
+                client: aws_sdk_sagemaker::Client::from_conf(sagemaker),
+                runtime: aws_sdk_sagemakerruntime::Client::from_conf(runtime),
+                endpoint_configs: Cache::new(512, None),
+            },
+            s3: S3 {
+                client: aws_sdk_s3::Client::from_conf(s3),
+            },
             state_machine_arn: state_machine_arn.to_string(),
             execution_prefix,
             calls,
@@ -182,7 +185,6 @@ impl AwsControlPlane {
             open_approvals: Cache::new(4096, Some(OPEN_APPROVAL_MAX_AGE)),
             not_waiting: Cache::new(4096, Some(NOT_WAITING_TTL)),
             forgotten: Cache::new(4096, Some(OPEN_APPROVAL_MAX_AGE)),
-            endpoint_configs: Cache::new(512, None),
         })
     }
 
@@ -766,104 +768,15 @@ impl ControlPlane for AwsControlPlane {
     }
 
     async fn training_job(&self, name: &str) -> Result<TrainingJob, PipelineError> {
-        let job = self
-            .sagemaker
-            .describe_training_job()
-            .training_job_name(name)
-            .send()
-            .await
-            .map_err(|e| {
-                sdk_error(
-                    Service::SageMaker,
-                    "DescribeTrainingJob",
-                    || format!("There is no training job {name}."),
-                    e,
-                )
-            })?;
-        Ok(TrainingJob {
-            name: job.training_job_name().unwrap_or(name).to_string(),
-            status: job
-                .training_job_status()
-                .map(|s| s.as_str().to_string())
-                .unwrap_or_default(),
-            created: job.creation_time().map(timestamp),
-            ended: job.training_end_time().map(timestamp),
-            image: job
-                .algorithm_specification()
-                .and_then(|a| a.training_image())
-                .map(str::to_string),
-            model_artifacts: job
-                .model_artifacts()
-                .and_then(|m| m.s3_model_artifacts())
-                .map(str::to_string),
-            failure_reason: job.failure_reason().map(str::to_string),
-        })
+        self.sagemaker.training_job(name).await
     }
 
     async fn model(&self, name: &str) -> Result<Model, PipelineError> {
-        let model = self
-            .sagemaker
-            .describe_model()
-            .model_name(name)
-            .send()
-            .await
-            .map_err(|e| {
-                sdk_error(
-                    Service::SageMaker,
-                    "DescribeModel",
-                    || format!("There is no model {name}."),
-                    e,
-                )
-            })?;
-        let container = model
-            .primary_container()
-            .or_else(|| model.containers().first());
-        Ok(Model {
-            name: model.model_name().unwrap_or(name).to_string(),
-            image: container.and_then(|c| c.image()).map(str::to_string),
-            model_data_url: container
-                .and_then(|c| c.model_data_url())
-                .map(str::to_string),
-            created: model.creation_time().map(timestamp),
-        })
+        self.sagemaker.model(name).await
     }
 
     async fn transform_job(&self, name: &str) -> Result<TransformJob, PipelineError> {
-        let job = self
-            .sagemaker
-            .describe_transform_job()
-            .transform_job_name(name)
-            .send()
-            .await
-            .map_err(|e| {
-                sdk_error(
-                    Service::SageMaker,
-                    "DescribeTransformJob",
-                    || format!("There is no transform job {name}."),
-                    e,
-                )
-            })?;
-        Ok(TransformJob {
-            name: job.transform_job_name().unwrap_or(name).to_string(),
-            status: job
-                .transform_job_status()
-                .map(|s| s.as_str().to_string())
-                .unwrap_or_default(),
-            model_name: job.model_name().map(str::to_string),
-            input_uri: job
-                .transform_input()
-                .and_then(|i| i.data_source())
-                .and_then(|d| d.s3_data_source())
-                .and_then(|s| s.s3_uri())
-                .map(str::to_string),
-            output_path: job
-                .transform_output()
-                .and_then(|o| o.s3_output_path())
-                .map(str::to_string),
-            created: job.creation_time().map(timestamp),
-            ended: job.transform_end_time().map(timestamp),
-            failure_reason: job.failure_reason().map(str::to_string),
-        })
+        self.sagemaker.transform_job(name).await
     }
 
     async fn transform_output(&self, name: &str) -> Result<Vec<OutputObject>, PipelineError> {
@@ -878,335 +791,44 @@ impl ControlPlane for AwsControlPlane {
     }
 
     async fn read_objects(&self, path: &str) -> Result<Vec<OutputObject>, PipelineError> {
-        let (bucket, prefix) = split_s3_uri(path)
-            .ok_or_else(|| PipelineError::Invalid(format!("{path} is not an s3:// URI.")))?;
-        let no_output = || format!("No object found under {path}.");
-        let mut keys = Vec::new();
-        let mut token = None;
-        loop {
-            let page = self
-                .s3
-                .list_objects_v2()
-                .bucket(bucket)
-                .prefix(prefix)
-                .set_continuation_token(token)
-                .send()
-                .await
-                .map_err(|e| sdk_error(Service::S3, "ListObjectsV2", no_output, e))?;
-            keys.extend(
-                page.contents()
-                    .iter()
-                    .filter_map(|o| o.key().map(str::to_string)),
-            );
-            match page.next_continuation_token() {
-                Some(next) if keys.len() < MAX_OUTPUT_OBJECTS => token = Some(next.to_string()),
-                _ => break,
-            }
-        }
-        if keys.is_empty() {
-            return Err(PipelineError::NotFound(no_output()));
-        }
-        keys.truncate(MAX_OUTPUT_OBJECTS);
-        let mut objects = Vec::with_capacity(keys.len());
-        for key in keys {
-            let uri = format!("s3://{bucket}/{key}");
-            let object = self
-                .s3
-                .get_object()
-                .bucket(bucket)
-                .key(&key)
-                .send()
-                .await
-                .map_err(|e| {
-                    sdk_error(
-                        Service::S3,
-                        "GetObject",
-                        || format!("The object {uri} is gone."),
-                        e,
-                    )
-                })?;
-            let bytes = object.body.collect().await.map_err(|e| {
-                tracing::warn!(%uri, error = %e, "cannot read a transform output object");
-                PipelineError::Unavailable(format!(
-                    "Gatehouse could not read {uri} from Amazon S3; try again in a moment."
-                ))
-            })?;
-            objects.push(OutputObject {
-                uri,
-                body: String::from_utf8_lossy(&bytes.into_bytes()).into_owned(),
-            });
-        }
-        Ok(objects)
+        self.s3.read_objects(path).await
     }
 
     async fn endpoint_configs(&self) -> Result<Vec<EndpointConfig>, PipelineError> {
-        let mut names = Vec::new();
-        let mut token = None;
-        loop {
-            let page = self
-                .sagemaker
-                .list_endpoint_configs()
-                .max_results(100)
-                .set_next_token(token)
-                .send()
-                .await
-                .map_err(|e| {
-                    sdk_error(Service::SageMaker, "ListEndpointConfigs", String::new, e)
-                })?;
-            names.extend(
-                page.endpoint_configs()
-                    .iter()
-                    .filter_map(|c| c.endpoint_config_name().map(str::to_string)),
-            );
-            match page.next_token() {
-                Some(next) => token = Some(next.to_string()),
-                None => break,
-            }
-        }
-        let mut out = Vec::with_capacity(names.len());
-        for name in names {
-            match self.endpoint_config(&name).await {
-                Ok(config) => out.push(config),
-                // Deleted between the list and the describe.
-                Err(PipelineError::NotFound(_)) => {}
-                Err(other) => return Err(other),
-            }
-        }
-        out.sort_by_key(|c| std::cmp::Reverse(c.created));
-        Ok(out)
+        self.sagemaker.endpoint_configs().await
     }
 
     async fn endpoint_config(&self, name: &str) -> Result<EndpointConfig, PipelineError> {
-        if let Some(config) = self.endpoint_configs.get(&name.to_string()) {
-            return Ok(config);
-        }
-        let c = self
-            .sagemaker
-            .describe_endpoint_config()
-            .endpoint_config_name(name)
-            .send()
-            .await
-            .map_err(|e| {
-                sdk_error(
-                    Service::SageMaker,
-                    "DescribeEndpointConfig",
-                    || format!("There is no endpoint config {name}."),
-                    e,
-                )
-            })?;
-        let config = EndpointConfig {
-            name: c.endpoint_config_name().unwrap_or(name).to_string(),
-            variants: c
-                .production_variants()
-                .iter()
-                .map(|v| ProductionVariant {
-                    variant: v.variant_name().unwrap_or_default().to_string(),
-                    model_name: v.model_name().unwrap_or_default().to_string(),
-                    instance_type: v.instance_type().map(|t| t.as_str().to_string()),
-                    instance_count: v.initial_instance_count(),
-                    weight: v.initial_variant_weight().map(|w| w.to_string()),
-                })
-                .collect(),
-            created: c.creation_time().map(timestamp),
-        };
-        // Endpoint configs cannot be changed, only deleted and recreated: a short-lived
-        // stale entry after a delete is the worst this can do.
-        self.endpoint_configs
-            .insert(name.to_string(), config.clone());
-        Ok(config)
+        self.sagemaker.endpoint_config(name).await
     }
 
     async fn delete_endpoint_config(&self, name: &str) -> Result<(), PipelineError> {
-        // SageMaker deletes a config an endpoint uses without a word; refuse that first.
-        if let Some(user) = self.endpoints().await?.into_iter().find(|e| {
-            e.config_name.as_deref() == Some(name) || e.pending_config_name.as_deref() == Some(name)
-        }) {
-            return Err(PipelineError::Conflict(format!(
-                "Endpoint config {name} is in use by endpoint {}: update the endpoint to \
-                 another config or delete the endpoint first.",
-                user.name
-            )));
-        }
-        self.sagemaker
-            .delete_endpoint_config()
-            .endpoint_config_name(name)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| {
-                sdk_error(
-                    Service::SageMaker,
-                    "DeleteEndpointConfig",
-                    || format!("There is no endpoint config {name}."),
-                    e,
-                )
-            })?;
-        self.endpoint_configs.remove(&name.to_string());
-        Ok(())
+        self.sagemaker.delete_endpoint_config(name).await
     }
 
     async fn endpoints(&self) -> Result<Vec<Endpoint>, PipelineError> {
-        let names: Vec<String> = self
-            .endpoint_statuses()
-            .await?
-            .into_iter()
-            .map(|e| e.name)
-            .collect();
-        let mut describes = JoinSet::new();
-        for name in names {
-            let sagemaker = self.sagemaker.clone();
-            describes.spawn(async move { describe_endpoint(&sagemaker, &name).await });
-        }
-        let mut out = Vec::new();
-        while let Some(joined) = describes.join_next().await {
-            match joined {
-                Ok(Ok(endpoint)) => out.push(endpoint),
-                Ok(Err(PipelineError::NotFound(_))) => {}
-                Ok(Err(other)) => return Err(other),
-                Err(e) => {
-                    tracing::error!(error = %e, "an endpoint describe panicked");
-                    return Err(PipelineError::Unavailable(
-                        "Reading the endpoints failed.".into(),
-                    ));
-                }
-            }
-        }
-        out.sort_by(|a, b| b.created.cmp(&a.created).then(a.name.cmp(&b.name)));
-        Ok(out)
+        self.sagemaker.endpoints().await
     }
 
-    /// ListEndpoints alone (one call per 100 endpoints): names, statuses and times, no
-    /// config.
     async fn endpoint_statuses(&self) -> Result<Vec<Endpoint>, PipelineError> {
-        let mut out = Vec::new();
-        let mut token = None;
-        loop {
-            let page = self
-                .sagemaker
-                .list_endpoints()
-                .max_results(100)
-                .set_next_token(token)
-                .send()
-                .await
-                .map_err(|e| sdk_error(Service::SageMaker, "ListEndpoints", String::new, e))?;
-            out.extend(page.endpoints().iter().filter_map(|e| {
-                Some(Endpoint {
-                    name: e.endpoint_name()?.to_string(),
-                    config_name: None,
-                    status: e
-                        .endpoint_status()
-                        .map(|s| s.as_str().to_string())
-                        .unwrap_or_default(),
-                    pending_config_name: None,
-                    created: e.creation_time().map(timestamp),
-                    modified: e.last_modified_time().map(timestamp),
-                    failure_reason: None,
-                })
-            }));
-            match page.next_token() {
-                Some(next) => token = Some(next.to_string()),
-                None => break,
-            }
-        }
-        Ok(out)
+        self.sagemaker.endpoint_statuses().await
     }
 
     async fn endpoint(&self, name: &str) -> Result<Endpoint, PipelineError> {
-        describe_endpoint(&self.sagemaker, name).await
+        self.sagemaker.endpoint(name).await
     }
 
     async fn update_endpoint(&self, name: &str, config_name: &str) -> Result<(), PipelineError> {
-        self.sagemaker
-            .update_endpoint()
-            .endpoint_name(name)
-            .endpoint_config_name(config_name)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| {
-                sdk_error(
-                    Service::SageMaker,
-                    "UpdateEndpoint",
-                    || format!("There is no endpoint {name}, or no endpoint config {config_name}."),
-                    e,
-                )
-            })
+        self.sagemaker.update_endpoint(name, config_name).await
     }
 
     async fn delete_endpoint(&self, name: &str) -> Result<(), PipelineError> {
-        self.sagemaker
-            .delete_endpoint()
-            .endpoint_name(name)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| {
-                sdk_error(
-                    Service::SageMaker,
-                    "DeleteEndpoint",
-                    || format!("There is no endpoint {name}."),
-                    e,
-                )
-            })
+        self.sagemaker.delete_endpoint(name).await
     }
 
     async fn invoke_endpoint(&self, name: &str, csv: &str) -> Result<String, PipelineError> {
-        let out = self
-            .runtime
-            .invoke_endpoint()
-            .endpoint_name(name)
-            .content_type("text/csv")
-            .accept("text/csv")
-            .body(aws_smithy_types::Blob::new(csv.as_bytes().to_vec()))
-            .send()
-            .await
-            .map_err(|e| {
-                sdk_error(
-                    Service::SageMakerRuntime,
-                    "InvokeEndpoint",
-                    || format!("There is no endpoint {name}."),
-                    e,
-                )
-            })?;
-        Ok(out
-            .body()
-            .map(|b| String::from_utf8_lossy(b.as_ref()).into_owned())
-            .unwrap_or_default())
+        self.sagemaker.invoke_endpoint(name, csv).await
     }
-}
-
-async fn describe_endpoint(
-    sagemaker: &aws_sdk_sagemaker::Client,
-    name: &str,
-) -> Result<Endpoint, PipelineError> {
-    let e = sagemaker
-        .describe_endpoint()
-        .endpoint_name(name)
-        .send()
-        .await
-        .map_err(|e| {
-            sdk_error(
-                Service::SageMaker,
-                "DescribeEndpoint",
-                || format!("There is no endpoint {name}."),
-                e,
-            )
-        })?;
-    Ok(Endpoint {
-        name: e.endpoint_name().unwrap_or(name).to_string(),
-        config_name: e.endpoint_config_name().map(str::to_string),
-        status: e
-            .endpoint_status()
-            .map(|s| s.as_str().to_string())
-            .unwrap_or_default(),
-        pending_config_name: e
-            .pending_deployment_summary()
-            .and_then(|p| p.endpoint_config_name())
-            .map(str::to_string),
-        created: e.creation_time().map(timestamp),
-        modified: e.last_modified_time().map(timestamp),
-        failure_reason: e.failure_reason().map(str::to_string),
-    })
 }
 
 /// A SendTask* failure. The request carried the task token, so nothing of it is logged but
@@ -1268,12 +890,6 @@ fn name_taken(name: &str, started: Timestamp) -> PipelineError {
     ))
 }
 
-fn split_s3_uri(uri: &str) -> Option<(&str, &str)> {
-    let rest = uri.strip_prefix("s3://")?;
-    let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
-    (!bucket.is_empty()).then_some((bucket, key))
-}
-
 fn status_of(status: &SfnStatus) -> ExecutionStatus {
     match status {
         SfnStatus::Running => ExecutionStatus::Running,
@@ -1317,11 +933,11 @@ mod tests {
     #[test]
     fn s3_uris_split_into_bucket_and_key() {
         assert_eq!(
-            split_s3_uri("s3://b/transform_output/x"),
+            s3::split_s3_uri("s3://b/transform_output/x"),
             Some(("b", "transform_output/x"))
         );
-        assert_eq!(split_s3_uri("s3://b"), Some(("b", "")));
-        assert_eq!(split_s3_uri("https://b/x"), None);
+        assert_eq!(s3::split_s3_uri("s3://b"), Some(("b", "")));
+        assert_eq!(s3::split_s3_uri("https://b/x"), None);
     }
 
     #[test]
