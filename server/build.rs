@@ -16,7 +16,12 @@ fn main() {
 }
 
 fn commit_from_git() -> Option<String> {
-    let git_dir = git(&["rev-parse", "--git-dir"])?;
+    // Relative to this package (cargo resolves a relative rerun-if-changed path against it):
+    // cargo reuses this build's result for a clone at another path whose sources are the same
+    // (CI builds each fresh clone in one shared target folder), and an absolute path would
+    // keep watching the first clone's HEAD, leaving an old commit on the About page.
+    let git_dir = git(&["rev-parse", "--path-format=relative", "--git-dir"])
+        .or_else(|| git(&["rev-parse", "--git-dir"]))?;
     // Rebuild when HEAD moves: HEAD itself changes on checkout, the ref file on commit.
     println!("cargo:rerun-if-changed={git_dir}/HEAD");
     if let Some(reference) = git(&["symbolic-ref", "-q", "HEAD"]) {

@@ -30,6 +30,7 @@
 //! jitter, [`MAX_ATTEMPTS`] attempts); what still fails is [`PipelineError::Throttled`].
 //! Every client counts its calls in [`AwsControlPlane::api_calls`].
 
+mod approval_memory;
 mod cache;
 mod calls;
 mod errors;
@@ -51,6 +52,7 @@ use aws_sdk_sfn::error::ProvideErrorMetadata;
 use aws_sdk_sfn::types::ExecutionStatus as SfnStatus;
 use serde_json::Value;
 
+use approval_memory::{ApprovalMemory, Recalled};
 use cache::Cache;
 pub use calls::{ApiCalls, CountCalls};
 use errors::{sdk_error, Service};
@@ -93,12 +95,7 @@ pub struct AwsControlPlane {
     definition: Cache<(), String>,
     finished: Cache<String, ExecutionDetail>,
     current_states: Cache<String, String>,
-    /// What the last read of a running execution's history found: its open approval...
-    open_approvals: Cache<String, (OpenApproval, Instant)>,
-    /// ...or that it was not waiting for one.
-    not_waiting: Cache<String, ()>,
-    /// When an execution's approval was last decided or stopped through this adapter.
-    forgotten: Cache<String, Instant>,
+    approvals: ApprovalMemory,
 }
 
 impl std::fmt::Debug for AwsControlPlane {
@@ -182,9 +179,7 @@ impl AwsControlPlane {
             definition: Cache::new(1, Some(DEFINITION_TTL)),
             finished: Cache::new(2048, None),
             current_states: Cache::new(4096, Some(CURRENT_STATE_TTL)),
-            open_approvals: Cache::new(4096, Some(OPEN_APPROVAL_MAX_AGE)),
-            not_waiting: Cache::new(4096, Some(NOT_WAITING_TTL)),
-            forgotten: Cache::new(4096, Some(OPEN_APPROVAL_MAX_AGE)),
+            approvals: ApprovalMemory::new(),
         })
     }
 
@@ -232,26 +227,11 @@ impl AwsControlPlane {
         }
     }
 
-    /// Forgets what the adapter read of an execution's approval: it was decided or stopped.
+    /// Forgets what the adapter read of an execution's approval and state: it was decided
+    /// or stopped.
     fn forget_approval(&self, arn: &str) {
-        let arn = arn.to_string();
-        self.open_approvals.remove(&arn);
-        self.not_waiting.remove(&arn);
-        self.current_states.remove(&arn);
-        self.forgotten.insert(arn, Instant::now());
-    }
-
-    /// Remembers what a history read begun at `read_from` found, unless the approval was
-    /// decided or stopped since: a read that raced a decision must not bring it back.
-    fn remember_approval(&self, arn: &str, read_from: Instant, approval: &Approval) {
-        let arn = arn.to_string();
-        if self.forgotten.get(&arn).is_some_and(|at| at >= read_from) {
-            return;
-        }
-        match approval {
-            Approval::Open(open) => self.open_approvals.insert(arn, (open.clone(), read_from)),
-            Approval::Closed(_) | Approval::NotWaiting => self.not_waiting.insert(arn, ()),
-        }
+        self.approvals.forget(arn);
+        self.current_states.remove(&arn.to_string());
     }
 
     /// The newest state the execution entered, from the end of its history; remembered for
@@ -655,13 +635,15 @@ impl ControlPlane for AwsControlPlane {
         let mut unread = Vec::new();
         let mut due = Vec::new();
         for (index, execution) in running.iter().enumerate() {
-            if let Some((approval, read_at)) = self.open_approvals.get(&execution.arn) {
-                if read_at.elapsed() > OPEN_APPROVAL_TTL {
-                    due.push((read_at, index));
+            match self.approvals.recall(&execution.arn) {
+                Recalled::Open(approval, read_at) => {
+                    if read_at.elapsed() > OPEN_APPROVAL_TTL {
+                        due.push((read_at, index));
+                    }
+                    open.push((index, approval));
                 }
-                open.push((index, approval));
-            } else if self.not_waiting.get(&execution.arn).is_none() {
-                unread.push(index);
+                Recalled::NotWaiting => {}
+                Recalled::Unknown => unread.push(index),
             }
         }
         // The oldest few due are read again; a re-read replaces what was shown.
@@ -677,7 +659,8 @@ impl ControlPlane for AwsControlPlane {
             .buffer_unordered(SCANS_AT_ONCE);
         while let Some((index, scan)) = scans.next().await {
             if let Ok(approval) = &scan {
-                self.remember_approval(&running[index].arn, read_from, approval);
+                self.approvals
+                    .remember(&running[index].arn, read_from, approval);
             }
             match scan {
                 Ok(Approval::Open(approval)) => open.push((index, approval)),
@@ -703,7 +686,7 @@ impl ControlPlane for AwsControlPlane {
         let arn = self.arn_of(&ExecutionRef::Arn(execution.arn.clone()))?;
         let read_from = Instant::now();
         let approval = self.approval(&arn).await?;
-        self.remember_approval(&arn, read_from, &approval);
+        self.approvals.remember(&arn, read_from, &approval);
         Ok(match approval {
             Approval::Open(open) => Some(self.to_pending(execution.clone(), open).await),
             Approval::Closed(_) | Approval::NotWaiting => None,
