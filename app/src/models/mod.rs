@@ -3,6 +3,7 @@
 pub mod about;
 pub mod approvals;
 pub mod audit;
+pub mod commit;
 pub mod countdown;
 pub mod endpoints;
 pub mod executions;
