@@ -10,6 +10,7 @@ use app::models::approvals::ApprovalPolicy;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::access::SessionPolicy;
+#[cfg(feature = "aws")]
 use crate::auth::cognito::CognitoSettings;
 use crate::auth::Redacted;
 use crate::cli::UsersCommand;
@@ -217,6 +218,7 @@ pub struct AwsSettings {
     pub create_audit_table: bool,
 }
 
+#[cfg(feature = "aws")]
 impl AwsSettings {
     /// The Cognito settings, or what is missing, in words. `region` is the SDK's.
     pub fn cognito(&self, region: Option<&str>) -> Result<CognitoSettings, String> {
@@ -319,6 +321,7 @@ mod tests {
         assert!(!format!("{config:?}").contains("s3cr3t-value"));
     }
 
+    #[cfg(feature = "aws")]
     #[test]
     fn cognito_settings_need_pool_and_client_and_take_the_region_from_the_pool() {
         let config = parse(&[]).expect("parse");

@@ -92,15 +92,15 @@ async fn verify_audit_log(config: &Config) -> ExitCode {
                 }
             }
         }
+        #[cfg(feature = "aws")]
+        Mode::Aws => Box::new(server::startup::aws_audit_log(config).await),
+        #[cfg(not(feature = "aws"))]
         Mode::Aws => {
-            let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-                .timeout_config(server::startup::aws_timeouts())
-                .load()
-                .await;
-            Box::new(server::audit::dynamo::DynamoAuditLog::new(
-                aws_sdk_dynamodb::Client::new(&sdk),
-                config.aws.audit_table.clone(),
-            ))
+            eprintln!(
+                "gatehouse: {}",
+                server::startup::StartupError::AwsNotBuiltIn
+            );
+            return ExitCode::from(2);
         }
     };
     match server::audit::run_verify(log.as_ref(), &mut std::io::stdout()).await {

@@ -32,13 +32,10 @@ use tower_sessions::session_store::ExpiredDeletion;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
 use crate::access::{gate, handlers, resolve, Access};
-use crate::audit::dynamo::DynamoAuditLog;
 use crate::audit::export;
 use crate::audit::sqlite::SqliteAuditLog;
-use crate::auth::cognito::CognitoProvider;
 use crate::auth::{
-    jwks_handler, AuthError, HttpJwks, KeySource, LocalProvider, LocalSigner, LocalTokenLifetimes,
-    Redacted, TokenVerifier,
+    jwks_handler, AuthError, LocalProvider, LocalSigner, LocalTokenLifetimes, Redacted,
 };
 use crate::cli::database_path;
 use crate::config::Config;
@@ -46,14 +43,15 @@ use crate::db::{Database, DbError};
 use crate::guard::csrf::refuse_cross_site;
 use crate::guard::throttle::{SignInThrottle, ThrottlePolicy};
 use crate::live::{spawn_watcher, LiveFeed};
-use crate::pipeline::aws::AwsControlPlane;
 use crate::pipeline::demo::seed_demo_run;
 use crate::pipeline::local::LocalControlPlane;
 use crate::routes::health::{healthz, readyz, Readiness};
-use crate::sessions::dynamo_store::DynamoSessionStore;
 use crate::sessions::sqlite_store::SqliteSessionStore;
 use crate::sessions::SessionBackend;
 use crate::users::{random_password, LocalUsers, UserError};
+
+#[cfg(feature = "aws")]
+mod aws;
 
 /// The name cargo-leptos gives the bundle (`[[workspace.metadata.leptos]] name`).
 const OUTPUT_NAME: &str = "gatehouse";
@@ -115,6 +113,33 @@ pub enum StartupError {
     NotConfigured(String),
     #[error("cannot start the pipeline: {0}")]
     Pipeline(String),
+    #[error(
+        "this gatehouse was built for local mode only, without the AWS SDK; build it with \
+         the `aws` feature for aws mode (cargo leptos build --release --bin-features aws)"
+    )]
+    AwsNotBuiltIn,
+}
+
+/// The AWS SDK's configuration (region, credentials, endpoints) the tests hand to
+/// [`Application::build_with`]. A build without the `aws` feature cannot be given one: the
+/// type has no values.
+#[cfg(feature = "aws")]
+pub type AwsSdkConfig = aws_config::SdkConfig;
+#[cfg(not(feature = "aws"))]
+pub type AwsSdkConfig = std::convert::Infallible;
+
+#[cfg(feature = "aws")]
+use aws::aws_mode;
+#[cfg(feature = "aws")]
+pub use aws::{aws_audit_log, aws_timeouts};
+
+/// A build without the `aws` feature has local mode only.
+#[cfg(not(feature = "aws"))]
+async fn aws_mode(
+    _config: &Config,
+    _aws: Option<AwsSdkConfig>,
+) -> Result<(Identity, Arc<dyn ControlPlane>), StartupError> {
+    Err(StartupError::AwsNotBuiltIn)
 }
 
 /// What the identity side of the server is made of, per mode.
@@ -145,7 +170,7 @@ impl Application {
     /// Builds the server with the AWS SDK configuration given (tests point it at moto).
     pub async fn build_with(
         config: Config,
-        aws: Option<aws_config::SdkConfig>,
+        aws: Option<AwsSdkConfig>,
     ) -> Result<Self, StartupError> {
         tokio::fs::create_dir_all(&config.data_dir)
             .await
@@ -169,21 +194,7 @@ impl Application {
                 local_identity(&config).await?,
                 local_pipeline(&config, local_addr).await?,
             ),
-            Mode::Aws => {
-                let sdk = match aws {
-                    Some(sdk) => sdk,
-                    None => {
-                        aws_config::defaults(aws_config::BehaviorVersion::latest())
-                            .timeout_config(aws_timeouts())
-                            .load()
-                            .await
-                    }
-                };
-                (
-                    aws_identity(&config, &sdk).await?,
-                    aws_pipeline(&config, &sdk)?,
-                )
-            }
+            Mode::Aws => aws_mode(&config, aws).await?,
         };
         let session_layer = session_layer(&config, local_addr, identity.sessions.clone());
         let initial_admin = identity.initial_admin.take();
@@ -249,26 +260,6 @@ async fn local_pipeline(
     Ok(Arc::new(pipeline))
 }
 
-/// aws mode's pipeline: the Step Functions state machine named by the settings, with
-/// SageMaker and S3 in the same account and region. Makes no AWS call: a wrong ARN or a
-/// missing permission shows on the pages that need it, not as a server that will not start.
-fn aws_pipeline(
-    config: &Config,
-    sdk: &aws_config::SdkConfig,
-) -> Result<Arc<dyn ControlPlane>, StartupError> {
-    let Some(arn) = config.pipeline.state_machine_arn.as_deref() else {
-        return Err(StartupError::NotConfigured(
-            "aws mode drives the pipeline's Step Functions state machine: set \
-             GATEHOUSE_STATE_MACHINE_ARN (or --state-machine-arn)"
-                .into(),
-        ));
-    };
-    let pipeline = AwsControlPlane::new(sdk, arn)
-        .map_err(|e| StartupError::NotConfigured(format!("GATEHOUSE_STATE_MACHINE_ARN: {e}")))?;
-    tracing::info!(state_machine = arn, "pipeline on AWS Step Functions");
-    Ok(Arc::new(pipeline))
-}
-
 async fn local_identity(config: &Config) -> Result<Identity, StartupError> {
     let db = Database::open(&database_path(&config.data_dir))?;
     let signer = Arc::new(LocalSigner::load_or_create(
@@ -303,72 +294,6 @@ async fn local_identity(config: &Config) -> Result<Identity, StartupError> {
     })
 }
 
-/// Cognito for users, its JWKS (fetched over HTTPS, cached by kid) for tokens, DynamoDB for
-/// sessions.
-async fn aws_identity(
-    config: &Config,
-    sdk: &aws_config::SdkConfig,
-) -> Result<Identity, StartupError> {
-    let region = sdk.region().map(|region| region.as_ref());
-    let settings = config
-        .aws
-        .cognito(region)
-        .map_err(StartupError::NotConfigured)?;
-    let issuer = config
-        .aws
-        .cognito_issuer
-        .clone()
-        .unwrap_or_else(|| settings.issuer());
-    let jwks_url = config
-        .aws
-        .cognito_jwks_url
-        .clone()
-        .unwrap_or_else(|| settings.default_jwks_url());
-    let verifier = TokenVerifier::new(
-        issuer,
-        settings.client_id.clone(),
-        KeySource::Http(HttpJwks::new(&jwks_url)?),
-    );
-    let provider =
-        CognitoProvider::new(aws_sdk_cognitoidentityprovider::Client::new(sdk), settings);
-    let store = DynamoSessionStore::new(
-        aws_sdk_dynamodb::Client::new(sdk),
-        config.aws.session_table.clone(),
-    );
-    if config.aws.create_session_table {
-        store
-            .ensure_table()
-            .await
-            .map_err(|error| StartupError::NotConfigured(format!("session table: {error}")))?;
-    }
-    let audit = DynamoAuditLog::new(
-        aws_sdk_dynamodb::Client::new(sdk),
-        config.aws.audit_table.clone(),
-    );
-    if config.aws.create_audit_table {
-        audit
-            .ensure_table()
-            .await
-            .map_err(|error| StartupError::NotConfigured(format!("audit table: {error}")))?;
-    }
-    let audit: Arc<dyn AuditLog> = Arc::new(audit);
-    let access = Access {
-        provider: Arc::new(provider),
-        audit: Arc::clone(&audit),
-        verifier,
-        throttle: SignInThrottle::new(ThrottlePolicy::default()),
-        policy: config.sessions.policy(),
-    };
-    Ok(Identity {
-        access: Arc::new(access),
-        audit,
-        signer: None,
-        users: None,
-        initial_admin: None,
-        sessions: SessionBackend::Dynamo(store),
-    })
-}
-
 /// On a first start with no users, an `admin` with a random password.
 async fn create_initial_admin(users: &LocalUsers) -> Result<Option<InitialAdmin>, StartupError> {
     if !users.is_empty().await? {
@@ -387,16 +312,6 @@ async fn create_initial_admin(users: &LocalUsers) -> Result<Option<InitialAdmin>
         username: INITIAL_ADMIN.to_string(),
         password: Redacted::new(password),
     }))
-}
-
-/// AWS calls sit on the request path of a person waiting for a page: a stalled connection
-/// must become an error, not a hung request (the SDK sets no operation timeout by itself).
-pub fn aws_timeouts() -> aws_config::timeout::TimeoutConfig {
-    aws_config::timeout::TimeoutConfig::builder()
-        .connect_timeout(std::time::Duration::from_secs(3))
-        .operation_attempt_timeout(std::time::Duration::from_secs(10))
-        .operation_timeout(std::time::Duration::from_secs(30))
-        .build()
 }
 
 /// Deletes expired SQLite sessions every ten minutes (DynamoDB's TTL does this in aws mode).

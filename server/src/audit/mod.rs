@@ -8,6 +8,7 @@
 //! - [`export`]: CSV and JSON downloads of a filter.
 
 pub mod chain;
+#[cfg(feature = "aws")]
 pub mod dynamo;
 pub mod export;
 pub mod sqlite;

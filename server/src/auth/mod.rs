@@ -9,6 +9,7 @@
 //! Sessions, sign-in pages and the router live elsewhere; they call into this module.
 
 pub mod clock;
+#[cfg(feature = "aws")]
 pub mod cognito;
 pub mod error;
 pub mod jwks;

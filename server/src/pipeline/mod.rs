@@ -2,6 +2,7 @@
 //! what they share: turning Step Functions-shaped history into the port's events with task
 //! tokens removed, and reading a state's timeout from the definition.
 
+#[cfg(feature = "aws")]
 pub mod aws;
 pub mod demo;
 pub mod local;

@@ -2,9 +2,7 @@
 //! while a training job runs, while executions wait for approval, and at a random moment;
 //! a fresh engine on the same SQLite file then finishes every execution, each step once.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use engine::store::Store;
 use engine::{Engine, EngineConfig, ExecutionStatus};
 use serde_json::{json, Value};

@@ -3,9 +3,7 @@
 //! killed process: everything acknowledged is already in SQLite) and a second engine
 //! opens the same file.
 
-mod common;
-
-use common::history;
+use crate::common::history;
 use engine::{handler, Engine, EngineConfig, ExecutionStatus, FunctionError};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;

@@ -1,5 +1,4 @@
 //! Helpers shared by the integration tests.
-#![allow(dead_code)]
 
 use engine::{Engine, EngineConfig, ExecutionStatus, HistoryRequest};
 use serde_json::Value;

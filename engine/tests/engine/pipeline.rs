@@ -1,9 +1,7 @@
 //! Acceptance: the seed pipeline (`infra/statemachine/mlops.asl.json`) end to end on iris,
 //! and the article's own definition unchanged.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use engine::sagemaker::Tag;
 use engine::{EngineConfig, ExecutionStatus};
 use serde_json::{json, Value};

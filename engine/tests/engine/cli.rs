@@ -1,8 +1,6 @@
 //! The `gatehouse-engine` binary: exit codes and output of validate and run.
 
-mod common;
-
-use common::repo_file;
+use crate::common::repo_file;
 use std::process::Command;
 
 fn cli(args: &[&str]) -> (i32, String) {

@@ -2,9 +2,7 @@
 //! update and delete endpoints, invoke, tags) and their errors, named as SageMaker names
 //! them, plus the AWS SDK integration of Task states.
 
-mod common;
-
-use common::data_dir_with_iris;
+use crate::common::data_dir_with_iris;
 use engine::sagemaker::{ErrorCode, Tag};
 use engine::{Engine, EngineConfig};
 use serde_json::{json, Value};

@@ -1,0 +1,13 @@
+//! The engine's integration tests, in one binary: the execution API, the CLI, crash recovery,
+//! the seed pipeline end to end, replay after a restart, the local SageMaker, and the
+//! interpreter against AWS's examples.
+
+mod common;
+
+mod api;
+mod cli;
+mod crash;
+mod pipeline;
+mod replay;
+mod sagemaker;
+mod states;
