@@ -47,15 +47,6 @@ linted() {
     CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__" "$@"
 }
 
-# Incremental compilation for the workspace's own crates (cargo never uses it for
-# dependencies): CI builds a fresh clone, whose files are all newer than the last build, so
-# every workspace crate is compiled again; rustc's incremental cache, kept in the target folder
-# outside the clone, lets that reuse everything whose inputs did not change. Release artifacts
-# built this way are slightly less optimised, which the tests do not notice; the size-tuned
-# wasm keeps whole-program LTO, which incremental compilation cannot do.
-export CARGO_PROFILE_RELEASE_INCREMENTAL=true
-export CARGO_PROFILE_WASM_RELEASE_INCREMENTAL=false
-
 # The native packages tested together, so they resolve one dependency graph (the engine's tests
 # turn on tokio's paused clock, which the server must not have, so the engine has its own).
 native=(--workspace --exclude frontend --exclude engine)
