@@ -20,13 +20,17 @@ into it would write artifacts the record knows nothing about.
 Usage: keep-mtimes.py <record file>   (run from the repository's root)
 """
 
+import hashlib
 import os
 import subprocess
 import sys
 
 
 def tracked_files():
-    """(path, blob id) of every file git tracks in the work tree."""
+    """(path, blob id of its content in the work tree) of every file git tracks.
+
+    The id is computed from the file itself, as `git hash-object` does, not read from git's
+    index: a file edited after checkout must not pass for the one the index describes."""
     listing = subprocess.run(
         ["git", "ls-files", "--stage", "-z"], check=True, capture_output=True
     ).stdout
@@ -34,10 +38,18 @@ def tracked_files():
         if not entry:
             continue
         meta, path = entry.split(b"\t", 1)
-        mode, blob, _stage = meta.split(b" ")
+        mode = meta.split(b" ")[0]
         # Submodules (160000) and symlinks (120000) are not files cargo reads the time of.
-        if mode.startswith(b"100"):
-            yield os.fsdecode(path), blob.decode()
+        if not mode.startswith(b"100"):
+            continue
+        path = os.fsdecode(path)
+        try:
+            with open(path, "rb") as tracked:
+                content = tracked.read()
+        except FileNotFoundError:
+            continue
+        blob = hashlib.sha1(b"blob %d\0" % len(content) + content).hexdigest()
+        yield path, blob
 
 
 def read_record(record_path):

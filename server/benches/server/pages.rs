@@ -1,6 +1,6 @@
 //! Server time of the Executions pages with 1,000 executions in the store (local mode).
 //!
-//! `cargo bench -p server --bench pages` builds a data folder with 1,000 executions of the
+//! `cargo bench -p server --bench server -- pages` builds a data folder with 1,000 executions of the
 //! pipeline's state machine (one with a 200-event history), starts the real server on it,
 //! signs in and times `GET /executions` and `GET /executions/<the long one>` over loopback,
 //! sequentially, after a warm-up. Latency is measured by the client, so it includes
@@ -14,6 +14,8 @@
 //! `scripts/page-weights.sh --data DIR`.
 
 use std::time::{Duration, Instant};
+
+use crate::percentile;
 
 use clap::Parser;
 use engine::{Engine, EngineConfig};
@@ -40,11 +42,6 @@ const LOOP_DEFINITION: &str = r#"{
   }
 }"#;
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[index]
-}
-
 async fn time_page(client: &reqwest::Client, url: &str) -> (Duration, Duration, Duration, usize) {
     for _ in 0..WARM_UP {
         let response = client.get(url).send().await.expect("page");
@@ -70,7 +67,7 @@ async fn time_page(client: &reqwest::Client, url: &str) -> (Duration, Duration, 
 }
 
 #[tokio::main]
-async fn main() {
+pub async fn run() {
     let scratch = std::env::temp_dir().join(format!("gatehouse-bench-{}", std::process::id()));
     let data_dir = scratch.join("data");
     std::fs::create_dir_all(&data_dir).expect("data dir");

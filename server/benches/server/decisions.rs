@@ -1,6 +1,6 @@
 //! Local mode: the decision round trip and audit append throughput.
 //!
-//! `cargo bench -p server --bench decisions`:
+//! `cargo bench -p server --bench server -- decisions`:
 //! 1. Audit appends with durable writes (the SQLite file in WAL mode, `synchronous=FULL`):
 //!    records per second appended one at a time (each waits for its commit) and by 64
 //!    concurrent writers (group commit: one transaction per gathered batch).
@@ -11,6 +11,8 @@
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use crate::percentile;
 
 use app::audit::AuditLog;
 use app::models::audit::{AuditEntry, AuditOutcome};
@@ -24,11 +26,6 @@ const APPENDS: usize = 2_000;
 const CONCURRENT_APPENDS: usize = 20_000;
 const WRITERS: usize = 64;
 const RUNS: usize = 100;
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[index]
-}
 
 fn entry(i: usize) -> AuditEntry {
     AuditEntry {
@@ -191,7 +188,7 @@ async fn decision_round_trip(scratch: &std::path::Path) {
 }
 
 #[tokio::main]
-async fn main() {
+pub async fn run() {
     let scratch = std::env::temp_dir().join(format!("gatehouse-decisions-{}", std::process::id()));
     std::fs::create_dir_all(&scratch).expect("scratch");
     audit_throughput(&scratch).await;

@@ -2,7 +2,7 @@
 //! ≤ 12 per page view), against moto holding 1,000 executions of one state machine, 20 of
 //! them waiting for a decision.
 //!
-//! `cargo bench -p server --bench list_page` (moto from scripts/bootstrap.sh). It starts the
+//! `cargo bench -p server --bench server -- list_page` (moto from scripts/bootstrap.sh). It starts the
 //! tests' moto (`tests/api/moto.rs`, included by path), deploys the pipeline (for its roles,
 //! bucket and approval Lambda) and a state machine beside it whose runs succeed, fail (every
 //! 10th) or wait for a decision in a `lambda:invoke.waitForTaskToken` task, as the
@@ -14,18 +14,6 @@
 //! request any of the server's AWS SDK clients makes during the view, whatever the service —
 //! the session read from DynamoDB included — so nothing the server does is left out.
 
-#[allow(dead_code)]
-#[path = "../tests/api/moto.rs"]
-mod moto;
-
-#[allow(dead_code, unused_imports)]
-#[path = "../tests/api/cognito.rs"]
-mod cognito;
-
-#[allow(dead_code)]
-#[path = "../tests/api/helpers.rs"]
-mod helpers;
-
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
@@ -35,9 +23,9 @@ use app::models::identity::Role;
 use app::models::pipeline::{ExecutionQuery, ExecutionStatus};
 use server::pipeline::aws::{AwsControlPlane, NOT_WAITING_TTL, OPEN_APPROVAL_TTL};
 
-use cognito::{Pool, PASSWORD};
-use helpers::{try_spawn, Spawn, TestApp};
-use moto::{unique_name, MotoServer};
+use crate::cognito::{Pool, PASSWORD};
+use crate::helpers::{try_spawn, Spawn, TestApp};
+use crate::moto::{unique_name, MotoServer};
 
 const EXECUTIONS: usize = 1_000;
 /// Every this-many-th run waits for a decision.
@@ -209,7 +197,7 @@ fn report(label: &str, view: &View) {
     );
 }
 
-fn main() {
+pub fn run() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -1,0 +1,77 @@
+//! Gatehouse's benchmarks, one program for all of them: each bench builds and links the whole
+//! server, so one binary instead of one per bench saves a release build's worth of linking
+//! and code generation in every test run (the test command builds benches to lint them).
+//!
+//! `cargo bench -p server --bench server` runs every bench; name some to run only those:
+//! `cargo bench -p server --bench server -- pages decisions list_page`.
+//!
+//! - `pages`: server time of the Executions pages with 1,000 executions (local mode).
+//! - `decisions`: decision round trip and audit append throughput (local mode).
+//! - `list_page`: AWS API calls per executions-list page against moto with 1,000 executions
+//!   (aws mode; needs the server's `aws` feature and moto from scripts/bootstrap.sh).
+
+mod decisions;
+#[cfg(feature = "aws")]
+mod list_page;
+mod pages;
+
+#[cfg(feature = "aws")]
+#[allow(dead_code)]
+#[path = "../../tests/api/moto.rs"]
+mod moto;
+
+#[cfg(feature = "aws")]
+#[allow(dead_code, unused_imports)]
+#[path = "../../tests/api/cognito.rs"]
+mod cognito;
+
+#[cfg(feature = "aws")]
+#[allow(dead_code)]
+#[path = "../../tests/api/helpers.rs"]
+mod helpers;
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+const BENCHES: [&str; 3] = ["pages", "decisions", "list_page"];
+
+/// The value below which a share `p` of the sorted samples fall (nearest rank).
+pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index]
+}
+
+fn run(bench: &str) {
+    println!("\n=== {bench}");
+    match bench {
+        "pages" => pages::run(),
+        "decisions" => decisions::run(),
+        #[cfg(feature = "aws")]
+        "list_page" => list_page::run(),
+        #[cfg(not(feature = "aws"))]
+        "list_page" => println!("skipped: this build has no aws feature (AWS adapters)"),
+        _ => unreachable!("names are checked before any bench runs"),
+    }
+}
+
+fn main() -> ExitCode {
+    // cargo passes `--bench` (and libtest's options) to every bench program; names are the
+    // arguments that are not options.
+    let asked: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    if let Some(unknown) = asked.iter().find(|a| !BENCHES.contains(&a.as_str())) {
+        eprintln!(
+            "There is no bench named {unknown}; the benches are {}.",
+            BENCHES.join(", ")
+        );
+        return ExitCode::from(2);
+    }
+    for bench in BENCHES {
+        if asked.is_empty() || asked.iter().any(|a| a == bench) {
+            run(bench);
+        }
+    }
+    ExitCode::SUCCESS
+}
