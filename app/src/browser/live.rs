@@ -45,8 +45,32 @@ pub fn connect() {
         // The source lives as long as the page: so do its listeners.
         listener.forget();
     }
-    // Kept for the page's lifetime; the browser closes it when the page goes.
-    std::mem::forget(source);
+    close_when_the_page_goes(source);
+}
+
+/// Closes the stream when the page is left, and opens one again if the page comes back from
+/// the back/forward cache (`pageshow` with `persisted`). Leaving a page did not release its
+/// stream at once in Chromium: a browser keeps at most six connections to one HTTP/1.1
+/// server, and after six pages the seventh waited about a minute for one. The handlers are
+/// the window's `onpagehide`/`onpageshow`, so a new stream replaces the old one's.
+fn close_when_the_page_goes(source: EventSource) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let on_hide = Closure::<dyn Fn()>::new(move || source.close());
+    window.set_onpagehide(Some(on_hide.as_ref().unchecked_ref()));
+    on_hide.forget();
+    let on_show = Closure::<dyn Fn(web_sys::Event)>::new(|event: web_sys::Event| {
+        let persisted = js_sys::Reflect::get(&event, &"persisted".into())
+            .ok()
+            .and_then(|value| value.as_bool())
+            .unwrap_or(false);
+        if persisted {
+            connect();
+        }
+    });
+    window.set_onpageshow(Some(on_show.as_ref().unchecked_ref()));
+    on_show.forget();
 }
 
 /// Whether any part of the page shown now is about this news.
