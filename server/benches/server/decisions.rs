@@ -16,11 +16,8 @@ use crate::percentile;
 
 use app::audit::AuditLog;
 use app::models::audit::{AuditEntry, AuditOutcome};
-use clap::Parser;
 use server::audit::sqlite::SqliteAuditLog;
-use server::config::Config;
 use server::db::Database;
-use server::startup::Application;
 
 const APPENDS: usize = 2_000;
 const CONCURRENT_APPENDS: usize = 20_000;
@@ -97,38 +94,8 @@ async fn call(
 }
 
 async fn decision_round_trip(scratch: &std::path::Path) {
-    let config = Config::try_parse_from([
-        "gatehouse",
-        "--bind",
-        "127.0.0.1:0",
-        "--data-dir",
-        &scratch.join("data").display().to_string(),
-        "--site-root",
-        &scratch.join("site").display().to_string(),
-        "--demo-run",
-        "false",
-    ])
-    .expect("settings");
-    let mut application = Application::build(config).await.expect("server");
-    let admin = application.take_initial_admin().expect("first start");
-    let address = application.local_addr().expect("address");
-    tokio::spawn(application.run_until(std::future::pending()));
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
-    let signed_in = client
-        .post(format!("http://{address}/auth/signin"))
-        .form(&[
-            ("username", admin.username.as_str()),
-            ("password", admin.password.expose().as_str()),
-            ("next", "/me"),
-        ])
-        .send()
-        .await
-        .expect("sign in");
-    assert_eq!(signed_in.status(), 303);
+    let (address, client, _) =
+        crate::start_signed_in(&scratch.join("data"), &scratch.join("site")).await;
 
     let setup = Instant::now();
     let mut names = Vec::with_capacity(RUNS);

@@ -30,8 +30,14 @@ mod cognito;
 #[path = "../../tests/api/helpers.rs"]
 mod helpers;
 
+use std::net::SocketAddr;
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
+
+use clap::Parser;
+use server::config::Config;
+use server::startup::Application;
 
 const BENCHES: [&str; 3] = ["pages", "decisions", "list_page"];
 
@@ -39,6 +45,48 @@ const BENCHES: [&str; 3] = ["pages", "decisions", "list_page"];
 pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[index]
+}
+
+/// A local-mode server (no demo run) on a loopback port over `data_dir`, and a client signed
+/// in as its first admin: the server's address, the client and the sign-in's answer (whose
+/// `Set-Cookie` carries the session).
+pub async fn start_signed_in(
+    data_dir: &Path,
+    site_root: &Path,
+) -> (SocketAddr, reqwest::Client, reqwest::Response) {
+    let config = Config::try_parse_from([
+        "gatehouse",
+        "--bind",
+        "127.0.0.1:0",
+        "--data-dir",
+        &data_dir.display().to_string(),
+        "--site-root",
+        &site_root.display().to_string(),
+        "--demo-run",
+        "false",
+    ])
+    .expect("settings");
+    let mut application = Application::build(config).await.expect("server");
+    let admin = application.take_initial_admin().expect("first start");
+    let address = application.local_addr().expect("address");
+    tokio::spawn(application.run_until(std::future::pending()));
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let signed_in = client
+        .post(format!("http://{address}/auth/signin"))
+        .form(&[
+            ("username", admin.username.as_str()),
+            ("password", admin.password.expose().as_str()),
+            ("next", "/me"),
+        ])
+        .send()
+        .await
+        .expect("sign in");
+    assert_eq!(signed_in.status(), 303);
+    (address, client, signed_in)
 }
 
 fn run(bench: &str) {

@@ -17,12 +17,9 @@ use std::time::{Duration, Instant};
 
 use crate::percentile;
 
-use clap::Parser;
 use engine::{Engine, EngineConfig};
 use server::cli::database_path;
-use server::config::Config;
 use server::pipeline::local::LOCAL_PIPELINE_NAME;
-use server::startup::Application;
 
 const EXECUTIONS: usize = 1_000;
 const ROUNDS: usize = 400;
@@ -139,38 +136,7 @@ pub async fn run() {
     let site_root = std::env::var_os("GATEHOUSE_SITE_ROOT")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| scratch.join("site"));
-    let config = Config::try_parse_from([
-        "gatehouse",
-        "--bind",
-        "127.0.0.1:0",
-        "--data-dir",
-        &data_dir.display().to_string(),
-        "--site-root",
-        &site_root.display().to_string(),
-        "--demo-run",
-        "false",
-    ])
-    .expect("settings");
-    let mut application = Application::build(config).await.expect("server");
-    let admin = application.take_initial_admin().expect("first start");
-    let address = application.local_addr().expect("address");
-    tokio::spawn(application.run_until(std::future::pending()));
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
-    let signed_in = client
-        .post(format!("http://{address}/auth/signin"))
-        .form(&[
-            ("username", admin.username.as_str()),
-            ("password", admin.password.expose().as_str()),
-            ("next", "/me"),
-        ])
-        .send()
-        .await
-        .expect("sign in");
-    assert_eq!(signed_in.status(), 303);
+    let (address, client, signed_in) = crate::start_signed_in(&data_dir, &site_root).await;
     let session_cookie = signed_in
         .headers()
         .get_all("set-cookie")
