@@ -6,6 +6,7 @@
 use std::fmt::Debug;
 
 use crate::errors::AppError;
+use crate::models::lineage::Deployment;
 use crate::models::pipeline::{
     Decision, Endpoint, EndpointConfig, ExecutionDetail, ExecutionPage, ExecutionQuery,
     ExecutionRef, ExecutionSummary, HistoryEvent, InputError, Model, OutputObject, PendingApproval,
@@ -157,6 +158,11 @@ pub trait ControlPlane: Send + Sync + Debug {
     /// `Conflict`.
     async fn update_endpoint(&self, name: &str, config_name: &str) -> Result<(), PipelineError>;
     async fn delete_endpoint(&self, name: &str) -> Result<(), PipelineError>;
+    /// The endpoint's deployment history: every endpoint config it was asked to serve,
+    /// oldest first, with when each served and why one failed to. SageMaker keeps no such
+    /// list (DescribeEndpoint knows only the config now serving), so each adapter rebuilds it
+    /// from what its backend records. Empty for a name that never had an endpoint.
+    async fn endpoint_deployments(&self, name: &str) -> Result<Vec<Deployment>, PipelineError>;
     /// Sends CSV rows to an endpoint and returns its answer (one label per line).
     async fn invoke_endpoint(&self, name: &str, csv: &str) -> Result<String, PipelineError>;
 }

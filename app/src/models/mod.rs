@@ -8,6 +8,7 @@ pub mod countdown;
 pub mod endpoints;
 pub mod executions;
 pub mod identity;
+pub mod lineage;
 pub mod live;
 pub mod navigation;
 pub mod pipeline;

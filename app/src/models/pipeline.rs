@@ -476,6 +476,8 @@ pub struct TrainingJob {
     pub image: Option<String>,
     pub model_artifacts: Option<String>,
     pub failure_reason: Option<String>,
+    /// The hyperparameters it trained with, sorted by name.
+    pub hyperparameters: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

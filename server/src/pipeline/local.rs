@@ -2,6 +2,7 @@
 //! the Step Functions and SageMaker APIs' shapes, so this is mostly a translation of names.
 
 use app::control_plane::{ControlPlane, PipelineError};
+use app::models::lineage::Deployment;
 use app::models::pipeline::{
     Commit, Decision, Endpoint, EndpointConfig, ExecutionDetail, ExecutionPage, ExecutionQuery,
     ExecutionRef, ExecutionStatus, ExecutionSummary, HistoryEvent, Model, OutputObject,
@@ -398,6 +399,15 @@ impl ControlPlane for LocalControlPlane {
                 .and_then(Value::as_str)
                 .map(str::to_string),
             failure_reason: text(&job, "FailureReason"),
+            hyperparameters: job
+                .get("HyperParameters")
+                .and_then(Value::as_object)
+                .map(|map| {
+                    map.iter()
+                        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                        .collect()
+                })
+                .unwrap_or_default(),
         })
     }
 
@@ -552,6 +562,25 @@ impl ControlPlane for LocalControlPlane {
             .sagemaker()
             .delete_endpoint(name)
             .map_err(sagemaker_error)
+    }
+
+    async fn endpoint_deployments(&self, name: &str) -> Result<Vec<Deployment>, PipelineError> {
+        let at = |t: Option<time::OffsetDateTime>| t.map(|t| Timestamp(millis(t)));
+        Ok(self
+            .engine
+            .sagemaker()
+            .endpoint_deployments(name)
+            .map_err(sagemaker_error)?
+            .into_iter()
+            .map(|d| Deployment {
+                endpoint: name.to_string(),
+                config_name: d.endpoint_config_name,
+                requested_at: at(Some(d.requested_at)),
+                served_from: at(d.served_from),
+                served_until: at(d.served_until),
+                failure_reason: d.failure_reason,
+            })
+            .collect())
     }
 
     async fn invoke_endpoint(&self, name: &str, csv: &str) -> Result<String, PipelineError> {
