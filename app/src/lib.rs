@@ -37,10 +37,12 @@ use routes::{
     approval::ApprovalPage,
     approvals::ApprovalsPage,
     audit::AuditPage,
+    commit_lineage::CommitLineagePage,
     endpoint::EndpointPage,
     endpoints::EndpointsPage,
     execution::ExecutionPage,
     executions::ExecutionsPage,
+    lineage::LineagePage,
     me::MePage,
     not_built::NotBuiltPage,
     not_found::NotFoundPage,
@@ -92,7 +94,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/executions/:id") ssr=SsrMode::Async view=ExecutionPage/>
                     <Route path=path!("/approvals") ssr=SsrMode::Async view=ApprovalsPage/>
                     <Route path=path!("/approvals/:id") ssr=SsrMode::Async view=ApprovalPage/>
-                    <Route path=path!("/lineage") ssr=SsrMode::Async view=|| view! { <NotBuiltPage section=Section::Lineage/> }/>
+                    <Route path=path!("/lineage") ssr=SsrMode::Async view=LineagePage/>
+                    <Route path=path!("/lineage/:commit") ssr=SsrMode::Async view=CommitLineagePage/>
                     <Route path=path!("/endpoints") ssr=SsrMode::Async view=EndpointsPage/>
                     <Route path=path!("/endpoints/:name") ssr=SsrMode::Async view=EndpointPage/>
                     <Route path=path!("/playground") ssr=SsrMode::Async view=|| view! { <NotBuiltPage section=Section::Playground/> }/>

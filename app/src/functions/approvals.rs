@@ -150,6 +150,40 @@ pub(crate) mod server {
     }
 
     /// A model's predictions on the test data it was given, against that data's labels.
+    /// Decisions made through Gatehouse, newest first per execution name, from the audit log:
+    /// it has every one (who, when, comment) without reading a run's history.
+    pub async fn audited_decisions(
+        context: &ServerContext,
+    ) -> Result<std::collections::HashMap<String, RecordedDecision>, AppError> {
+        let records = context
+            .audit
+            .search(&AuditQuery {
+                action: Some("approval.decide".into()),
+                outcome: Some(AuditOutcome::Success),
+                limit: 2000,
+                ..AuditQuery::default()
+            })
+            .await?;
+        let mut out = std::collections::HashMap::new();
+        for record in records {
+            let details: serde_json::Value =
+                serde_json::from_str(&record.entry.details).unwrap_or_default();
+            let verdict = match details["decision"].as_str() {
+                Some("approved") => Verdict::Approved,
+                Some("rejected") => Verdict::Rejected,
+                _ => continue,
+            };
+            out.entry(record.entry.target.clone())
+                .or_insert(RecordedDecision {
+                    verdict,
+                    by: record.entry.actor.clone(),
+                    comment: details["comment"].as_str().unwrap_or_default().to_string(),
+                    at: record.at.rfc3339(),
+                });
+        }
+        Ok(out)
+    }
+
     pub async fn evidence_for(pipeline: &dyn ControlPlane, job: &str) -> Result<Evidence, String> {
         let transform = pipeline
             .transform_job(job)

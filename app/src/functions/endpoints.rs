@@ -107,11 +107,14 @@ mod server {
     use crate::control_plane::{ControlPlane, PipelineError};
     use crate::errors::AppError;
     use crate::models::audit::{AuditOutcome, AuditQuery};
+    use std::collections::HashMap;
+
+    use crate::functions::approvals::server::audited_decisions;
     use crate::models::endpoints::{
-        check_reason, check_resource_name, check_typed_name, EndpointChange, EndpointList,
-        EndpointRow, EndpointView, RollbackChoice,
+        check_reason, check_resource_name, check_typed_name, credit_deployments, EndpointChange,
+        EndpointList, EndpointRow, EndpointView, RollbackChoice,
     };
-    use crate::models::pipeline::Commit;
+    use crate::models::pipeline::{Commit, Verdict};
     use crate::state::ServerContext;
 
     pub const ROLLBACK: &str = "endpoint.rollback";
@@ -203,13 +206,27 @@ mod server {
     pub async fn view(context: &ServerContext, name: &str) -> Result<EndpointView, AppError> {
         check_resource_name("endpoint", name).map_err(invalid)?;
         let pipeline = context.pipeline.as_ref();
-        let (endpoint, configs, changes) = tokio::join!(
+        let (endpoint, configs, changes, history, decisions) = tokio::join!(
             pipeline.endpoint(name),
             pipeline.endpoint_configs(),
-            changes(context)
+            changes(context),
+            pipeline.endpoint_deployments(name),
+            audited_decisions(context),
         );
         let endpoint = endpoint.map_err(|e| not_found_as_missing(e, name))?;
-        let (mut configs, changes) = (configs?, changes?);
+        let (mut configs, changes, history, decisions) = (configs?, changes?, history?, decisions?);
+        // Who approved each commit's run: the config is named after the commit.
+        let approvers: HashMap<String, String> = decisions
+            .into_iter()
+            .filter(|(_, d)| d.verdict == Verdict::Approved)
+            .filter_map(|(run, d)| Commit::parse(&run).map(|c| (c.id, d.by)))
+            .collect();
+        let ours: Vec<EndpointChange> = changes
+            .iter()
+            .filter(|(target, _)| target == name)
+            .map(|(_, c)| c.clone())
+            .collect();
+        let history = credit_deployments(history, &ours, &approvers);
         configs.sort_by_key(|c| std::cmp::Reverse(c.created));
         let current = endpoint.config_name.clone();
         let config = configs
@@ -229,10 +246,8 @@ mod server {
             commit: current.as_deref().and_then(Commit::parse),
             config,
             choices,
-            last_change: changes
-                .into_iter()
-                .find(|(target, _)| target == name)
-                .map(|(_, c)| c),
+            last_change: ours.into_iter().next(),
+            history,
             endpoint,
         })
     }

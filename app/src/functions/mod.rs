@@ -14,5 +14,6 @@ pub mod executions;
 #[cfg(feature = "ssr")]
 pub mod form_post;
 pub mod identity;
+pub mod lineage;
 #[cfg(feature = "ssr")]
 pub mod live;

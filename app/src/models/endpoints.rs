@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::lineage::Deployment;
 use super::pipeline::{shorten, Commit, Endpoint, EndpointConfig, InputError, Timestamp};
 
 /// One row of `/endpoints`.
@@ -49,6 +50,74 @@ pub struct EndpointView {
     /// Earlier configs it can be rolled back to, newest first.
     pub choices: Vec<RollbackChoice>,
     pub last_change: Option<EndpointChange>,
+    /// Every config it was asked to serve, newest first.
+    pub history: Vec<DeploymentEntry>,
+}
+
+/// One entry of an endpoint's deployment history, with who put the config there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeploymentEntry {
+    pub deployment: Deployment,
+    pub commit: Option<Commit>,
+    /// "rolled back by ana" or "approved by olga": who asked for it, when Gatehouse knows.
+    pub by: Option<String>,
+}
+
+/// How long before its audit record a rollback's deployment may have been asked for: the
+/// record is written once SageMaker accepted the update, within seconds of it.
+const ROLLBACK_MATCH_MILLIS: i64 = 5 * 60 * 1000;
+/// How much later than its record a deployment may seem to start (clocks of two machines).
+const CLOCK_SKEW_MILLIS: i64 = 5_000;
+
+/// The deployment history newest first, each entry credited to the operator whose rollback
+/// (in `changes`, from the audit log) asked for it, or else to whoever approved its commit's
+/// run (`approvers`: commit ID → username). A rollback asked for one deployment: the newest
+/// of its config asked for before the record was written (and not long before).
+pub fn credit_deployments(
+    history: Vec<Deployment>,
+    changes: &[EndpointChange],
+    approvers: &std::collections::HashMap<String, String>,
+) -> Vec<DeploymentEntry> {
+    let mut rolled_back_by: Vec<Option<&str>> = vec![None; history.len()];
+    for change in changes.iter().filter(|c| c.action == "rollback") {
+        let caused = history
+            .iter()
+            .enumerate()
+            .filter(|(i, d)| {
+                rolled_back_by[*i].is_none()
+                    && change.to_config.as_deref() == Some(d.config_name.as_str())
+            })
+            .filter_map(|(i, d)| {
+                let asked = d.requested_at.or(d.served_from)?;
+                let before = change.at.0 + CLOCK_SKEW_MILLIS - asked.0;
+                (0..=ROLLBACK_MATCH_MILLIS + CLOCK_SKEW_MILLIS)
+                    .contains(&before)
+                    .then_some((before, i))
+            })
+            .min();
+        if let Some((_, i)) = caused {
+            rolled_back_by[i] = Some(change.by.as_str());
+        }
+    }
+    let mut entries: Vec<DeploymentEntry> = history
+        .into_iter()
+        .zip(rolled_back_by)
+        .map(|(deployment, rollback)| {
+            let by = match rollback {
+                Some(who) => Some(format!("rolled back by {who}")),
+                None => approvers
+                    .get(&deployment.config_name)
+                    .map(|who| format!("approved by {who}")),
+            };
+            DeploymentEntry {
+                commit: Commit::parse(&deployment.config_name),
+                deployment,
+                by,
+            }
+        })
+        .collect();
+    entries.reverse();
+    entries
 }
 
 impl EndpointView {
@@ -142,5 +211,56 @@ mod tests {
         assert!(check_typed_name("iris-serving", "iris-serving").is_ok());
         assert!(check_typed_name("iris-serving", "iris-servin").is_err());
         assert!(check_typed_name("iris-serving", "IRIS-SERVING").is_err());
+    }
+
+    #[test]
+    fn each_rollback_credits_the_deployment_it_asked_for_and_the_rest_their_approver() {
+        let deployment = |config: &str, at: i64| Deployment {
+            endpoint: "iris-serving".into(),
+            config_name: config.into(),
+            requested_at: Some(Timestamp(at)),
+            served_from: Some(Timestamp(at + 1_000)),
+            served_until: None,
+            failure_reason: None,
+        };
+        // Ten seconds apart, as in a quick run: closeness alone cannot tell them apart.
+        let second = 1_000;
+        let history = vec![
+            deployment("aaaaaaaa-1", 0),
+            deployment("bbbbbbbb-2", 10 * second),
+            deployment("aaaaaaaa-1", 20 * second),
+        ];
+        let rollback = |to: &str, at: i64| EndpointChange {
+            by: "olga".into(),
+            at: Timestamp(at),
+            action: "rollback".into(),
+            to_config: Some(to.into()),
+        };
+        // One rollback, recorded a moment after the third deployment was asked for; another
+        // recorded before anything was deployed to its config.
+        let changes = [
+            rollback("aaaaaaaa-1", 20 * second + 300),
+            rollback("bbbbbbbb-2", 2 * second),
+        ];
+        let approvers = [
+            ("aaaaaaaa-1".to_string(), "ana".to_string()),
+            ("bbbbbbbb-2".to_string(), "ben".to_string()),
+        ]
+        .into_iter()
+        .collect();
+        let credited = credit_deployments(history, &changes, &approvers);
+        let by: Vec<Option<&str>> = credited.iter().map(|e| e.by.as_deref()).collect();
+        assert_eq!(
+            by,
+            [
+                Some("rolled back by olga"),
+                Some("approved by ben"),
+                Some("approved by ana")
+            ]
+        );
+        assert_eq!(
+            credited[0].deployment.requested_at,
+            Some(Timestamp(20 * second))
+        );
     }
 }

@@ -14,7 +14,7 @@ use crate::components::role_gate::RoleGate;
 use crate::components::session::use_session_user;
 use crate::errors::AppError;
 use crate::functions::endpoints::{get_endpoint, DeleteEndpoint, RollbackEndpoint};
-use crate::models::endpoints::{EndpointView, RollbackChoice};
+use crate::models::endpoints::{DeploymentEntry, EndpointView, RollbackChoice};
 use crate::models::identity::Role;
 use crate::models::live;
 use crate::models::navigation::outcome;
@@ -152,7 +152,13 @@ fn Detail(data: EndpointView, operator: bool) -> impl IntoView {
             {answer}
             <dl class="facts">
                 <dt>"Status"</dt><dd data-testid="endpoint-status">{e.status.clone()}</dd>
-                <dt>"Serves"</dt><dd data-testid="endpoint-serves">{outgoing.clone()}</dd>
+                <dt>"Serves"</dt>
+                <dd data-testid="endpoint-serves">
+                    {outgoing.clone()}
+                    {data.commit.as_ref().map(|c| view! {
+                        " · " <a href=format!("/lineage/{}", c.id) data-testid="serves-lineage">"lineage"</a>
+                    })}
+                </dd>
                 {e.pending_config_name.clone().map(|p| view! { <dt>"Moving to"</dt><dd><code>{p}</code></dd> })}
                 <dt>"Created"</dt><dd>{e.created.map(|t| format!("{} UTC", t.utc())).unwrap_or_default()}</dd>
                 <dt>"Last modified"</dt><dd>{e.modified.map(|t| format!("{} UTC", t.utc())).unwrap_or_default()}</dd>
@@ -160,8 +166,66 @@ fn Detail(data: EndpointView, operator: bool) -> impl IntoView {
             </dl>
             {failure}
             {variants}
+            <History entries=data.history.clone()/>
             {controls}
         </div>
+    }
+}
+
+/// Every config the endpoint was asked to serve, newest first, from when to when, and who
+/// asked for it.
+#[component]
+fn History(entries: Vec<DeploymentEntry>) -> impl IntoView {
+    let utc = |t: Option<crate::models::pipeline::Timestamp>| {
+        t.map(|t| format!("{} UTC", t.utc()))
+            .unwrap_or_else(|| "—".into())
+    };
+    view! {
+        <h2>"Deployment history"</h2>
+        {if entries.is_empty() {
+            view! { <p class="hint">"Nothing recorded."</p> }.into_any()
+        } else {
+            view! {
+                <table class="data-table" data-testid="deployment-history">
+                    <thead>
+                        <tr>
+                            <th scope="col">"Commit"</th>
+                            <th scope="col">"Endpoint config"</th>
+                            <th scope="col">"Served from"</th>
+                            <th scope="col">"Until"</th>
+                            <th scope="col">"By"</th>
+                            <th scope="col">"Failure"</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {entries.into_iter().map(|entry| {
+                            let d = entry.deployment;
+                            let until = if d.serving_now() {
+                                "serving now".to_string()
+                            } else if d.served_from.is_none() {
+                                "never served".to_string()
+                            } else {
+                                utc(d.served_until)
+                            };
+                            let commit = entry.commit.map(|c| view! {
+                                <a href=format!("/lineage/{}", c.id)><code>{c.short_sha}</code></a>
+                            });
+                            view! {
+                                <tr data-testid="deployment">
+                                    <td>{commit}</td>
+                                    <td><code>{d.config_name}</code></td>
+                                    <td>{utc(d.served_from)}</td>
+                                    <td data-testid="deployment-until">{until}</td>
+                                    <td>{entry.by.unwrap_or_else(|| "—".into())}</td>
+                                    <td>{d.failure_reason.unwrap_or_default()}</td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            }
+            .into_any()
+        }}
     }
 }
 

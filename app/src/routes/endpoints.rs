@@ -77,7 +77,10 @@ fn Table(list: EndpointList) -> impl IntoView {
                 {list.rows.into_iter().map(|row| {
                     let e = row.endpoint;
                     let href = format!("/endpoints/{}", e.name);
-                    let commit = row.commit.map(|c| c.short_sha).unwrap_or_else(|| "—".into());
+                    let commit = match row.commit {
+                        Some(c) => view! { <a href=format!("/lineage/{}", c.id)><code>{c.short_sha}</code></a> }.into_any(),
+                        None => view! { <span>"—"</span> }.into_any(),
+                    };
                     let changed = match row.last_change {
                         Some(c) => format!("{} by {}, {} UTC", c.action, c.by, c.at.utc()),
                         None => e
@@ -89,7 +92,7 @@ fn Table(list: EndpointList) -> impl IntoView {
                         <tr data-testid="endpoint-row">
                             <td><a href=href>{e.name}</a></td>
                             <td data-testid="endpoint-row-status">{e.status}</td>
-                            <td><code>{commit}</code></td>
+                            <td>{commit}</td>
                             <td><code>{e.config_name.unwrap_or_else(|| "—".into())}</code></td>
                             <td>{changed}</td>
                         </tr>

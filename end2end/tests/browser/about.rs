@@ -94,17 +94,17 @@ async fn navigation_after_hydration_stays_in_the_app() {
         .eval("window.__stillTheSamePage = true; return null;")
         .await;
     client
-        .find(Locator::Css(r#"nav a[href="/lineage"]"#))
+        .find(Locator::Css(r#"nav a[href="/playground"]"#))
         .await
-        .expect("Lineage link")
+        .expect("Playground link")
         .click()
         .await
         .expect("click");
-    wait_until("the Lineage page", Duration::from_secs(10), || async {
+    wait_until("the Playground page", Duration::from_secs(10), || async {
         browser
             .eval("return document.querySelector('h1')?.textContent ?? null;")
             .await
-            == "Lineage"
+            == "Playground"
     })
     .await;
     assert_eq!(
@@ -118,7 +118,7 @@ async fn navigation_after_hydration_stays_in_the_app() {
         .await;
     assert_eq!(notice, "This page is not built yet.");
     let current = browser.text_of(r#"nav a[aria-current="page"]"#).await;
-    assert_eq!(current, "Lineage");
+    assert_eq!(current, "Playground");
 
     let errors = browser.console_errors().await;
     assert!(errors.is_empty(), "console errors: {errors:#?}");

@@ -220,6 +220,8 @@ async fn an_operator_rolls_the_endpoint_back_and_deletes_it_and_a_viewer_cannot(
     assert_eq!(done[0]["to"], first.as_str());
     assert_eq!(done[0]["reason"], "second model drifts");
 
+    lineage_follows_the_deployments(&app, &vic, &first, second).await;
+
     // Delete: the typed name must match; then it is gone.
     let (status, body) = delete(&app, &olga, ENDPOINT, "iris").await;
     assert_eq!(status, 400, "{body}");
@@ -239,4 +241,158 @@ async fn an_operator_rolls_the_endpoint_back_and_deletes_it_and_a_viewer_cannot(
     let deletes = audit_records(&app, "endpoint.delete", ENDPOINT);
     let outcomes: Vec<&str> = deletes.iter().map(|(_, o, _)| o.as_str()).collect();
     assert_eq!(outcomes, vec!["refused", "success"], "{deletes:?}");
+}
+
+async fn lineage(app: &TestApp, client: &reqwest::Client, commit: &str) -> serde_json::Value {
+    let response = app
+        .call_form(client, "get_lineage", &[("commit", commit)])
+        .await;
+    assert_eq!(response.status(), 200);
+    response.json().await.expect("json")
+}
+
+/// After `first` was deployed, replaced by `second` and rolled back to: what a viewer reads
+/// of both commits' lineage and of the endpoint's deployment history.
+async fn lineage_follows_the_deployments(
+    app: &TestApp,
+    vic: &reqwest::Client,
+    first: &str,
+    second: &str,
+) {
+    // The chain of the first commit: every node, the decision, and the endpoint it serves
+    // on again.
+    let chain = lineage(app, vic, first).await;
+    let runs: Vec<&str> = chain["runs"]
+        .as_array()
+        .expect("runs")
+        .iter()
+        .filter_map(|r| r["name"].as_str())
+        .collect();
+    assert_eq!(runs, [first], "{chain}");
+    assert_eq!(chain["training_job"]["status"], "Completed", "{chain}");
+    let hyperparameters = chain["training_job"]["hyperparameters"]
+        .as_array()
+        .expect("hyperparameters");
+    // The pipeline's definition trains with these (infra/statemachine/mlops.asl.json).
+    assert!(
+        hyperparameters
+            .iter()
+            .any(|p| p[0] == "epochs" && p[1] == "5"),
+        "{chain}"
+    );
+    assert_eq!(chain["model"]["name"], first, "{chain}");
+    assert_eq!(chain["transform_job"]["status"], "Completed", "{chain}");
+    // A decision tree on iris gets most of the held-out flowers right.
+    let accuracy = chain["accuracy"].as_f64().expect("accuracy");
+    assert!((0.8..=1.0).contains(&accuracy), "{chain}");
+    assert_eq!(chain["decision"][0], first, "{chain}");
+    assert_eq!(chain["decision"][1]["by"], "olga", "{chain}");
+    assert_eq!(chain["decision"][1]["verdict"], "approved", "{chain}");
+    assert_eq!(chain["endpoint_config"]["name"], first, "{chain}");
+    // Deployed twice (approval, then the rollback), newest first: serving now, then ended.
+    let deployments = chain["deployments"].as_array().expect("deployments");
+    assert_eq!(deployments.len(), 2, "{chain}");
+    assert!(deployments.iter().all(|d| d["endpoint"] == ENDPOINT));
+    assert!(deployments[0]["served_until"].is_null(), "{chain}");
+    assert!(!deployments[1]["served_until"].is_null(), "{chain}");
+
+    // The second commit served once, between the two.
+    let chain = lineage(app, vic, second).await;
+    let deployments = chain["deployments"].as_array().expect("deployments");
+    assert_eq!(deployments.len(), 1, "{chain}");
+    assert!(!deployments[0]["served_until"].is_null(), "{chain}");
+
+    // The list: both commits, the first serving; a prefix finds the second alone.
+    let page = page_text(app.get_with(vic, "/lineage").await).await;
+    assert_eq!(
+        page.matches(r#"data-testid="lineage-row""#).count(),
+        2,
+        "{page}"
+    );
+    assert_eq!(
+        page.matches(r#"data-testid="serving""#).count(),
+        1,
+        "{page}"
+    );
+    assert!(
+        page.contains(&format!(r#"href="/lineage/{first}""#)),
+        "{page}"
+    );
+    let page = page_text(app.get_with(vic, "/lineage?commit=1A2B").await).await;
+    assert_eq!(
+        page.matches(r#"data-testid="lineage-row""#).count(),
+        1,
+        "{page}"
+    );
+    assert!(
+        page.contains(&format!(r#"href="/lineage/{second}""#)),
+        "{page}"
+    );
+    // The chain's page names the endpoint serving the commit, and the endpoint's page links
+    // back to the commit's lineage: one click each way.
+    let page = page_text(app.get_with(vic, &format!("/lineage/{first}")).await).await;
+    assert!(page.contains(r#"data-testid="lineage-picture""#), "{page}");
+    assert!(
+        page.contains(&format!(r#"href="/endpoints/{ENDPOINT}""#)),
+        "{page}"
+    );
+    assert!(page.contains(r#"data-testid="serving-now""#), "{page}");
+    let page = page_text(app.get_with(vic, &format!("/endpoints/{ENDPOINT}")).await).await;
+    assert!(
+        page.contains(&format!(r#"href="/lineage/{first}""#)),
+        "{page}"
+    );
+
+    // The endpoint's history, newest first: back to the first by olga's rollback, the second
+    // and the first by approval.
+    let view = endpoint_json(app, vic).await;
+    let history = view["history"].as_array().expect("history");
+    let shown: Vec<(&str, &str)> = history
+        .iter()
+        .filter(|e| !e["deployment"]["served_from"].is_null())
+        .map(|e| {
+            (
+                e["deployment"]["config_name"].as_str().unwrap_or_default(),
+                e["by"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            (first, "rolled back by olga"),
+            (second, "approved by olga"),
+            (first, "approved by olga")
+        ],
+        "{view}"
+    );
+
+    // Bad input: a sentence and the right status.
+    for (commit, expected, words) in [
+        ("not a commit!", 400, "not a commit ID"),
+        (
+            "deadbeef-12-01-2026-00-00-00",
+            404,
+            "No run of the pipeline",
+        ),
+    ] {
+        let response = app
+            .call_form(vic, "get_lineage", &[("commit", commit)])
+            .await;
+        assert_eq!(response.status(), expected, "{commit}");
+        let body = response.text().await.expect("body");
+        assert!(body.contains(words), "{commit}: {body}");
+    }
+    let response = app
+        .call_form(vic, "list_lineage", &[("prefix", "3f2a;drop")])
+        .await;
+    assert_eq!(response.status(), 400);
+    let body = response.text().await.expect("body");
+    assert!(body.contains("beginning of a commit"), "{body}");
+    let page = app
+        .get_with(vic, "/lineage/deadbeef-12-01-2026-00-00-00")
+        .await;
+    assert_eq!(page.status(), 404);
+    let page = app.get_with(vic, "/lineage?commit=zz").await;
+    assert_eq!(page.status(), 400);
 }
