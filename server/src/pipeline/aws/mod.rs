@@ -2,9 +2,14 @@
 //!
 //! Each service has its module, which says what its calls cost: `stepfunctions` (the
 //! pipeline's executions, definition and approvals), `sagemaker` (jobs, models, endpoint
-//! configs and endpoints) and `s3` (the objects a transform job read and wrote). This one
-//! builds their clients and puts them behind the port; what it does itself is the approvals
-//! across executions, with a memory of what it read:
+//! configs and endpoints) and `s3` (the objects a transform job read and wrote);
+//! `deployments` rebuilds an endpoint's deployment history from the pipeline's runs and the
+//! endpoint's description. This one builds the clients and puts them behind the port; what
+//! it does itself is join the services' answers:
+//!
+//! - `endpoint_deployments` is one DescribeStateMachine a minute at most (which endpoint the
+//!   pipeline deploys to), one ListExecutions (SUCCEEDED) when it is that endpoint, and one
+//!   DescribeEndpoint.
 //!
 //! - `pending_approvals` is one ListExecutions (RUNNING) per 1,000 running executions plus
 //!   one reversed GetExecutionHistory page per running execution the adapter has not read
@@ -26,6 +31,7 @@
 mod approval_memory;
 mod cache;
 mod calls;
+mod deployments;
 mod errors;
 mod history;
 mod s3;
@@ -35,6 +41,7 @@ mod stepfunctions;
 use std::time::{Duration, Instant};
 
 use app::control_plane::{ControlPlane, PipelineError};
+use app::models::lineage::Deployment;
 use app::models::pipeline::{
     Decision, Endpoint, EndpointConfig, ExecutionDetail, ExecutionPage, ExecutionQuery,
     ExecutionRef, ExecutionStatus, ExecutionSummary, HistoryEvent, Model, OutputObject,
@@ -420,6 +427,28 @@ impl ControlPlane for AwsControlPlane {
 
     async fn invoke_endpoint(&self, name: &str, csv: &str) -> Result<String, PipelineError> {
         self.sagemaker.invoke_endpoint(name, csv).await
+    }
+
+    /// Rebuilt from the pipeline's succeeded runs (when the pipeline deploys to `name`) and
+    /// DescribeEndpoint: what that can and cannot tell is in `deployments`' notes.
+    async fn endpoint_deployments(&self, name: &str) -> Result<Vec<Deployment>, PipelineError> {
+        let runs = async {
+            let definition = self.sfn.definition_text().await?;
+            if deployments::deployed_endpoint(&definition).as_deref() == Some(name) {
+                self.sfn.succeeded(deployments::MAX_RUNS).await
+            } else {
+                Ok(Vec::new())
+            }
+        };
+        let endpoint = async {
+            match self.sagemaker.endpoint(name).await {
+                Ok(endpoint) => Ok(Some(endpoint)),
+                Err(PipelineError::NotFound(_)) => Ok(None),
+                Err(other) => Err(other),
+            }
+        };
+        let (runs, endpoint) = futures_util::future::try_join(runs, endpoint).await?;
+        Ok(deployments::rebuild(name, &runs, endpoint.as_ref()))
     }
 }
 

@@ -15,6 +15,8 @@
 //! - The definition is one DescribeStateMachine a minute at most.
 //! - Whether an execution waits for a decision is one reversed GetExecutionHistory page of
 //!   50 events, more only when the approval lies further back.
+//! - The succeeded runs an endpoint's deployment history is rebuilt from are one
+//!   ListExecutions (SUCCEEDED) per 1,000.
 
 use std::time::Duration;
 
@@ -168,6 +170,31 @@ impl StepFunctions {
                 None => return Ok(out),
             }
         }
+    }
+
+    /// The newest `limit` SUCCEEDED executions, newest first: one ListExecutions per 1,000.
+    pub(super) async fn succeeded(
+        &self,
+        limit: usize,
+    ) -> Result<Vec<ExecutionSummary>, PipelineError> {
+        let mut out = Vec::new();
+        let mut next_token = None;
+        while out.len() < limit {
+            let page = self
+                .list_page(
+                    Some(ExecutionStatus::Succeeded),
+                    (limit - out.len()).min(1000),
+                    next_token,
+                )
+                .await?;
+            out.extend(page.executions);
+            match page.next_token {
+                Some(token) => next_token = Some(token),
+                None => break,
+            }
+        }
+        out.truncate(limit);
+        Ok(out)
     }
 
     /// DescribeExecution, or the description kept of a finished execution.
