@@ -1,16 +1,16 @@
 //! The AWS adapter: the control plane on AWS Step Functions, SageMaker and S3.
 //!
-//! Costs, since every call is a network round trip someone waits for (and AWS meters):
-//! - `list_executions` is one ListExecutions per page, whatever its size: the commit comes
-//!   from the execution's name (the pipeline names runs by their commitID), and
-//!   `current_state` is only what the adapter already knows — the last state it saw the
-//!   execution enter when it last read its history (describe, history, approvals), for 30
-//!   seconds — and `None` otherwise. Reading each running row's history would make a page
-//!   cost one call per row.
-//! - `describe_execution` is one DescribeExecution (plus one short reversed
-//!   GetExecutionHistory for a running execution's current state). A finished execution
-//!   never changes, so its description is cached (bounded) and costs nothing the next time.
-//! - `definition` is one DescribeStateMachine a minute at most.
+//! Each service has its module, which says what its calls cost: `stepfunctions` (the
+//! pipeline's executions, definition and approvals), `sagemaker` (jobs, models, endpoint
+//! configs and endpoints) and `s3` (the objects a transform job read and wrote);
+//! `deployments` rebuilds an endpoint's deployment history from the pipeline's runs and the
+//! endpoint's description. This one builds the clients and puts them behind the port; what
+//! it does itself is join the services' answers:
+//!
+//! - `endpoint_deployments` is one DescribeStateMachine a minute at most (which endpoint the
+//!   pipeline deploys to), one ListExecutions (SUCCEEDED) when it is that endpoint, and one
+//!   DescribeEndpoint.
+//!
 //! - `pending_approvals` is one ListExecutions (RUNNING) per 1,000 running executions plus
 //!   one reversed GetExecutionHistory page per running execution the adapter has not read
 //!   lately ([`SCANS_AT_ONCE`] at a time). The navigation's badge and the live watcher ask
@@ -23,8 +23,6 @@
 //!   that was not waiting is read again after [`NOT_WAITING_TTL`]. Deciding or stopping
 //!   through the adapter forgets what was read at once; `approval_of`, which decisions use,
 //!   always reads the history.
-//! - Endpoint configs never change once created and are cached; endpoints are described
-//!   each time (their status moves).
 //!
 //! Throttling is retried by the SDK's standard retry strategy (exponential backoff with
 //! jitter, [`MAX_ATTEMPTS`] attempts); what still fails is [`PipelineError::Throttled`].
@@ -33,42 +31,39 @@
 mod approval_memory;
 mod cache;
 mod calls;
+mod deployments;
 mod errors;
 mod history;
 mod s3;
 mod sagemaker;
+mod stepfunctions;
 
 use std::time::{Duration, Instant};
 
 use app::control_plane::{ControlPlane, PipelineError};
+use app::models::lineage::Deployment;
 use app::models::pipeline::{
-    Commit, Decision, Endpoint, EndpointConfig, ExecutionDetail, ExecutionPage, ExecutionQuery,
+    Decision, Endpoint, EndpointConfig, ExecutionDetail, ExecutionPage, ExecutionQuery,
     ExecutionRef, ExecutionStatus, ExecutionSummary, HistoryEvent, Model, OutputObject,
-    PendingApproval, StartRequest, Timestamp, TrainingJob, TransformJob, Verdict,
+    PendingApproval, StartRequest, Timestamp, TrainingJob, TransformJob,
 };
 use aws_config::retry::RetryConfig;
 use aws_config::SdkConfig;
-use aws_sdk_sfn::error::ProvideErrorMetadata;
-use aws_sdk_sfn::types::ExecutionStatus as SfnStatus;
 use serde_json::Value;
 
 use approval_memory::{ApprovalMemory, Recalled};
 use cache::Cache;
 pub use calls::{ApiCalls, CountCalls};
-use errors::{sdk_error, Service};
-use history::{port_event, timestamp, Approval, ApprovalScan, OpenApproval};
+use history::{Approval, OpenApproval};
 use s3::S3;
 use sagemaker::SageMaker;
+use stepfunctions::StepFunctions;
 
 use super::state_timeout_seconds;
 use super::token_sha256;
 
 /// Attempts per call, the first included, before a throttled or failed call is given up.
 pub const MAX_ATTEMPTS: u32 = 3;
-/// How long the definition is trusted.
-const DEFINITION_TTL: Duration = Duration::from_secs(60);
-/// How long the last state seen of a running execution is shown in the list.
-const CURRENT_STATE_TTL: Duration = Duration::from_secs(30);
 /// After this long an open approval found in a history is due to be read again. Decisions
 /// made through this adapter forget it at once; one made elsewhere (another server, the
 /// console) shows within about this time, and deciding it here reads the history anyway.
@@ -85,23 +80,17 @@ pub const SCANS_AT_ONCE: usize = 8;
 
 /// The Step Functions + SageMaker + S3 control plane of one state machine.
 pub struct AwsControlPlane {
-    sfn: aws_sdk_sfn::Client,
+    sfn: StepFunctions,
     sagemaker: SageMaker,
     s3: S3,
-    state_machine_arn: String,
-    /// `arn:…:execution:<machine>:`: every execution of the pipeline starts so.
-    execution_prefix: String,
     calls: ApiCalls,
-    definition: Cache<(), String>,
-    finished: Cache<String, ExecutionDetail>,
-    current_states: Cache<String, String>,
     approvals: ApprovalMemory,
 }
 
 impl std::fmt::Debug for AwsControlPlane {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AwsControlPlane")
-            .field("state_machine_arn", &self.state_machine_arn)
+            .field("state_machine_arn", &self.sfn.state_machine_arn())
             .finish_non_exhaustive()
     }
 }
@@ -159,12 +148,8 @@ impl AwsControlPlane {
             .interceptor(calls.interceptor())
             .force_path_style(sdk.endpoint_url().is_some())
             .build();
-        let execution_prefix = format!(
-            "{}:",
-            state_machine_arn.replacen(":stateMachine:", ":execution:", 1)
-        );
         Ok(AwsControlPlane {
-            sfn: aws_sdk_sfn::Client::from_conf(sfn),
+            sfn: StepFunctions::new(aws_sdk_sfn::Client::from_conf(sfn), state_machine_arn),
             sagemaker: SageMaker {
                 client: aws_sdk_sagemaker::Client::from_conf(sagemaker),
                 runtime: aws_sdk_sagemakerruntime::Client::from_conf(runtime),
@@ -173,18 +158,13 @@ impl AwsControlPlane {
             s3: S3 {
                 client: aws_sdk_s3::Client::from_conf(s3),
             },
-            state_machine_arn: state_machine_arn.to_string(),
-            execution_prefix,
             calls,
-            definition: Cache::new(1, Some(DEFINITION_TTL)),
-            finished: Cache::new(2048, None),
-            current_states: Cache::new(4096, Some(CURRENT_STATE_TTL)),
             approvals: ApprovalMemory::new(),
         })
     }
 
     pub fn state_machine_arn(&self) -> &str {
-        &self.state_machine_arn
+        self.sfn.state_machine_arn()
     }
 
     /// The AWS API calls made so far, per `service:Operation` (retries count).
@@ -197,174 +177,18 @@ impl AwsControlPlane {
         &self.calls
     }
 
-    /// The full ARN of an execution of the pipeline. An ARN of another state machine is
-    /// not looked up: the dashboard shows the pipeline only.
-    fn arn_of(&self, execution: &ExecutionRef) -> Result<String, PipelineError> {
-        match execution {
-            ExecutionRef::Name(name) => Ok(format!("{}{name}", self.execution_prefix)),
-            ExecutionRef::Arn(arn) if arn.starts_with(&self.execution_prefix) => Ok(arn.clone()),
-            ExecutionRef::Arn(arn) => Err(PipelineError::NotFound(format!(
-                "Execution {arn} is not an execution of the pipeline."
-            ))),
-        }
-    }
-
-    fn no_execution(arn: &str) -> impl FnOnce() -> String + '_ {
-        move || {
-            format!(
-                "There is no execution {}.",
-                arn.rsplit(':').next().unwrap_or(arn)
-            )
-        }
-    }
-
-    fn no_state_machine(&self) -> impl FnOnce() -> String + '_ {
-        move || {
-            format!(
-                "The pipeline's state machine {} does not exist in this account and region.",
-                self.state_machine_arn
-            )
-        }
-    }
-
     /// Forgets what the adapter read of an execution's approval and state: it was decided
     /// or stopped.
     fn forget_approval(&self, arn: &str) {
         self.approvals.forget(arn);
-        self.current_states.remove(&arn.to_string());
-    }
-
-    /// The newest state the execution entered, from the end of its history; remembered for
-    /// the list. `None` when it cannot tell (logged).
-    async fn current_state(&self, arn: &str) -> Option<String> {
-        let page = self
-            .sfn
-            .get_execution_history()
-            .execution_arn(arn)
-            .reverse_order(true)
-            .max_results(25)
-            .include_execution_data(false)
-            .send()
-            .await
-            .map_err(|e| {
-                let _ = sdk_error(
-                    Service::StepFunctions,
-                    "GetExecutionHistory",
-                    String::new,
-                    e,
-                );
-            })
-            .ok()?;
-        let state = page
-            .events()
-            .iter()
-            .find_map(|e| e.state_entered_event_details().map(|d| d.name.clone()))?;
-        self.current_states.insert(arn.to_string(), state.clone());
-        Some(state)
-    }
-
-    async fn definition_text(&self) -> Result<String, PipelineError> {
-        if let Some(definition) = self.definition.get(&()) {
-            return Ok(definition);
-        }
-        let out = self
-            .sfn
-            .describe_state_machine()
-            .state_machine_arn(&self.state_machine_arn)
-            .send()
-            .await
-            .map_err(|e| {
-                sdk_error(
-                    Service::StepFunctions,
-                    "DescribeStateMachine",
-                    self.no_state_machine(),
-                    e,
-                )
-            })?;
-        let definition = out.definition().to_string();
-        self.definition.insert((), definition.clone());
-        Ok(definition)
-    }
-
-    /// Every RUNNING execution, newest first (all pages).
-    async fn running(&self) -> Result<Vec<ExecutionSummary>, PipelineError> {
-        let mut out = Vec::new();
-        let mut next_token = None;
-        loop {
-            let page = self
-                .list_page(Some(ExecutionStatus::Running), 1000, next_token)
-                .await?;
-            out.extend(page.executions);
-            match page.next_token {
-                Some(token) => next_token = Some(token),
-                None => return Ok(out),
-            }
-        }
-    }
-
-    async fn list_page(
-        &self,
-        status: Option<ExecutionStatus>,
-        max_results: usize,
-        next_token: Option<String>,
-    ) -> Result<ExecutionPage, PipelineError> {
-        let out = self
-            .sfn
-            .list_executions()
-            .state_machine_arn(&self.state_machine_arn)
-            .set_status_filter(status.map(sfn_status))
-            .max_results(max_results.clamp(1, 1000) as i32)
-            .set_next_token(next_token)
-            .send()
-            .await
-            .map_err(|e| {
-                if e.code() == Some("InvalidToken") {
-                    PipelineError::Invalid(
-                        "The page token is not valid; start from the first page.".into(),
-                    )
-                } else {
-                    sdk_error(
-                        Service::StepFunctions,
-                        "ListExecutions",
-                        self.no_state_machine(),
-                        e,
-                    )
-                }
-            })?;
-        let executions = out
-            .executions()
-            .iter()
-            .map(|item| {
-                let status = status_of(item.status());
-                ExecutionSummary {
-                    arn: item.execution_arn().to_string(),
-                    name: item.name().to_string(),
-                    status,
-                    started: timestamp(item.start_date()),
-                    stopped: item.stop_date().map(timestamp),
-                    commit: Commit::parse(item.name()),
-                    current_state: (status == ExecutionStatus::Running)
-                        .then(|| self.current_states.get(&item.execution_arn().to_string()))
-                        .flatten(),
-                }
-            })
-            .collect();
-        Ok(ExecutionPage {
-            executions,
-            next_token: out.next_token().map(str::to_string),
-        })
-    }
-
-    /// Reads the execution's history newest first until it knows whether an approval waits.
-    async fn approval(&self, arn: &str) -> Result<Approval, PipelineError> {
-        scan_approval(&self.sfn, arn).await
+        self.sfn.forget_state(arn);
     }
 
     async fn to_pending(&self, execution: ExecutionSummary, open: OpenApproval) -> PendingApproval {
         let state = open.state.unwrap_or_else(|| "approval".into());
         let timeout = match open.timeout_seconds {
             Some(seconds) => Some(seconds),
-            None => match self.definition_text().await {
+            None => match self.sfn.definition_text().await {
                 Ok(text) => serde_json::from_str::<Value>(&text)
                     .ok()
                     .and_then(|d| state_timeout_seconds(&d, &state))
@@ -373,8 +197,7 @@ impl AwsControlPlane {
             },
         };
         let since = open.waiting_since.millis();
-        self.current_states
-            .insert(execution.arn.clone(), state.clone());
+        self.sfn.saw_state(&execution.arn, &state);
         let mut execution = execution;
         execution.current_state = Some(state.clone());
         PendingApproval {
@@ -389,45 +212,14 @@ impl AwsControlPlane {
     }
 }
 
-async fn scan_approval(sfn: &aws_sdk_sfn::Client, arn: &str) -> Result<Approval, PipelineError> {
-    let mut scan = ApprovalScan::default();
-    let mut next_token = None;
-    loop {
-        let page = sfn
-            .get_execution_history()
-            .execution_arn(arn)
-            .reverse_order(true)
-            .max_results(50)
-            .set_next_token(next_token)
-            .send()
-            .await
-            .map_err(|e| {
-                sdk_error(
-                    Service::StepFunctions,
-                    "GetExecutionHistory",
-                    AwsControlPlane::no_execution(arn),
-                    e,
-                )
-            })?;
-        for event in page.events() {
-            if let Some(found) = scan.feed(event) {
-                return Ok(found);
-            }
-        }
-        match page.next_token() {
-            Some(token) => next_token = Some(token.to_string()),
-            None => return Ok(scan.finish()),
-        }
-    }
-}
-
 #[async_trait::async_trait]
 impl ControlPlane for AwsControlPlane {
     async fn list_executions(
         &self,
         query: &ExecutionQuery,
     ) -> Result<ExecutionPage, PipelineError> {
-        self.list_page(query.status, query.max_results, query.next_token.clone())
+        self.sfn
+            .list_page(query.status, query.max_results, query.next_token.clone())
             .await
     }
 
@@ -435,160 +227,25 @@ impl ControlPlane for AwsControlPlane {
         &self,
         execution: &ExecutionRef,
     ) -> Result<ExecutionDetail, PipelineError> {
-        let arn = self.arn_of(execution)?;
-        if let Some(detail) = self.finished.get(&arn) {
-            return Ok(detail);
-        }
-        let d = self
-            .sfn
-            .describe_execution()
-            .execution_arn(&arn)
-            .send()
-            .await
-            .map_err(|e| {
-                sdk_error(
-                    Service::StepFunctions,
-                    "DescribeExecution",
-                    Self::no_execution(&arn),
-                    e,
-                )
-            })?;
-        let name = d
-            .name()
-            .map(str::to_string)
-            .unwrap_or_else(|| execution.name().to_string());
-        let status = status_of(d.status());
-        let commit = Commit::parse(&name).or_else(|| {
-            d.input()
-                .and_then(|input| serde_json::from_str::<Value>(input).ok())
-                .and_then(|v| v["commitID"].as_str().and_then(Commit::parse))
-        });
-        let mut detail = ExecutionDetail {
-            summary: ExecutionSummary {
-                arn: d.execution_arn().to_string(),
-                name,
-                status,
-                started: timestamp(d.start_date()),
-                stopped: d.stop_date().map(timestamp),
-                commit,
-                current_state: None,
-            },
-            state_machine_arn: d.state_machine_arn().to_string(),
-            input: d.input().map(str::to_string),
-            output: d.output().map(str::to_string),
-            error: d.error().map(str::to_string),
-            cause: d.cause().map(str::to_string),
-        };
-        if status == ExecutionStatus::Running {
-            detail.summary.current_state = self.current_state(&arn).await;
-        } else {
-            self.current_states.remove(&arn);
-            self.finished.insert(arn, detail.clone());
-        }
-        Ok(detail)
+        self.sfn.describe(execution).await
     }
 
     async fn execution_history(
         &self,
         execution: &ExecutionRef,
     ) -> Result<Vec<HistoryEvent>, PipelineError> {
-        let arn = self.arn_of(execution)?;
-        let mut events = Vec::new();
-        let mut next_token = None;
-        loop {
-            let page = self
-                .sfn
-                .get_execution_history()
-                .execution_arn(&arn)
-                .max_results(1000)
-                .set_next_token(next_token)
-                .send()
-                .await
-                .map_err(|e| {
-                    sdk_error(
-                        Service::StepFunctions,
-                        "GetExecutionHistory",
-                        Self::no_execution(&arn),
-                        e,
-                    )
-                })?;
-            events.extend(page.events().iter().filter_map(port_event));
-            match page.next_token() {
-                Some(token) => next_token = Some(token.to_string()),
-                None => break,
-            }
-        }
-        let running = !events.iter().any(|e| {
-            matches!(
-                e.kind.as_str(),
-                "ExecutionSucceeded" | "ExecutionFailed" | "ExecutionAborted" | "ExecutionTimedOut"
-            )
-        });
-        if running {
-            if let Some(state) = events.iter().rev().find_map(|e| {
-                e.kind
-                    .ends_with("StateEntered")
-                    .then(|| e.state.clone())
-                    .flatten()
-            }) {
-                self.current_states.insert(arn, state);
-            }
-        }
-        Ok(events)
+        self.sfn.history(execution).await
     }
 
     async fn definition(&self) -> Result<String, PipelineError> {
-        self.definition_text().await
+        self.sfn.definition_text().await
     }
 
     async fn start_execution(
         &self,
         request: &StartRequest,
     ) -> Result<ExecutionSummary, PipelineError> {
-        request.validate()?;
-        let arn = self.arn_of(&ExecutionRef::Name(request.name.clone()))?;
-        // StartExecution answers with the running execution again when name and input match;
-        // a person starting a run twice by mistake should hear the name is taken instead.
-        match self
-            .describe_execution(&ExecutionRef::Arn(arn.clone()))
-            .await
-        {
-            Ok(existing) => return Err(name_taken(&request.name, existing.summary.started)),
-            Err(PipelineError::NotFound(_)) => {}
-            Err(other) => return Err(other),
-        }
-        let started = self
-            .sfn
-            .start_execution()
-            .state_machine_arn(&self.state_machine_arn)
-            .name(&request.name)
-            .input(request.input_json())
-            .send()
-            .await
-            .map_err(|e| {
-                if e.code() == Some("ExecutionAlreadyExists") {
-                    PipelineError::Conflict(format!(
-                        "An execution named {} already exists. Choose another name.",
-                        request.name
-                    ))
-                } else {
-                    sdk_error(
-                        Service::StepFunctions,
-                        "StartExecution",
-                        self.no_state_machine(),
-                        e,
-                    )
-                }
-            })?;
-        Ok(ExecutionSummary {
-            arn: started.execution_arn().to_string(),
-            name: request.name.clone(),
-            status: ExecutionStatus::Running,
-            started: timestamp(started.start_date()),
-            stopped: None,
-            commit: Commit::parse(&request.name).or_else(|| Commit::parse(&request.commit_id)),
-            current_state: None,
-        })
+        self.sfn.start(request).await
     }
 
     async fn stop_execution(
@@ -596,10 +253,8 @@ impl ControlPlane for AwsControlPlane {
         execution: &ExecutionRef,
         cause: &str,
     ) -> Result<(), PipelineError> {
-        let arn = self.arn_of(execution)?;
-        let d = self
-            .describe_execution(&ExecutionRef::Arn(arn.clone()))
-            .await?;
+        let arn = self.sfn.arn_of(execution)?;
+        let d = self.sfn.describe(&ExecutionRef::Arn(arn.clone())).await?;
         if d.summary.status != ExecutionStatus::Running {
             return Err(PipelineError::Conflict(format!(
                 "Execution {} has already ended ({}).",
@@ -607,21 +262,7 @@ impl ControlPlane for AwsControlPlane {
                 d.summary.status.label().to_lowercase()
             )));
         }
-        self.sfn
-            .stop_execution()
-            .execution_arn(&arn)
-            .error("Gatehouse.Stopped")
-            .cause(cause)
-            .send()
-            .await
-            .map_err(|e| {
-                sdk_error(
-                    Service::StepFunctions,
-                    "StopExecution",
-                    Self::no_execution(&arn),
-                    e,
-                )
-            })?;
+        self.sfn.stop(&arn, cause).await?;
         self.forget_approval(&arn);
         Ok(())
     }
@@ -629,7 +270,7 @@ impl ControlPlane for AwsControlPlane {
     async fn pending_approvals(&self) -> Result<Vec<PendingApproval>, PipelineError> {
         use futures_util::stream::{self, StreamExt};
 
-        let running = self.running().await?;
+        let running = self.sfn.running().await?;
         // What was read lately needs no call; the rest is read, a few histories at once.
         let mut open: Vec<(usize, OpenApproval)> = Vec::new();
         let mut unread = Vec::new();
@@ -655,7 +296,7 @@ impl ControlPlane for AwsControlPlane {
         let listed = &running;
         let read_from = Instant::now();
         let mut scans = stream::iter(unread)
-            .map(|index| async move { (index, scan_approval(&self.sfn, &listed[index].arn).await) })
+            .map(|index| async move { (index, self.sfn.scan_approval(&listed[index].arn).await) })
             .buffer_unordered(SCANS_AT_ONCE);
         while let Some((index, scan)) = scans.next().await {
             if let Ok(approval) = &scan {
@@ -683,9 +324,9 @@ impl ControlPlane for AwsControlPlane {
         &self,
         execution: &ExecutionSummary,
     ) -> Result<Option<PendingApproval>, PipelineError> {
-        let arn = self.arn_of(&ExecutionRef::Arn(execution.arn.clone()))?;
+        let arn = self.sfn.arn_of(&ExecutionRef::Arn(execution.arn.clone()))?;
         let read_from = Instant::now();
-        let approval = self.approval(&arn).await?;
+        let approval = self.sfn.scan_approval(&arn).await?;
         self.approvals.remember(&arn, read_from, &approval);
         Ok(match approval {
             Approval::Open(open) => Some(self.to_pending(execution.clone(), open).await),
@@ -698,9 +339,9 @@ impl ControlPlane for AwsControlPlane {
         execution: &ExecutionRef,
         decision: &Decision,
     ) -> Result<(), PipelineError> {
-        let arn = self.arn_of(execution)?;
+        let arn = self.sfn.arn_of(execution)?;
         let name = execution.name().to_string();
-        let open = match self.approval(&arn).await? {
+        let open = match self.sfn.scan_approval(&arn).await? {
             Approval::Open(open) => open,
             Approval::Closed(Some(how)) => {
                 return Err(PipelineError::Conflict(format!(
@@ -719,35 +360,10 @@ impl ControlPlane for AwsControlPlane {
                 )))
             }
         };
-        let json = decision.to_json();
-        let (operation, sent) = match decision.verdict {
-            Verdict::Approved => (
-                "SendTaskSuccess",
-                self.sfn
-                    .send_task_success()
-                    .task_token(&open.token)
-                    .output(json)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(TaskError::from),
-            ),
-            Verdict::Rejected => (
-                "SendTaskFailure",
-                self.sfn
-                    .send_task_failure()
-                    .task_token(&open.token)
-                    .error("rejected")
-                    .cause(json)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(TaskError::from),
-            ),
-        };
+        let sent = self.sfn.send_decision(&open.token, decision, &name).await;
         // Sent or refused, the approval read before is spent.
         self.forget_approval(&arn);
-        sent.map_err(|e| e.into_pipeline_error(operation, &name))
+        sent
     }
 
     async fn training_job(&self, name: &str) -> Result<TrainingJob, PipelineError> {
@@ -812,85 +428,27 @@ impl ControlPlane for AwsControlPlane {
     async fn invoke_endpoint(&self, name: &str, csv: &str) -> Result<String, PipelineError> {
         self.sagemaker.invoke_endpoint(name, csv).await
     }
-}
 
-/// A SendTask* failure. The request carried the task token, so nothing of it is logged but
-/// the error code.
-enum TaskError {
-    /// The token is spent: decided, timed out or the execution stopped.
-    Spent(String),
-    Other(Box<dyn FnOnce(&str) -> PipelineError + Send>),
-}
-
-impl<E>
-    From<
-        aws_sdk_sfn::error::SdkError<E, aws_smithy_runtime_api::client::orchestrator::HttpResponse>,
-    > for TaskError
-where
-    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-{
-    fn from(
-        error: aws_sdk_sfn::error::SdkError<
-            E,
-            aws_smithy_runtime_api::client::orchestrator::HttpResponse,
-        >,
-    ) -> Self {
-        match error.code() {
-            Some(code @ ("InvalidToken" | "TaskTimedOut" | "TaskDoesNotExist")) => {
-                TaskError::Spent(code.to_string())
+    /// Rebuilt from the pipeline's succeeded runs (when the pipeline deploys to `name`) and
+    /// DescribeEndpoint: what that can and cannot tell is in `deployments`' notes.
+    async fn endpoint_deployments(&self, name: &str) -> Result<Vec<Deployment>, PipelineError> {
+        let runs = async {
+            let definition = self.sfn.definition_text().await?;
+            if deployments::deployed_endpoint(&definition).as_deref() == Some(name) {
+                self.sfn.succeeded(deployments::MAX_RUNS).await
+            } else {
+                Ok(Vec::new())
             }
-            _ => TaskError::Other(Box::new(move |operation: &str| {
-                sdk_error(Service::StepFunctions, operation, String::new, error)
-            })),
-        }
-    }
-}
-
-impl TaskError {
-    fn into_pipeline_error(self, operation: &'static str, name: &str) -> PipelineError {
-        match self {
-            TaskError::Spent(code) => {
-                tracing::info!(
-                    operation,
-                    code,
-                    execution = name,
-                    "the decision came too late"
-                );
-                PipelineError::Conflict(format!(
-                    "Execution {name} is no longer waiting for a decision: it was already \
-                     decided, timed out or stopped."
-                ))
+        };
+        let endpoint = async {
+            match self.sagemaker.endpoint(name).await {
+                Ok(endpoint) => Ok(Some(endpoint)),
+                Err(PipelineError::NotFound(_)) => Ok(None),
+                Err(other) => Err(other),
             }
-            TaskError::Other(build) => build(operation),
-        }
-    }
-}
-
-fn name_taken(name: &str, started: Timestamp) -> PipelineError {
-    PipelineError::Conflict(format!(
-        "An execution named {name} already exists (started {}). Choose another name.",
-        started.utc()
-    ))
-}
-
-fn status_of(status: &SfnStatus) -> ExecutionStatus {
-    match status {
-        SfnStatus::Running => ExecutionStatus::Running,
-        SfnStatus::Succeeded => ExecutionStatus::Succeeded,
-        SfnStatus::TimedOut => ExecutionStatus::TimedOut,
-        SfnStatus::Aborted => ExecutionStatus::Aborted,
-        // PENDING_REDRIVE is a failed execution that may be redriven.
-        _ => ExecutionStatus::Failed,
-    }
-}
-
-fn sfn_status(status: ExecutionStatus) -> SfnStatus {
-    match status {
-        ExecutionStatus::Running => SfnStatus::Running,
-        ExecutionStatus::Succeeded => SfnStatus::Succeeded,
-        ExecutionStatus::Failed => SfnStatus::Failed,
-        ExecutionStatus::TimedOut => SfnStatus::TimedOut,
-        ExecutionStatus::Aborted => SfnStatus::Aborted,
+        };
+        let (runs, endpoint) = futures_util::future::try_join(runs, endpoint).await?;
+        Ok(deployments::rebuild(name, &runs, endpoint.as_ref()))
     }
 }
 
@@ -914,16 +472,6 @@ mod tests {
     }
 
     #[test]
-    fn s3_uris_split_into_bucket_and_key() {
-        assert_eq!(
-            s3::split_s3_uri("s3://b/transform_output/x"),
-            Some(("b", "transform_output/x"))
-        );
-        assert_eq!(s3::split_s3_uri("s3://b"), Some(("b", "")));
-        assert_eq!(s3::split_s3_uri("https://b/x"), None);
-    }
-
-    #[test]
     fn the_adapter_makes_no_call_when_built() {
         let sdk = SdkConfig::builder()
             .behavior_version(aws_config::BehaviorVersion::latest())
@@ -933,16 +481,8 @@ mod tests {
                 .expect("adapter");
         assert_eq!(adapter.api_call_counter().total(), 0);
         assert_eq!(
-            adapter
-                .arn_of(&ExecutionRef::Name("run-1".into()))
-                .expect("arn"),
-            "arn:aws:states:eu-west-1:123456789012:execution:p:run-1"
+            adapter.state_machine_arn(),
+            "arn:aws:states:eu-west-1:123456789012:stateMachine:p"
         );
-        assert!(matches!(
-            adapter.arn_of(&ExecutionRef::Arn(
-                "arn:aws:states:eu-west-1:123456789012:execution:other:run-1".into()
-            )),
-            Err(PipelineError::NotFound(_))
-        ));
     }
 }

@@ -77,8 +77,23 @@ impl S3 {
 }
 
 /// `s3://bucket/key` → (`bucket`, `key`).
-pub(super) fn split_s3_uri(uri: &str) -> Option<(&str, &str)> {
+fn split_s3_uri(uri: &str) -> Option<(&str, &str)> {
     let rest = uri.strip_prefix("s3://")?;
     let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
     (!bucket.is_empty()).then_some((bucket, key))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn s3_uris_split_into_bucket_and_key() {
+        assert_eq!(
+            split_s3_uri("s3://b/transform_output/x"),
+            Some(("b", "transform_output/x"))
+        );
+        assert_eq!(split_s3_uri("s3://b"), Some(("b", "")));
+        assert_eq!(split_s3_uri("https://b/x"), None);
+    }
 }

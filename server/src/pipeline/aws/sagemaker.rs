@@ -54,6 +54,7 @@ impl SageMaker {
                 .and_then(|m| m.s3_model_artifacts())
                 .map(str::to_string),
             failure_reason: job.failure_reason().map(str::to_string),
+            hyperparameters: sorted_by_name(job.hyper_parameters()),
         })
     }
 
@@ -363,6 +364,19 @@ impl SageMaker {
     }
 }
 
+/// A training job's hyperparameters, sorted by name.
+fn sorted_by_name(
+    hyperparameters: Option<&std::collections::HashMap<String, String>>,
+) -> Vec<(String, String)> {
+    let mut pairs: Vec<(String, String)> = hyperparameters
+        .into_iter()
+        .flatten()
+        .map(|(name, value)| (name.clone(), value.clone()))
+        .collect();
+    pairs.sort();
+    pairs
+}
+
 async fn describe_endpoint(
     sagemaker: &aws_sdk_sagemaker::Client,
     name: &str,
@@ -395,4 +409,27 @@ async fn describe_endpoint(
         modified: e.last_modified_time().map(timestamp),
         failure_reason: e.failure_reason().map(str::to_string),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hyperparameters_are_sorted_by_name() {
+        let map: std::collections::HashMap<String, String> = [
+            ("window_size", "5"),
+            ("epochs", "5"),
+            ("mode", "batch_skipgram"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let names: Vec<String> = sorted_by_name(Some(&map))
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        assert_eq!(names, ["epochs", "mode", "window_size"]);
+        assert!(sorted_by_name(None).is_empty());
+    }
 }

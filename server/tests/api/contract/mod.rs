@@ -9,6 +9,7 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use app::control_plane::PipelineError;
+use app::models::lineage::Deployment;
 use app::models::pipeline::{
     Decision, ExecutionQuery, ExecutionRef, ExecutionStatus, PendingApproval, StartRequest,
     Timestamp, Verdict,
@@ -627,6 +628,43 @@ async fn approve_and_deploy(h: &Harness, run: &StartRequest) {
     status_becomes(h, run, ExecutionStatus::Succeeded).await;
 }
 
+/// The deployments of `endpoint` that served, oldest first, after checking what holds of
+/// every deployment. (Adapters may also list requests that never served, such as a failed
+/// update: the local engine records each request; AWS does not.)
+async fn served(h: &Harness, endpoint: &str) -> Vec<Deployment> {
+    let deployments = h
+        .plane
+        .endpoint_deployments(endpoint)
+        .await
+        .expect("endpoint deployments");
+    assert!(
+        deployments.iter().all(|d| d.endpoint == endpoint),
+        "[{}] {deployments:?}",
+        h.adapter
+    );
+    let served: Vec<Deployment> = deployments
+        .into_iter()
+        .filter(|d| d.served_from.is_some())
+        .collect();
+    // One endpoint serves one config at a time: each ended, no earlier than it began and no
+    // later than the next began.
+    for pair in served.windows(2) {
+        let (d, next) = (&pair[0], &pair[1]);
+        assert!(
+            d.served_until
+                .is_some_and(|until| Some(until) >= d.served_from)
+                && d.served_until <= next.served_from,
+            "[{}] {served:?}",
+            h.adapter
+        );
+    }
+    served
+}
+
+fn config_names(deployments: &[Deployment]) -> Vec<&str> {
+    deployments.iter().map(|d| d.config_name.as_str()).collect()
+}
+
 /// The endpoint once it has settled (not Creating or Updating).
 async fn settled(h: &Harness) -> app::models::pipeline::Endpoint {
     eventually(&format!("[{}] the endpoint settles", h.adapter), || async {
@@ -682,6 +720,29 @@ async fn approved_commits_update_one_endpoint_that_rolls_back_and_is_deleted(h: 
     assert_eq!(rolled.status, "InService", "[{}] {rolled:?}", h.adapter);
     assert_eq!(rolled.config_name.as_deref(), Some(old.commit_id.as_str()));
     assert_eq!(rolled.failure_reason, None);
+    // Its history: each commit's deployment, then the rollback, which serves now.
+    let history = served(h, endpoint).await;
+    assert_eq!(
+        config_names(&history),
+        [
+            old.commit_id.as_str(),
+            new.commit_id.as_str(),
+            old.commit_id.as_str()
+        ],
+        "[{}] {history:?}",
+        h.adapter
+    );
+    assert!(
+        history.last().is_some_and(Deployment::serving_now),
+        "[{}] {history:?}",
+        h.adapter
+    );
+    let none = h
+        .plane
+        .endpoint_deployments("no-such-endpoint")
+        .await
+        .expect("no deployments");
+    assert!(none.is_empty(), "[{}] {none:?}", h.adapter);
     is_not_found(
         h.plane
             .update_endpoint("no-such-endpoint", &old.commit_id)
@@ -700,6 +761,23 @@ async fn approved_commits_update_one_endpoint_that_rolls_back_and_is_deleted(h: 
     assert_eq!(kept.config_name.as_deref(), Some(old.commit_id.as_str()));
     let reason = kept.failure_reason.clone().unwrap_or_default();
     assert!(reason.contains(&new.commit_id), "[{}] {kept:?}", h.adapter);
+    // Nothing new served: the rollback still does.
+    let history = served(h, endpoint).await;
+    assert_eq!(
+        config_names(&history),
+        [
+            old.commit_id.as_str(),
+            new.commit_id.as_str(),
+            old.commit_id.as_str()
+        ],
+        "[{}] {history:?}",
+        h.adapter
+    );
+    assert!(
+        history.last().is_some_and(Deployment::serving_now),
+        "[{}] {history:?}",
+        h.adapter
+    );
 
     // Inference: two iris rows (no label column), a label per row.
     let answer = h
@@ -732,6 +810,14 @@ async fn approved_commits_update_one_endpoint_that_rolls_back_and_is_deleted(h: 
     })
     .await;
     is_not_found(h.plane.invoke_endpoint(endpoint, "5.0,3.6,1.4,0.2").await);
+    // What the commits' runs deployed outlives the endpoint.
+    let history = served(h, endpoint).await;
+    assert_eq!(
+        config_names(&history).get(..2),
+        Some([old.commit_id.as_str(), new.commit_id.as_str()].as_slice()),
+        "[{}] {history:?}",
+        h.adapter
+    );
     is_not_found(h.plane.delete_endpoint("no-such-endpoint").await);
     h.plane
         .delete_endpoint_config(&new.commit_id)
