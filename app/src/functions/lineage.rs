@@ -64,9 +64,7 @@ mod server {
 
     /// The endpoint the pipeline deploys to, from its definition.
     async fn deploy_target(pipeline: &dyn ControlPlane) -> Result<Option<String>, AppError> {
-        let text = pipeline.definition().await?;
-        let definition: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
-        Ok(pipeline_endpoint(&definition))
+        Ok(pipeline_endpoint(&pipeline.definition().await?))
     }
 
     /// What the accuracy of a commit's transform is, when it completed and can be read.

@@ -222,6 +222,7 @@ mod tests {
             served_from: Some(Timestamp(at + 1_000)),
             served_until: None,
             failure_reason: None,
+            end_unknown: false,
         };
         // Ten seconds apart, as in a quick run: closeness alone cannot tell them apart.
         let second = 1_000;

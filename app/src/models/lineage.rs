@@ -23,11 +23,14 @@ pub struct Deployment {
     pub served_until: Option<Timestamp>,
     /// Why it failed to serve (SageMaker then kept the previous config).
     pub failure_reason: Option<String>,
+    /// It stopped serving at a time the backend did not keep (its endpoint was deleted, and
+    /// AWS forgets a deleted endpoint): `served_until` is then unknown, not open.
+    pub end_unknown: bool,
 }
 
 impl Deployment {
     pub fn serving_now(&self) -> bool {
-        self.served_from.is_some() && self.served_until.is_none()
+        self.served_from.is_some() && self.served_until.is_none() && !self.end_unknown
     }
 }
 
@@ -139,27 +142,59 @@ pub fn group_by_commit(runs: Vec<ExecutionSummary>) -> Vec<(Commit, Vec<Executio
     groups
 }
 
-/// The endpoint the pipeline deploys to: the `EndpointName` of its CreateEndpoint state (the
-/// definition's `${EndpointName}`, substituted). `None` for a definition that deploys nowhere
-/// by that integration (the article's own creates an endpoint per commit: its name is a
-/// path, not text).
-pub fn pipeline_endpoint(definition: &serde_json::Value) -> Option<String> {
-    fn search(states: &serde_json::Value) -> Option<String> {
-        states.as_object()?.values().find_map(|state| {
-            let resource = state["Resource"].as_str().unwrap_or_default();
-            if resource.starts_with("arn:aws:states:::sagemaker:createEndpoint")
-                && !resource.contains("createEndpointConfig")
-            {
-                if let Some(name) = state["Parameters"]["EndpointName"].as_str() {
-                    return Some(name.to_string());
+/// The endpoint the pipeline deploys to (the definition's `${EndpointName}`, substituted): the `EndpointName` of its states that create or
+/// update an endpoint (`sagemaker:createEndpoint`, `sagemaker:updateEndpoint`, or their
+/// `aws-sdk:` forms), in any branch. `None` when the definition names none, names it only
+/// through a path (`EndpointName.$`), or names more than one.
+#[cfg(feature = "ssr")]
+pub fn pipeline_endpoint(definition: &str) -> Option<String> {
+    let definition: serde_json::Value = serde_json::from_str(definition).ok()?;
+    let mut names = std::collections::BTreeSet::new();
+    endpoint_names(&definition, &mut names);
+    let mut names = names.into_iter();
+    match (names.next(), names.next()) {
+        (Some(name), None) => Some(name),
+        _ => None,
+    }
+}
+
+#[cfg(feature = "ssr")]
+fn endpoint_names(value: &serde_json::Value, names: &mut std::collections::BTreeSet<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            let deploys = map
+                .get("Resource")
+                .and_then(serde_json::Value::as_str)
+                .is_some_and(deploys_an_endpoint);
+            if deploys {
+                if let Some(name) = map
+                    .get("Parameters")
+                    .and_then(|p| p.get("EndpointName"))
+                    .and_then(serde_json::Value::as_str)
+                {
+                    names.insert(name.to_string());
                 }
             }
-            state["Branches"]
-                .as_array()
-                .and_then(|branches| branches.iter().find_map(|b| search(&b["States"])))
-        })
+            map.values().for_each(|v| endpoint_names(v, names));
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| endpoint_names(v, names)),
+        _ => {}
     }
-    search(&definition["States"])
+}
+
+/// `arn:<partition>:states:::sagemaker:createEndpoint` and the like.
+#[cfg(feature = "ssr")]
+fn deploys_an_endpoint(resource: &str) -> bool {
+    resource
+        .strip_prefix("arn:")
+        .and_then(|rest| rest.split_once(":states:::"))
+        .is_some_and(|(_, integration)| {
+            let call = integration.strip_prefix("aws-sdk:").unwrap_or(integration);
+            matches!(
+                call,
+                "sagemaker:createEndpoint" | "sagemaker:updateEndpoint"
+            )
+        })
 }
 
 #[cfg(test)]
@@ -197,10 +232,16 @@ mod tests {
             served_from: from,
             served_until: until,
             failure_reason: None,
+            end_unknown: false,
         };
         assert!(deployment(at(2), None).serving_now());
         assert!(!deployment(at(2), at(3)).serving_now());
         assert!(!deployment(None, None).serving_now());
+        let deleted = Deployment {
+            end_unknown: true,
+            ..deployment(at(2), None)
+        };
+        assert!(!deleted.serving_now());
     }
 
     fn run(name: &str, started: i64) -> ExecutionSummary {
@@ -232,16 +273,67 @@ mod tests {
         assert_eq!(starts, [7, 5]);
     }
 
+    const CREATE: &str = "arn:aws:states:::sagemaker:createEndpoint";
+    const UPDATE: &str = "arn:aws:states:::sagemaker:updateEndpoint";
+
+    fn definition(states: serde_json::Value) -> String {
+        serde_json::json!({"StartAt": "A", "States": states}).to_string()
+    }
+
     #[test]
-    fn the_pipeline_endpoint_is_read_from_the_definition() {
-        let ours: serde_json::Value =
-            serde_json::from_str(include_str!("../../../infra/statemachine/mlops.asl.json"))
-                .unwrap();
-        // Unsubstituted, the file names the definition substitution.
-        assert_eq!(pipeline_endpoint(&ours).as_deref(), Some("${EndpointName}"));
-        let article: serde_json::Value =
-            serde_json::from_str(include_str!("../../../infra/statemachine/article.asl.json"))
-                .unwrap();
-        assert_eq!(pipeline_endpoint(&article), None);
+    fn the_pipeline_deploys_to_the_endpoint_its_create_and_update_states_name() {
+        let pipeline = include_str!("../../../infra/statemachine/mlops.asl.json")
+            .replace("${EndpointName}", "gatehouse-iris");
+        assert_eq!(
+            pipeline_endpoint(&pipeline).as_deref(),
+            Some("gatehouse-iris")
+        );
+
+        let nested = definition(serde_json::json!({
+            "A": {"Type": "Parallel", "Branches": [{"StartAt": "B", "States": {
+                "B": {"Type": "Task", "Resource": "arn:aws-cn:states:::sagemaker:updateEndpoint",
+                      "Parameters": {"EndpointName": "e", "EndpointConfigName.$": "$.c"}}
+            }}]}
+        }));
+        assert_eq!(pipeline_endpoint(&nested).as_deref(), Some("e"));
+    }
+
+    #[test]
+    fn no_endpoint_is_the_pipelines_unless_the_definition_names_exactly_one() {
+        let task = |resource: &str, parameters: serde_json::Value| serde_json::json!({"Type": "Task", "Resource": resource, "Parameters": parameters});
+        let name = |n: &str| serde_json::json!({"EndpointName": n});
+        for states in [
+            // An endpoint config's name is not an endpoint's.
+            serde_json::json!({"A": task(
+                "arn:aws:states:::sagemaker:createEndpointConfig",
+                serde_json::json!({"EndpointConfigName": "c", "EndpointName": "x"})
+            )}),
+            // Describing an endpoint deploys nothing.
+            serde_json::json!({"A": task(
+                "arn:aws:states:::aws-sdk:sagemaker:describeEndpoint", name("e")
+            )}),
+            // Known only at run time.
+            serde_json::json!({"A": task(CREATE, serde_json::json!({"EndpointName.$": "$.e"}))}),
+            // Two endpoints: which is "the" one is not for the adapter to guess.
+            serde_json::json!({"A": task(CREATE, name("e")), "B": task(UPDATE, name("f"))}),
+        ] {
+            assert_eq!(
+                pipeline_endpoint(&definition(states.clone())),
+                None,
+                "{states}"
+            );
+        }
+        assert_eq!(pipeline_endpoint("not json"), None);
+        let both = definition(
+            serde_json::json!({"A": task(CREATE, name("e")), "B": task(UPDATE, name("e"))}),
+        );
+        assert_eq!(pipeline_endpoint(&both).as_deref(), Some("e"));
+    }
+
+    #[test]
+    fn the_articles_definition_deploys_to_no_one_endpoint() {
+        // It creates an endpoint per commit, named through a path.
+        let article = include_str!("../../../infra/statemachine/article.asl.json");
+        assert_eq!(pipeline_endpoint(article), None);
     }
 }

@@ -579,6 +579,8 @@ impl ControlPlane for LocalControlPlane {
                 served_from: at(d.served_from),
                 served_until: at(d.served_until),
                 failure_reason: d.failure_reason,
+                // The engine keeps when a deleted endpoint stopped.
+                end_unknown: false,
             })
             .collect())
     }

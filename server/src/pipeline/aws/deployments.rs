@@ -28,74 +28,18 @@
 //! rollback superseded by another) leaves no trace in AWS — Gatehouse's audit log records
 //! the ones made through it; a failed update (an InService endpoint with a FailureReason)
 //! does not say which config failed, so the reason is put on no deployment; when the
-//! endpoint is deleted, AWS forgets it and when it went, so the last deployment stays open
-//! (`served_until` unknown: it then reads as serving, though nothing does); runs older than Step Functions keeps closed executions (90
-//! days) or beyond the newest [`MAX_RUNS`] that succeeded are not counted. The config is
+//! endpoint is deleted, AWS forgets it and when it went, so the last deployment's end is
+//! unknown (`end_unknown`); runs older than Step Functions keeps closed executions (90 days) or beyond the newest [`MAX_RUNS`] that succeeded are not counted. The config is
 //! read from the run's name, as the pipeline names runs (ListExecutions does not return
 //! the input): a run whose name is not a commit ID is skipped, and one named otherwise than
 //! its `commitID` would be counted under its name. An endpoint the pipeline does not deploy
 //! to has the one deployment DescribeEndpoint shows.
 
-use std::collections::BTreeSet;
-
 use app::models::lineage::Deployment;
 use app::models::pipeline::{Endpoint, ExecutionStatus, ExecutionSummary, Timestamp};
-use serde_json::Value;
 
 /// The newest succeeded runs read (one ListExecutions page).
 pub(super) const MAX_RUNS: usize = 1000;
-
-/// The endpoint the pipeline deploys to: the `EndpointName` of its states that create or
-/// update an endpoint (`sagemaker:createEndpoint`, `sagemaker:updateEndpoint`, or their
-/// `aws-sdk:` forms), in any branch. `None` when the definition names none, names it only
-/// through a path (`EndpointName.$`), or names more than one.
-pub(super) fn deployed_endpoint(definition: &str) -> Option<String> {
-    let definition: Value = serde_json::from_str(definition).ok()?;
-    let mut names = BTreeSet::new();
-    endpoint_names(&definition, &mut names);
-    let mut names = names.into_iter();
-    match (names.next(), names.next()) {
-        (Some(name), None) => Some(name),
-        _ => None,
-    }
-}
-
-fn endpoint_names(value: &Value, names: &mut BTreeSet<String>) {
-    match value {
-        Value::Object(map) => {
-            let deploys = map
-                .get("Resource")
-                .and_then(Value::as_str)
-                .is_some_and(deploys_an_endpoint);
-            if deploys {
-                if let Some(name) = map
-                    .get("Parameters")
-                    .and_then(|p| p.get("EndpointName"))
-                    .and_then(Value::as_str)
-                {
-                    names.insert(name.to_string());
-                }
-            }
-            map.values().for_each(|v| endpoint_names(v, names));
-        }
-        Value::Array(items) => items.iter().for_each(|v| endpoint_names(v, names)),
-        _ => {}
-    }
-}
-
-/// `arn:<partition>:states:::sagemaker:createEndpoint` and the like.
-fn deploys_an_endpoint(resource: &str) -> bool {
-    resource
-        .strip_prefix("arn:")
-        .and_then(|rest| rest.split_once(":states:::"))
-        .is_some_and(|(_, integration)| {
-            let call = integration.strip_prefix("aws-sdk:").unwrap_or(integration);
-            matches!(
-                call,
-                "sagemaker:createEndpoint" | "sagemaker:updateEndpoint"
-            )
-        })
-}
 
 /// The deployments of `endpoint`, oldest first: one per succeeded run in `runs` (the
 /// pipeline's, when `endpoint` is the one it deploys to; else none), then what
@@ -113,6 +57,7 @@ pub(super) fn rebuild(
         served_from: None,
         served_until: None,
         failure_reason: None,
+        end_unknown: false,
     };
     let mut deployed: Vec<(Timestamp, String)> = runs
         .iter()
@@ -132,6 +77,10 @@ pub(super) fn rebuild(
         d.served_until = next;
     }
     let Some(now) = now else {
+        // Deleted: whatever served last stopped then, at a time AWS no longer knows.
+        if let Some(last) = out.last_mut().filter(|d| d.served_until.is_none()) {
+            last.end_unknown = true;
+        }
         return out;
     };
     let last_from = out.last().and_then(|d| d.served_from);
@@ -196,63 +145,6 @@ fn close(deployment: Option<&mut Deployment>, at: Option<Timestamp>) {
 mod tests {
     use super::*;
     use app::models::pipeline::Commit;
-
-    const CREATE: &str = "arn:aws:states:::sagemaker:createEndpoint";
-    const UPDATE: &str = "arn:aws:states:::sagemaker:updateEndpoint";
-
-    fn definition(states: Value) -> String {
-        serde_json::json!({"StartAt": "A", "States": states}).to_string()
-    }
-
-    #[test]
-    fn the_pipeline_deploys_to_the_endpoint_its_create_and_update_states_name() {
-        let pipeline = include_str!("../../../../infra/statemachine/mlops.asl.json")
-            .replace("${EndpointName}", "gatehouse-iris");
-        assert_eq!(
-            deployed_endpoint(&pipeline).as_deref(),
-            Some("gatehouse-iris")
-        );
-
-        let nested = definition(serde_json::json!({
-            "A": {"Type": "Parallel", "Branches": [{"StartAt": "B", "States": {
-                "B": {"Type": "Task", "Resource": "arn:aws-cn:states:::sagemaker:updateEndpoint",
-                      "Parameters": {"EndpointName": "e", "EndpointConfigName.$": "$.c"}}
-            }}]}
-        }));
-        assert_eq!(deployed_endpoint(&nested).as_deref(), Some("e"));
-    }
-
-    #[test]
-    fn no_endpoint_is_the_pipelines_unless_the_definition_names_exactly_one() {
-        let task = |resource: &str, parameters: Value| serde_json::json!({"Type": "Task", "Resource": resource, "Parameters": parameters});
-        let name = |n: &str| serde_json::json!({"EndpointName": n});
-        for states in [
-            // An endpoint config's name is not an endpoint's.
-            serde_json::json!({"A": task(
-                "arn:aws:states:::sagemaker:createEndpointConfig",
-                serde_json::json!({"EndpointConfigName": "c", "EndpointName": "x"})
-            )}),
-            // Describing an endpoint deploys nothing.
-            serde_json::json!({"A": task(
-                "arn:aws:states:::aws-sdk:sagemaker:describeEndpoint", name("e")
-            )}),
-            // Known only at run time.
-            serde_json::json!({"A": task(CREATE, serde_json::json!({"EndpointName.$": "$.e"}))}),
-            // Two endpoints: which is "the" one is not for the adapter to guess.
-            serde_json::json!({"A": task(CREATE, name("e")), "B": task(UPDATE, name("f"))}),
-        ] {
-            assert_eq!(
-                deployed_endpoint(&definition(states.clone())),
-                None,
-                "{states}"
-            );
-        }
-        assert_eq!(deployed_endpoint("not json"), None);
-        let both = definition(
-            serde_json::json!({"A": task(CREATE, name("e")), "B": task(UPDATE, name("e"))}),
-        );
-        assert_eq!(deployed_endpoint(&both).as_deref(), Some("e"));
-    }
 
     fn run(commit: &str, stopped: i64) -> ExecutionSummary {
         ExecutionSummary {
@@ -380,6 +272,8 @@ mod tests {
             served(&rebuild("e", &[run(A, 100), run(B, 200)], None)),
             [(A, Some(100), Some(200)), (B, Some(200), None)]
         );
+        let gone = rebuild("e", &[run(A, 100), run(B, 200)], None);
+        assert!(!gone.iter().any(Deployment::serving_now), "{gone:?}");
         assert!(rebuild("e", &[], None).is_empty());
     }
 

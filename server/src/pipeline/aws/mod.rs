@@ -434,7 +434,7 @@ impl ControlPlane for AwsControlPlane {
     async fn endpoint_deployments(&self, name: &str) -> Result<Vec<Deployment>, PipelineError> {
         let runs = async {
             let definition = self.sfn.definition_text().await?;
-            if deployments::deployed_endpoint(&definition).as_deref() == Some(name) {
+            if app::models::lineage::pipeline_endpoint(&definition).as_deref() == Some(name) {
                 self.sfn.succeeded(deployments::MAX_RUNS).await
             } else {
                 Ok(Vec::new())

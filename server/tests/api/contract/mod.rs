@@ -818,6 +818,12 @@ async fn approved_commits_update_one_endpoint_that_rolls_back_and_is_deleted(h: 
         "[{}] {history:?}",
         h.adapter
     );
+    // Deleted, it serves nothing, whether or not the backend kept when it stopped.
+    assert!(
+        !history.iter().any(Deployment::serving_now),
+        "[{}] {history:?}",
+        h.adapter
+    );
     is_not_found(h.plane.delete_endpoint("no-such-endpoint").await);
     h.plane
         .delete_endpoint_config(&new.commit_id)
