@@ -149,12 +149,12 @@ pub(crate) mod server {
         })
     }
 
-    /// A model's predictions on the test data it was given, against that data's labels.
     /// Decisions made through Gatehouse, newest first per execution name, from the audit log:
-    /// it has every one (who, when, comment) without reading a run's history.
+    /// it has every one (who, when, comment) without reading a run's history, and the
+    /// accuracy of the run's batch transform as it was when the decision was taken.
     pub async fn audited_decisions(
         context: &ServerContext,
-    ) -> Result<std::collections::HashMap<String, RecordedDecision>, AppError> {
+    ) -> Result<std::collections::HashMap<String, (RecordedDecision, Option<f64>)>, AppError> {
         let records = context
             .audit
             .search(&AuditQuery {
@@ -173,17 +173,19 @@ pub(crate) mod server {
                 Some("rejected") => Verdict::Rejected,
                 _ => continue,
             };
+            let decision = RecordedDecision {
+                verdict,
+                by: record.entry.actor.clone(),
+                comment: details["comment"].as_str().unwrap_or_default().to_string(),
+                at: record.at.rfc3339(),
+            };
             out.entry(record.entry.target.clone())
-                .or_insert(RecordedDecision {
-                    verdict,
-                    by: record.entry.actor.clone(),
-                    comment: details["comment"].as_str().unwrap_or_default().to_string(),
-                    at: record.at.rfc3339(),
-                });
+                .or_insert((decision, details["accuracy"].as_f64()));
         }
         Ok(out)
     }
 
+    /// A model's predictions on the test data it was given, against that data's labels.
     pub async fn evidence_for(pipeline: &dyn ControlPlane, job: &str) -> Result<Evidence, String> {
         let transform = pipeline
             .transform_job(job)
@@ -480,6 +482,11 @@ pub(crate) mod server {
                     needed: policy.quorum,
                 });
             }
+        }
+        // What the decider was shown, kept with the decision: the lineage reads it from the
+        // audit record instead of reading the test data and predictions again.
+        if let Ok(evidence) = evidence_for(pipeline, &job_name(&detail)).await {
+            details["accuracy"] = json!(evidence.accuracy());
         }
         let decision = Decision {
             verdict,

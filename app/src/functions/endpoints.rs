@@ -218,8 +218,8 @@ mod server {
         // Who approved each commit's run: the config is named after the commit.
         let approvers: HashMap<String, String> = decisions
             .into_iter()
-            .filter(|(_, d)| d.verdict == Verdict::Approved)
-            .filter_map(|(run, d)| Commit::parse(&run).map(|c| (c.id, d.by)))
+            .filter(|(_, (d, _))| d.verdict == Verdict::Approved)
+            .filter_map(|(run, (d, _))| Commit::parse(&run).map(|c| (c.id, d.by)))
             .collect();
         let ours: Vec<EndpointChange> = changes
             .iter()

@@ -124,25 +124,38 @@ mod server {
             });
         }
 
-        let accuracies: HashMap<String, Option<f64>> = stream::iter(
-            groups
-                .iter()
-                .map(|(commit, _)| commit.id.clone())
-                .collect::<Vec<_>>(),
-        )
-        .map(|id: String| async move {
-            let figure = accuracy(pipeline, &id).await;
-            (id, figure)
-        })
-        .buffer_unordered(EVIDENCE_AT_ONCE)
-        .collect()
-        .await;
+        // The accuracy recorded with a decision made through Gatehouse; read afresh for the
+        // commits without one.
+        let recorded = |runs: &[ExecutionSummary]| {
+            runs.iter()
+                .find_map(|r| decisions.get(&r.name).and_then(|(_, accuracy)| *accuracy))
+        };
+        let mut accuracies: HashMap<String, Option<f64>> = groups
+            .iter()
+            .filter_map(|(commit, runs)| Some((commit.id.clone(), Some(recorded(runs)?))))
+            .collect();
+        let unrecorded: Vec<String> = groups
+            .iter()
+            .map(|(commit, _)| commit.id.clone())
+            .filter(|id| !accuracies.contains_key(id))
+            .collect();
+        let read: Vec<(String, Option<f64>)> = stream::iter(unrecorded)
+            .map(|id: String| async move {
+                let figure = accuracy(pipeline, &id).await;
+                (id, figure)
+            })
+            .buffer_unordered(EVIDENCE_AT_ONCE)
+            .collect()
+            .await;
+        accuracies.extend(read);
 
         let rows = groups
             .into_iter()
             .map(|(commit, runs)| LineageRow {
                 accuracy: accuracies.get(&commit.id).copied().flatten(),
-                decision: runs.iter().find_map(|r| decisions.get(&r.name).cloned()),
+                decision: runs
+                    .iter()
+                    .find_map(|r| decisions.get(&r.name).map(|(d, _)| d.clone())),
                 serving: serving.remove(&commit.id).unwrap_or_default(),
                 commit,
                 runs,
@@ -163,22 +176,24 @@ mod server {
     /// The decision on the newest run that has one: the audit log first, and a run's history
     /// only when the audit log has none and the run got past its approval (decided in the
     /// Step Functions console, say).
+    /// With the accuracy recorded with it, when it was made through Gatehouse.
     async fn decision_of(
         context: &ServerContext,
         runs: &[ExecutionSummary],
-    ) -> Result<Option<(String, RecordedDecision)>, AppError> {
+    ) -> Result<Option<(String, RecordedDecision, Option<f64>)>, AppError> {
         let audited = audited_decisions(context).await?;
-        if let Some(found) = runs
-            .iter()
-            .find_map(|r| audited.get(&r.name).map(|d| (r.name.clone(), d.clone())))
-        {
+        if let Some(found) = runs.iter().find_map(|r| {
+            audited
+                .get(&r.name)
+                .map(|(d, accuracy)| (r.name.clone(), d.clone(), *accuracy))
+        }) {
             return Ok(Some(found));
         }
         for run in runs.iter().filter(|r| r.status != ExecutionStatus::Running) {
             let reference = ExecutionRef::Arn(run.arn.clone());
             if let Some(decision) = recorded_decision(context.pipeline.as_ref(), &reference).await?
             {
-                return Ok(Some((run.name.clone(), decision)));
+                return Ok(Some((run.name.clone(), decision, None)));
             }
         }
         Ok(None)
@@ -210,11 +225,14 @@ mod server {
                 "No run of the pipeline built commit {commit}."
             )));
         }
+        let decision = decision_of(context, &runs).await?;
+        let recorded = decision.as_ref().and_then(|(_, _, accuracy)| *accuracy);
         let accuracy = match &transform_job {
+            Some(_) if recorded.is_some() => recorded,
             Some(job) if job.status == "Completed" => accuracy(pipeline, commit).await,
             _ => None,
         };
-        let decision = decision_of(context, &runs).await?;
+        let decision = decision.map(|(run, d, _)| (run, d));
         let mut deployments: Vec<Deployment> = match target? {
             Some(endpoint) => pipeline
                 .endpoint_deployments(&endpoint)

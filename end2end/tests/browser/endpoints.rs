@@ -58,9 +58,95 @@ async fn approve_and_deploy(server: &GatehouseServer, admin: &reqwest::Client, n
     .await;
 }
 
-/// Two approved commits are deployed to one endpoint; an operator rolls it back to the first
-/// from its page and watches it go Updating, then InService on the first commit, without a
-/// reload; the audit log shows the rollback with its reason.
+/// A viewer finds a commit by its prefix on the lineage page and follows its chain to the
+/// endpoint serving it, where there is no control to change it; a rollback forged from the
+/// viewer's page is refused.
+async fn a_viewer_follows_the_lineage_to_the_endpoint(server: &GatehouseServer, commit: &str) {
+    let password = server.add_user("vic", &["viewer"]);
+    let browser = Browser::start().await;
+    let client = &browser.client;
+    client
+        .goto(&server.url("/lineage"))
+        .await
+        .expect("open the lineage");
+    browser.submit_sign_in("vic", &password).await;
+    let form = client
+        .form(Locator::Css(r#"form[role="search"]"#))
+        .await
+        .expect("the commit search");
+    form.set_by_name("commit", &commit[..4])
+        .await
+        .expect("prefix");
+    form.submit().await.expect("search");
+    wait_until("one commit found", Duration::from_secs(15), || async {
+        browser
+            .eval("return document.querySelectorAll('[data-testid=\"lineage-row\"]').length;")
+            .await
+            == 1
+    })
+    .await;
+    client
+        .find(Locator::Css(r#"[data-testid="commit-link"]"#))
+        .await
+        .expect("the commit")
+        .click()
+        .await
+        .expect("open the commit");
+    wait_until("the commit's chain", Duration::from_secs(15), || async {
+        browser
+            .eval("return document.querySelector('[data-testid=\"commit-id\"]')?.textContent ?? null;")
+            .await
+            == commit
+    })
+    .await;
+    assert_eq!(
+        browser
+            .eval("return document.querySelector('[data-testid=\"lineage-picture\"]') !== null;")
+            .await,
+        true
+    );
+    client
+        .find(Locator::Css(
+            r#"[data-testid="commit-deployment"] a[href^="/endpoints/"]"#,
+        ))
+        .await
+        .expect("the endpoint serving it")
+        .click()
+        .await
+        .expect("open the endpoint");
+    wait_until("the endpoint's page", Duration::from_secs(15), || async {
+        browser
+            .eval("return document.querySelector('[data-testid=\"endpoint-serves\"]')?.textContent ?? '';")
+            .await
+            .as_str()
+            .is_some_and(|s| s.contains(&commit[..8]))
+    })
+    .await;
+    let controls = browser
+        .eval("return document.querySelectorAll('[data-testid=\"rollback-form\"], [data-testid=\"delete-form\"]').length;")
+        .await;
+    assert_eq!(controls, 0, "a viewer sees no rollback or delete");
+    // The same request an operator's form sends, forged from the viewer's page.
+    let status = client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             fetch('/api/rollback_endpoint', {method: 'POST',
+                 headers: {'content-type': 'application/x-www-form-urlencoded', 'accept': 'application/json'},
+                 body: new URLSearchParams({name: arguments[0], config: 'anything', reason: 'forged'})})
+               .then(r => done(r.status), () => done(0));",
+            vec![Value::from(ENDPOINT)],
+        )
+        .await
+        .expect("forged request");
+    assert_eq!(status, 403, "a viewer's rollback is forbidden");
+    browser.close().await;
+}
+
+/// Two approved commits are deployed to one endpoint; a viewer follows the newer one's
+/// lineage to it; an operator rolls it back to the first from its page and watches it go
+/// Updating, then InService on the first commit, without a reload; the lineage then shows
+/// the first commit serving; the audit log shows the rollback with its reason, and the
+/// viewer's refused one.
 #[tokio::test]
 async fn an_operator_rolls_the_endpoint_back_and_watches_it_update_live() {
     let server = GatehouseServer::start().await;
@@ -87,6 +173,7 @@ async fn an_operator_rolls_the_endpoint_back_and_watches_it_update_live() {
     )
     .await;
     approve_and_deploy(&server, &admin, second).await;
+    a_viewer_follows_the_lineage_to_the_endpoint(&server, second).await;
 
     let browser = Browser::start().await;
     let client = &browser.client;
@@ -173,7 +260,25 @@ async fn an_operator_rolls_the_endpoint_back_and_watches_it_update_live() {
         "the page was never reloaded"
     );
 
-    // The audit log names the rollback and its reason.
+    // The lineage now has the first commit serving, and the second not.
+    client
+        .goto(&server.url("/lineage"))
+        .await
+        .expect("open the lineage");
+    let serving = browser
+        .eval(
+            "return [...document.querySelectorAll('[data-testid=\"lineage-row\"]')]
+               .filter(row => row.querySelector('[data-testid=\"serving\"]'))
+               .map(row => row.querySelector('[data-testid=\"commit-link\"]').textContent);",
+        )
+        .await;
+    assert_eq!(
+        serving,
+        serde_json::json!(["c0ffee00"]),
+        "serving after the rollback"
+    );
+
+    // The audit log names the rollback and its reason, and the viewer's refused one.
     client
         .goto(&server.url("/audit?action=endpoint.rollback"))
         .await
@@ -185,6 +290,14 @@ async fn an_operator_rolls_the_endpoint_back_and_watches_it_update_live() {
         audit.contains("the second model misreads setosa"),
         "{audit}"
     );
+    client
+        .goto(&server.url("/audit?action=endpoint.rollback&actor=vic&outcome=refused"))
+        .await
+        .expect("open the audit log");
+    let refused = browser
+        .eval("return document.querySelectorAll('[data-testid=\"audit-table\"] tbody tr').length;")
+        .await;
+    assert_eq!(refused, 1, "the viewer's forged rollback is recorded");
     assert_eq!(browser.console_errors().await, Vec::<String>::new());
     browser.close().await;
 }

@@ -76,7 +76,7 @@ async fn audit_throughput(scratch: &std::path::Path) {
     println!("chain verified: {verified} records");
 }
 
-async fn call(
+pub(crate) async fn call(
     client: &reqwest::Client,
     address: &std::net::SocketAddr,
     function: &str,

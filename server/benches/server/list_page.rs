@@ -132,7 +132,7 @@ async fn settle(adapter: &AwsControlPlane) -> usize {
     }
 }
 
-async fn spawn_server(moto: &MotoServer, pool: &Pool, arn: &str) -> TestApp {
+pub(crate) async fn spawn_server(moto: &MotoServer, pool: &Pool, arn: &str) -> TestApp {
     let args = [
         "--cognito-user-pool-id",
         &pool.pool_id,

@@ -7,10 +7,17 @@
 //!
 //! - `pages`: server time of the Executions pages with 1,000 executions (local mode).
 //! - `decisions`: decision round trip and audit append throughput (local mode).
+//! - `lineage`: server time of the lineage and endpoint pages with ten deployed commits
+//!   (local mode).
 //! - `list_page`: AWS API calls per executions-list page against moto with 1,000 executions
 //!   (aws mode; needs the server's `aws` feature and moto from scripts/bootstrap.sh).
+//! - `aws_pages`: AWS API calls of a commit's lineage page and of the endpoints page with 50
+//!   endpoints, against moto (aws mode, as `list_page`).
 
+#[cfg(feature = "aws")]
+mod aws_pages;
 mod decisions;
+mod lineage;
 #[cfg(feature = "aws")]
 mod list_page;
 mod pages;
@@ -39,7 +46,7 @@ use clap::Parser;
 use server::config::Config;
 use server::startup::Application;
 
-const BENCHES: [&str; 3] = ["pages", "decisions", "list_page"];
+const BENCHES: [&str; 5] = ["pages", "decisions", "lineage", "list_page", "aws_pages"];
 
 /// The value below which a share `p` of the sorted samples fall (nearest rank).
 pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -94,10 +101,15 @@ fn run(bench: &str) {
     match bench {
         "pages" => pages::run(),
         "decisions" => decisions::run(),
+        "lineage" => lineage::run(),
         #[cfg(feature = "aws")]
         "list_page" => list_page::run(),
+        #[cfg(feature = "aws")]
+        "aws_pages" => aws_pages::run(),
         #[cfg(not(feature = "aws"))]
-        "list_page" => println!("skipped: this build has no aws feature (AWS adapters)"),
+        "list_page" | "aws_pages" => {
+            println!("skipped: this build has no aws feature (AWS adapters)")
+        }
         _ => unreachable!("names are checked before any bench runs"),
     }
 }

@@ -39,7 +39,10 @@ const LOOP_DEFINITION: &str = r#"{
   }
 }"#;
 
-async fn time_page(client: &reqwest::Client, url: &str) -> (Duration, Duration, Duration, usize) {
+pub(crate) async fn time_page(
+    client: &reqwest::Client,
+    url: &str,
+) -> (Duration, Duration, Duration, usize) {
     for _ in 0..WARM_UP {
         let response = client.get(url).send().await.expect("page");
         assert_eq!(response.status(), 200, "{url}");

@@ -285,6 +285,10 @@ async fn lineage_follows_the_deployments(
     // A decision tree on iris gets most of the held-out flowers right.
     let accuracy = chain["accuracy"].as_f64().expect("accuracy");
     assert!((0.8..=1.0).contains(&accuracy), "{chain}");
+    // The approver was shown that figure, and the decision's audit record keeps it.
+    let decided = audit_records(app, "approval.decide", first);
+    let details: serde_json::Value = serde_json::from_str(&decided[0].2).expect("details");
+    assert_eq!(details["accuracy"].as_f64(), Some(accuracy), "{details}");
     assert_eq!(chain["decision"][0], first, "{chain}");
     assert_eq!(chain["decision"][1]["by"], "olga", "{chain}");
     assert_eq!(chain["decision"][1]["verdict"], "approved", "{chain}");

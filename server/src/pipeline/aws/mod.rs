@@ -64,6 +64,9 @@ use super::token_sha256;
 
 /// Attempts per call, the first included, before a throttled or failed call is given up.
 pub const MAX_ATTEMPTS: u32 = 3;
+/// How long an endpoint's description is reused while ListEndpoints shows it unchanged: a
+/// bound on what the summary could miss.
+const ENDPOINT_DESCRIPTION_TTL: Duration = Duration::from_secs(600);
 /// After this long an open approval found in a history is due to be read again. Decisions
 /// made through this adapter forget it at once; one made elsewhere (another server, the
 /// console) shows within about this time, and deciding it here reads the history anyway.
@@ -154,6 +157,9 @@ impl AwsControlPlane {
                 client: aws_sdk_sagemaker::Client::from_conf(sagemaker),
                 runtime: aws_sdk_sagemakerruntime::Client::from_conf(runtime),
                 endpoint_configs: Cache::new(512, None),
+                ended_training_jobs: Cache::new(512, None),
+                ended_transform_jobs: Cache::new(512, None),
+                endpoint_descriptions: Cache::new(1024, Some(ENDPOINT_DESCRIPTION_TTL)),
             },
             s3: S3 {
                 client: aws_sdk_s3::Client::from_conf(s3),

@@ -1,9 +1,13 @@
 //! SageMaker for the AWS adapter: training and transform jobs, models, endpoint configs and
 //! endpoints, and invoking an endpoint (the SageMaker runtime).
 //!
-//! Costs: endpoint configs never change once created and are cached (bounded); endpoints are
-//! described each time (their status moves), and listing them is one ListEndpoints per 100
-//! plus one DescribeEndpoint each.
+//! Costs: endpoint configs never change once created and are cached (bounded), and so are
+//! training and transform jobs once they have ended. One endpoint is described each time it
+//! is asked for (its status moves). Listing them is one ListEndpoints per 100 plus one DescribeEndpoint for each
+//! endpoint whose status or LastModifiedTime differs from when it was last described: any
+//! change SageMaker makes to an endpoint (an update, new weights, a failure) moves one of
+//! them, so a description read under the same summary is still the endpoint's, whichever
+//! server read it. A view of 50 endpoints costs 51 calls the first time and one after.
 
 use app::control_plane::PipelineError;
 use app::models::pipeline::{
@@ -19,10 +23,45 @@ pub(super) struct SageMaker {
     pub(super) client: aws_sdk_sagemaker::Client,
     pub(super) runtime: aws_sdk_sagemakerruntime::Client,
     pub(super) endpoint_configs: Cache<String, EndpointConfig>,
+    /// Training and transform jobs that have ended (Completed, Failed, Stopped): they change
+    /// no more.
+    pub(super) ended_training_jobs: Cache<String, TrainingJob>,
+    pub(super) ended_transform_jobs: Cache<String, TransformJob>,
+    /// Endpoint descriptions by the summary ListEndpoints gave when they were read.
+    pub(super) endpoint_descriptions: Cache<EndpointSummaryKey, Endpoint>,
+}
+
+/// A job's status once it can change no more.
+fn ended(status: &str) -> bool {
+    matches!(status, "Completed" | "Failed" | "Stopped")
+}
+
+/// What ListEndpoints says of an endpoint that any change to it moves: name, status and
+/// LastModifiedTime.
+pub(super) type EndpointSummaryKey = (String, String, Option<i64>);
+
+fn summary_key(endpoint: &Endpoint) -> EndpointSummaryKey {
+    (
+        endpoint.name.clone(),
+        endpoint.status.clone(),
+        endpoint.modified.map(|t| t.0),
+    )
 }
 
 impl SageMaker {
     pub async fn training_job(&self, name: &str) -> Result<TrainingJob, PipelineError> {
+        if let Some(job) = self.ended_training_jobs.get(&name.to_string()) {
+            return Ok(job);
+        }
+        let job = self.describe_training_job(name).await?;
+        if ended(&job.status) {
+            self.ended_training_jobs
+                .insert(name.to_string(), job.clone());
+        }
+        Ok(job)
+    }
+
+    async fn describe_training_job(&self, name: &str) -> Result<TrainingJob, PipelineError> {
         let job = self
             .client
             .describe_training_job()
@@ -87,6 +126,18 @@ impl SageMaker {
     }
 
     pub async fn transform_job(&self, name: &str) -> Result<TransformJob, PipelineError> {
+        if let Some(job) = self.ended_transform_jobs.get(&name.to_string()) {
+            return Ok(job);
+        }
+        let job = self.describe_transform_job(name).await?;
+        if ended(&job.status) {
+            self.ended_transform_jobs
+                .insert(name.to_string(), job.clone());
+        }
+        Ok(job)
+    }
+
+    async fn describe_transform_job(&self, name: &str) -> Result<TransformJob, PipelineError> {
         let job = self
             .client
             .describe_transform_job()
@@ -231,21 +282,31 @@ impl SageMaker {
     }
 
     pub async fn endpoints(&self) -> Result<Vec<Endpoint>, PipelineError> {
-        let names: Vec<String> = self
-            .endpoint_statuses()
-            .await?
-            .into_iter()
-            .map(|e| e.name)
-            .collect();
-        let mut describes = JoinSet::new();
-        for name in names {
-            let sagemaker = self.client.clone();
-            describes.spawn(async move { describe_endpoint(&sagemaker, &name).await });
-        }
         let mut out = Vec::new();
+        let mut describes = JoinSet::new();
+        for summary in self.endpoint_statuses().await? {
+            let key = summary_key(&summary);
+            if let Some(known) = self.endpoint_descriptions.get(&key) {
+                out.push(known);
+                continue;
+            }
+            let sagemaker = self.client.clone();
+            describes.spawn(async move {
+                describe_endpoint(&sagemaker, &key.0)
+                    .await
+                    .map(|endpoint| (key, endpoint))
+            });
+        }
         while let Some(joined) = describes.join_next().await {
             match joined {
-                Ok(Ok(endpoint)) => out.push(endpoint),
+                Ok(Ok((key, endpoint))) => {
+                    // Kept under the summary it was listed with only if the description
+                    // says the same: a change between the two calls is read again next time.
+                    if summary_key(&endpoint) == key {
+                        self.endpoint_descriptions.insert(key, endpoint.clone());
+                    }
+                    out.push(endpoint)
+                }
                 Ok(Err(PipelineError::NotFound(_))) => {}
                 Ok(Err(other)) => return Err(other),
                 Err(e) => {
