@@ -12,7 +12,6 @@
 //! Calls are counted by moto itself (the launcher's counting hook): every request of every
 //! AWS client of the server during the view, the session read from DynamoDB included.
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use app::control_plane::ControlPlane;
@@ -21,36 +20,13 @@ use app::models::pipeline::{ExecutionRef, ExecutionStatus};
 use server::pipeline::aws::AwsControlPlane;
 
 use crate::cognito::{Pool, PASSWORD};
-use crate::helpers::TestApp;
-use crate::list_page::spawn_server;
+use crate::list_page::{spawn_server, view, View};
 use crate::moto::{unique_name, MotoServer};
 
 const LINEAGE_BUDGET: u64 = 12;
 const ENDPOINTS: usize = 50;
 const ENDPOINTS_FIRST_BUDGET: u64 = 60;
 const ENDPOINTS_CACHED_BUDGET: u64 = 5;
-
-struct View {
-    calls: BTreeMap<String, u64>,
-    total: u64,
-    elapsed: Duration,
-}
-
-async fn view(moto: &MotoServer, app: &TestApp, client: &reqwest::Client, path: &str) -> View {
-    moto.reset_calls().await;
-    let started = Instant::now();
-    let response = app.get_with(client, path).await;
-    let status = response.status();
-    let body = response.text().await.expect("page body");
-    let elapsed = started.elapsed();
-    assert_eq!(status, 200, "{path}: {body}");
-    let calls = moto.calls().await;
-    View {
-        total: calls.values().sum(),
-        calls,
-        elapsed,
-    }
-}
 
 fn report(label: &str, budget: Option<u64>, view: &View) {
     let verdict = match budget {

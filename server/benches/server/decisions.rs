@@ -76,6 +76,28 @@ async fn audit_throughput(scratch: &std::path::Path) {
     println!("chain verified: {verified} records");
 }
 
+/// Starts one run of the pipeline per commit ID, each named by its commit ID.
+pub(crate) async fn start_runs(
+    client: &reqwest::Client,
+    address: &std::net::SocketAddr,
+    commits: &[String],
+) {
+    for commit in commits {
+        let (status, body) = call(
+            client,
+            address,
+            "start_execution",
+            &[
+                ("name", commit),
+                ("commit_id", commit),
+                ("image_uri", "localhost/iris:bench"),
+            ],
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+    }
+}
+
 pub(crate) async fn call(
     client: &reqwest::Client,
     address: &std::net::SocketAddr,
@@ -98,23 +120,10 @@ async fn decision_round_trip(scratch: &std::path::Path) {
         crate::start_signed_in(&scratch.join("data"), &scratch.join("site")).await;
 
     let setup = Instant::now();
-    let mut names = Vec::with_capacity(RUNS);
-    for k in 0..RUNS {
-        let commit = format!("{:08x}-2026-12-01-10-00-00", 0x5eed_0000_u32 + k as u32);
-        let (status, body) = call(
-            &client,
-            &address,
-            "start_execution",
-            &[
-                ("name", &commit),
-                ("commit_id", &commit),
-                ("image_uri", "localhost/iris:bench"),
-            ],
-        )
-        .await;
-        assert_eq!(status, 200, "{body}");
-        names.push(commit);
-    }
+    let names: Vec<String> = (0..RUNS)
+        .map(|k| format!("{:08x}-2026-12-01-10-00-00", 0x5eed_0000_u32 + k as u32))
+        .collect();
+    start_runs(&client, &address, &names).await;
     loop {
         let (status, body) = call(&client, &address, "list_approvals", &[]).await;
         assert_eq!(status, 200, "{body}");

@@ -9,7 +9,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::decisions::call;
+use crate::decisions::{call, start_runs};
 use crate::pages::time_page;
 
 const COMMITS: usize = 10;
@@ -34,23 +34,10 @@ pub async fn run() {
         crate::start_signed_in(&scratch.join("data"), &scratch.join("site")).await;
 
     let setup = Instant::now();
-    let mut commits = Vec::with_capacity(COMMITS);
-    for k in 0..COMMITS {
-        let commit = format!("{:08x}-12-04-2026-10-{k:02}-00", 0x11ea_0000_u32 + k as u32);
-        let (status, body) = call(
-            &client,
-            &address,
-            "start_execution",
-            &[
-                ("name", &commit),
-                ("commit_id", &commit),
-                ("image_uri", "localhost/iris:bench"),
-            ],
-        )
-        .await;
-        assert_eq!(status, 200, "{body}");
-        commits.push(commit);
-    }
+    let commits: Vec<String> = (0..COMMITS)
+        .map(|k| format!("{:08x}-12-04-2026-10-{k:02}-00", 0x11ea_0000_u32 + k as u32))
+        .collect();
+    start_runs(&client, &address, &commits).await;
     for commit in &commits {
         // Waits for its approval, approves, and waits until it has deployed.
         loop {

@@ -160,13 +160,18 @@ pub(crate) async fn spawn_server(moto: &MotoServer, pool: &Pool, arn: &str) -> T
 }
 
 /// One page view: its status, the AWS calls it cost and how long it took.
-struct View {
-    calls: BTreeMap<String, u64>,
-    total: u64,
-    elapsed: Duration,
+pub(crate) struct View {
+    pub calls: BTreeMap<String, u64>,
+    pub total: u64,
+    pub elapsed: Duration,
 }
 
-async fn view(moto: &MotoServer, app: &TestApp, client: &reqwest::Client, path: &str) -> View {
+pub(crate) async fn view(
+    moto: &MotoServer,
+    app: &TestApp,
+    client: &reqwest::Client,
+    path: &str,
+) -> View {
     moto.reset_calls().await;
     let started = Instant::now();
     let response = app.get_with(client, path).await;

@@ -661,6 +661,24 @@ async fn served(h: &Harness, endpoint: &str) -> Vec<Deployment> {
     served
 }
 
+/// The configs that served the endpoint were these runs' (their commits'), in this order, and
+/// the last one serves now.
+async fn served_in_order<const N: usize>(h: &Harness, endpoint: &str, runs: [&StartRequest; N]) {
+    let history = served(h, endpoint).await;
+    let expected: Vec<&str> = runs.iter().map(|r| r.commit_id.as_str()).collect();
+    assert_eq!(
+        config_names(&history),
+        expected,
+        "[{}] {history:?}",
+        h.adapter
+    );
+    assert!(
+        history.last().is_some_and(Deployment::serving_now),
+        "[{}] {history:?}",
+        h.adapter
+    );
+}
+
 fn config_names(deployments: &[Deployment]) -> Vec<&str> {
     deployments.iter().map(|d| d.config_name.as_str()).collect()
 }
@@ -681,6 +699,35 @@ async fn approved_commits_update_one_endpoint_that_rolls_back_and_is_deleted(h: 
     let new = start(h).await;
     approve_and_deploy(h, &new).await;
 
+    // Each commit's chain is named after it: training job (with the hyperparameters the
+    // definition trains with), model, transform job, endpoint config.
+    for run in [&old, &new] {
+        let job = h
+            .plane
+            .training_job(&run.commit_id)
+            .await
+            .expect("training job");
+        assert!(
+            job.hyperparameters
+                .iter()
+                .any(|(k, v)| k == "epochs" && v == "5"),
+            "[{}] {job:?}",
+            h.adapter
+        );
+        assert_eq!(
+            h.plane.model(&run.commit_id).await.expect("model").name,
+            run.commit_id
+        );
+        let transform = h
+            .plane
+            .transform_job(&run.commit_id)
+            .await
+            .expect("transform");
+        assert_eq!(
+            transform.model_name.as_deref(),
+            Some(run.commit_id.as_str())
+        );
+    }
     // Both commits have their config; one endpoint serves the newer.
     let configs = h.plane.endpoint_configs().await.expect("configs");
     for run in [&old, &new] {
@@ -721,22 +768,7 @@ async fn approved_commits_update_one_endpoint_that_rolls_back_and_is_deleted(h: 
     assert_eq!(rolled.config_name.as_deref(), Some(old.commit_id.as_str()));
     assert_eq!(rolled.failure_reason, None);
     // Its history: each commit's deployment, then the rollback, which serves now.
-    let history = served(h, endpoint).await;
-    assert_eq!(
-        config_names(&history),
-        [
-            old.commit_id.as_str(),
-            new.commit_id.as_str(),
-            old.commit_id.as_str()
-        ],
-        "[{}] {history:?}",
-        h.adapter
-    );
-    assert!(
-        history.last().is_some_and(Deployment::serving_now),
-        "[{}] {history:?}",
-        h.adapter
-    );
+    served_in_order(h, endpoint, [&old, &new, &old]).await;
     let none = h
         .plane
         .endpoint_deployments("no-such-endpoint")
@@ -762,22 +794,7 @@ async fn approved_commits_update_one_endpoint_that_rolls_back_and_is_deleted(h: 
     let reason = kept.failure_reason.clone().unwrap_or_default();
     assert!(reason.contains(&new.commit_id), "[{}] {kept:?}", h.adapter);
     // Nothing new served: the rollback still does.
-    let history = served(h, endpoint).await;
-    assert_eq!(
-        config_names(&history),
-        [
-            old.commit_id.as_str(),
-            new.commit_id.as_str(),
-            old.commit_id.as_str()
-        ],
-        "[{}] {history:?}",
-        h.adapter
-    );
-    assert!(
-        history.last().is_some_and(Deployment::serving_now),
-        "[{}] {history:?}",
-        h.adapter
-    );
+    served_in_order(h, endpoint, [&old, &new, &old]).await;
 
     // Inference: two iris rows (no label column), a label per row.
     let answer = h
