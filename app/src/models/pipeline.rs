@@ -519,32 +519,33 @@ pub struct ProductionVariant {
 }
 
 impl EndpointConfig {
-    /// Each variant's share of the traffic, in percent (rounded), in variant order; a variant
-    /// without a weight counts as weight 1, as SageMaker's default.
+    /// Each variant's share of the traffic, in percent (rounded), in variant order.
     pub fn traffic_shares(&self) -> Vec<u32> {
-        let weights: Vec<f64> = self
-            .variants
-            .iter()
-            .map(|v| {
-                v.weight
-                    .as_deref()
-                    .and_then(|w| w.parse::<f64>().ok())
-                    .filter(|w| w.is_finite() && *w >= 0.0)
-                    .unwrap_or(1.0)
-            })
-            .collect();
-        let total: f64 = weights.iter().sum();
-        weights
-            .iter()
-            .map(|w| {
-                if total > 0.0 {
-                    (w / total * 100.0).round() as u32
-                } else {
-                    0
-                }
-            })
-            .collect()
+        traffic_shares(self.variants.iter().map(|v| v.weight.as_deref()))
     }
+}
+
+/// Shares of the traffic, in percent (rounded), of variants with these weights; a variant
+/// without a weight counts as weight 1, as SageMaker's default.
+fn traffic_shares<'a>(weights: impl Iterator<Item = Option<&'a str>>) -> Vec<u32> {
+    let weights: Vec<f64> = weights
+        .map(|w| {
+            w.and_then(|w| w.parse::<f64>().ok())
+                .filter(|w| w.is_finite() && *w >= 0.0)
+                .unwrap_or(1.0)
+        })
+        .collect();
+    let total: f64 = weights.iter().sum();
+    weights
+        .iter()
+        .map(|w| {
+            if total > 0.0 {
+                (w / total * 100.0).round() as u32
+            } else {
+                0
+            }
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -567,6 +568,26 @@ pub struct Endpoint {
     /// Why the last change failed: set when SageMaker rolled an update back (the endpoint
     /// is InService on its old config) or when the endpoint is `Failed`.
     pub failure_reason: Option<String>,
+    /// Its production variants as it serves them now (empty where only listed, not
+    /// described).
+    #[serde(default)]
+    pub variants: Vec<VariantNow>,
+}
+
+impl Endpoint {
+    /// Each variant's share of the traffic now, in percent (rounded), in variant order.
+    pub fn traffic_shares(&self) -> Vec<u32> {
+        traffic_shares(self.variants.iter().map(|v| v.weight.as_deref()))
+    }
+}
+
+/// A production variant as an endpoint serves it now (DescribeEndpoint's summary of it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VariantNow {
+    pub variant: String,
+    /// `CurrentWeight` as text (`1`, `0.5`).
+    pub weight: Option<String>,
+    pub instances: Option<i32>,
 }
 
 #[cfg(test)]

@@ -70,6 +70,7 @@ fn Table(list: EndpointList) -> impl IntoView {
                     <th scope="col">"Status"</th>
                     <th scope="col">"Commit"</th>
                     <th scope="col">"Endpoint config"</th>
+                    <th scope="col">"Variants (share of requests)"</th>
                     <th scope="col">"Last change"</th>
                 </tr>
             </thead>
@@ -81,6 +82,13 @@ fn Table(list: EndpointList) -> impl IntoView {
                         Some(c) => view! { <a href=format!("/lineage/{}", c.id)><code>{c.short_sha}</code></a> }.into_any(),
                         None => view! { <span>"—"</span> }.into_any(),
                     };
+                    let variants = e
+                        .variants
+                        .iter()
+                        .zip(e.traffic_shares())
+                        .map(|(v, share)| format!("{} {share}%", v.variant))
+                        .collect::<Vec<_>>()
+                        .join(", ");
                     let changed = match row.last_change {
                         Some(c) => format!("{} by {}, {} UTC", c.action, c.by, c.at.utc()),
                         None => e
@@ -94,6 +102,7 @@ fn Table(list: EndpointList) -> impl IntoView {
                             <td data-testid="endpoint-row-status">{e.status}</td>
                             <td>{commit}</td>
                             <td><code>{e.config_name.unwrap_or_else(|| "—".into())}</code></td>
+                            <td data-testid="endpoint-row-variants">{variants}</td>
                             <td>{changed}</td>
                         </tr>
                     }

@@ -7,7 +7,7 @@ use app::models::pipeline::{
     Commit, Decision, Endpoint, EndpointConfig, ExecutionDetail, ExecutionPage, ExecutionQuery,
     ExecutionRef, ExecutionStatus, ExecutionSummary, HistoryEvent, Model, OutputObject,
     PendingApproval, ProductionVariant, StartRequest, Timestamp, TrainingJob, TransformJob,
-    Verdict,
+    VariantNow, Verdict,
 };
 use engine::api::{
     EngineError, ExecutionDescription, ExecutionStatus as EngineStatus, HistoryRequest,
@@ -676,6 +676,25 @@ fn endpoint(value: &Value) -> Endpoint {
         created: time_of(value, "CreationTime"),
         modified: time_of(value, "LastModifiedTime"),
         failure_reason: text(value, "FailureReason"),
+        variants: value["ProductionVariants"]
+            .as_array()
+            .map(|variants| {
+                variants
+                    .iter()
+                    .map(|v| VariantNow {
+                        variant: text(v, "VariantName").unwrap_or_default(),
+                        weight: v.get("CurrentWeight").map(|w| match w {
+                            Value::String(text) => text.clone(),
+                            number => number.to_string(),
+                        }),
+                        instances: v
+                            .get("CurrentInstanceCount")
+                            .and_then(Value::as_i64)
+                            .and_then(|n| i32::try_from(n).ok()),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
     }
 }
 

@@ -126,6 +126,7 @@ async fn an_operator_rolls_the_endpoint_back_and_deletes_it_and_a_viewer_cannot(
         "{list}"
     );
     assert!(list.contains("1a2b3c4d"), "{list}");
+    assert!(list.contains("AllTraffic 100%"), "{list}");
     let page = app.get_with(&vic, &format!("/endpoints/{ENDPOINT}")).await;
     assert_eq!(page.status(), 200);
     let page = page_text(page).await;

@@ -167,6 +167,7 @@ mod tests {
             created: Some(Timestamp(created)),
             modified: Some(Timestamp(modified)),
             failure_reason: None,
+            variants: Vec::new(),
         }
     }
 

@@ -11,7 +11,7 @@
 
 use app::control_plane::PipelineError;
 use app::models::pipeline::{
-    Endpoint, EndpointConfig, Model, ProductionVariant, TrainingJob, TransformJob,
+    Endpoint, EndpointConfig, Model, ProductionVariant, TrainingJob, TransformJob, VariantNow,
 };
 use tokio::task::JoinSet;
 
@@ -347,6 +347,7 @@ impl SageMaker {
                     created: e.creation_time().map(timestamp),
                     modified: e.last_modified_time().map(timestamp),
                     failure_reason: None,
+                    variants: Vec::new(),
                 })
             }));
             match page.next_token() {
@@ -469,6 +470,15 @@ async fn describe_endpoint(
         created: e.creation_time().map(timestamp),
         modified: e.last_modified_time().map(timestamp),
         failure_reason: e.failure_reason().map(str::to_string),
+        variants: e
+            .production_variants()
+            .iter()
+            .map(|v| VariantNow {
+                variant: v.variant_name().unwrap_or_default().to_string(),
+                weight: v.current_weight().map(|w| w.to_string()),
+                instances: v.current_instance_count(),
+            })
+            .collect(),
     })
 }
 

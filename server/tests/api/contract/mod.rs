@@ -767,6 +767,8 @@ async fn approved_commits_update_one_endpoint_that_rolls_back_and_is_deleted(h: 
     assert_eq!(rolled.status, "InService", "[{}] {rolled:?}", h.adapter);
     assert_eq!(rolled.config_name.as_deref(), Some(old.commit_id.as_str()));
     assert_eq!(rolled.failure_reason, None);
+    // The pipeline's config has one variant, which takes every request.
+    assert_eq!(rolled.traffic_shares(), [100], "[{}] {rolled:?}", h.adapter);
     // Its history: each commit's deployment, then the rollback, which serves now.
     served_in_order(h, endpoint, [&old, &new, &old]).await;
     let none = h
