@@ -665,6 +665,22 @@ mod tests {
         assert_eq!(select("$..n", &input).unwrap(), json!(["x", "y", "z"]));
     }
 
+    // https://docs.aws.amazon.com/step-functions/latest/dg/amazon-states-language-paths.html
+    // (paths follow the Jayway JsonPath syntax, fields in dot or bracket notation; in
+    // bracket notation a quote inside a quoted name is escaped with a backslash)
+    #[test]
+    fn bracket_names_with_escaped_quotes() {
+        let input = json!({"a'b": 1, "say \"hi\"": 2, "back\\slash": 3});
+        assert_eq!(select(r"$['a\'b']", &input).unwrap(), json!(1));
+        assert_eq!(select(r#"$["say \"hi\""]"#, &input).unwrap(), json!(2));
+        assert_eq!(select(r"$['back\\slash']", &input).unwrap(), json!(3));
+        assert_eq!(select(r"$['a\'b','nope']", &input).unwrap(), json!([1]));
+        let path = JsonPath::parse(r"$['a\'b']").unwrap();
+        assert!(path.is_reference_path());
+        assert_eq!(path.set(json!({}), json!(7)).unwrap(), json!({"a'b": 7}));
+        assert!(JsonPath::parse(r"$['a\']").is_err());
+    }
+
     #[test]
     fn a_missing_definite_path_is_an_error_naming_the_path() {
         let err = select("$.missing", &json!({"a": 1})).unwrap_err();
