@@ -11,6 +11,9 @@ use std::fmt;
 use std::sync::Arc;
 use time::OffsetDateTime;
 
+mod map_state;
+pub use map_state::MaxConcurrency;
+
 /// One problem found in a definition, located like `States.Train.Retry[0].ErrorEquals`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Issue {
@@ -99,7 +102,7 @@ pub enum StateKind {
         processor: Arc<StateMachine>,
         items_path: PathField,
         item_selector: Option<Template>,
-        max_concurrency: usize,
+        max_concurrency: MaxConcurrency,
     },
 }
 
@@ -426,6 +429,7 @@ fn allowed_fields(kind: &str) -> &'static [&'static str] {
             "ItemProcessor",
             "Iterator",
             "MaxConcurrency",
+            "MaxConcurrencyPath",
             "Retry",
             "Catch",
             "Label",
@@ -877,57 +881,7 @@ fn parse_state(
             }
             StateKind::Parallel { branches }
         }
-        "Map" => {
-            let (processor_value, field) = match (obj.get("ItemProcessor"), obj.get("Iterator")) {
-                (Some(p), None) => (p, "ItemProcessor"),
-                (None, Some(p)) => (p, "Iterator"),
-                _ => {
-                    ctx.issue(
-                        "ItemProcessor",
-                        "a Map state needs exactly one of ItemProcessor or Iterator",
-                    );
-                    return None;
-                }
-            };
-            let mode = processor_value
-                .get("ProcessorConfig")
-                .and_then(|c| c.get("Mode"))
-                .and_then(Value::as_str)
-                .unwrap_or("INLINE");
-            if mode != "INLINE" {
-                ctx.issue(
-                    &format!("{field}.ProcessorConfig.Mode"),
-                    format!("mode {mode} is not supported: only INLINE Map states run locally"),
-                );
-            }
-            let loc = join(location, field);
-            let processor = parse_machine(processor_value, &loc, false, ctx.issues).map(Arc::new);
-            if obj.contains_key("ItemSelector") && obj.contains_key("Parameters") {
-                ctx.issue(
-                    "ItemSelector",
-                    "ItemSelector and Parameters cannot both be set",
-                );
-            }
-            let selector_field = if obj.contains_key("ItemSelector") {
-                "ItemSelector"
-            } else {
-                "Parameters"
-            };
-            let item_selector = parse_template(obj, selector_field, &mut ctx);
-            let max_concurrency = match obj.get("MaxConcurrency") {
-                None => 0,
-                Some(v) => v.as_u64().map(|n| n as usize).unwrap_or_else(|| {
-                    ctx.issue("MaxConcurrency", "must be a non-negative integer");
-                    0
-                }),
-            };
-            StateKind::Map {
-                processor: processor?,
-                items_path: parse_path_field(obj, "ItemsPath", false, &mut ctx),
-                item_selector,
-                max_concurrency,
-            }
-        }
+        "Map" => map_state::parse(obj, location, &mut ctx)?,
         _ => return None,
     };
     let parameters = if kind_name == "Map" {
