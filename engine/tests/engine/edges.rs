@@ -296,3 +296,32 @@ async fn a_runtime_error_inside_a_map_iteration_names_the_inner_state() {
         )
     );
 }
+
+// https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html
+// (States.DataLimitExceeded: thrown "when the output of a connector is larger than payload
+// size quota"; "a terminal error that can't be caught by the States.ALL error type") and
+// https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html (256 KiB).
+// AWS's cause text is not documented; the engine's names the state and the sizes.
+#[tokio::test]
+async fn a_task_result_over_256_kib_is_a_data_limit_error_that_states_all_does_not_catch() {
+    let (engine, _dir) = engine().await;
+    engine.register_function(
+        "big",
+        engine::handler(|_req| Ok(json!("x".repeat(256 * 1024)))),
+    );
+    let d = run_on(
+        &engine,
+        json!({"StartAt": "Call", "States": {
+            "Call": {"Type": "Task", "Resource": "arn:aws:lambda:local:000000000000:function:big",
+                "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}], "End": true},
+            "Caught": {"Type": "Succeed"}}}),
+        json!({}),
+    )
+    .await;
+    let (error, cause) = failure(&d);
+    assert_eq!(error, "States.DataLimitExceeded");
+    assert!(
+        cause.contains("'Call'") && cause.contains("262146 bytes") && cause.contains("262144"),
+        "{cause}"
+    );
+}
