@@ -2,14 +2,25 @@
 //! goes and reports every problem with the state and field it concerns.
 
 use crate::asl::choice::{parse_timestamp, Condition};
-use crate::asl::intrinsics::{looks_like_intrinsic, Intrinsic};
+use crate::asl::intrinsics::Intrinsic;
 use crate::asl::jsonpath::JsonPath;
 use crate::asl::template::Template;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
 use std::sync::Arc;
 use time::OffsetDateTime;
+
+mod fields;
+mod handlers;
+mod map_state;
+pub use map_state::MaxConcurrency;
+
+use fields::{
+    allowed_fields, parse_path, parse_path_field, parse_seconds, parse_template, parse_text_source,
+    COMMON,
+};
+use handlers::{parse_catch, parse_retry};
 
 /// One problem found in a definition, located like `States.Train.Retry[0].ErrorEquals`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,7 +110,7 @@ pub enum StateKind {
         processor: Arc<StateMachine>,
         items_path: PathField,
         item_selector: Option<Template>,
-        max_concurrency: usize,
+        max_concurrency: MaxConcurrency,
     },
 }
 
@@ -358,339 +369,6 @@ fn check_transitions(start_at: &str, states: &BTreeMap<String, Arc<State>>, ctx:
     }
 }
 
-const COMMON: &[&str] = &["Type", "Comment"];
-
-fn allowed_fields(kind: &str) -> &'static [&'static str] {
-    match kind {
-        "Pass" => &[
-            "Next",
-            "End",
-            "InputPath",
-            "OutputPath",
-            "ResultPath",
-            "Parameters",
-            "Result",
-        ],
-        "Task" => &[
-            "Next",
-            "End",
-            "InputPath",
-            "OutputPath",
-            "ResultPath",
-            "Parameters",
-            "ResultSelector",
-            "Resource",
-            "TimeoutSeconds",
-            "TimeoutSecondsPath",
-            "HeartbeatSeconds",
-            "HeartbeatSecondsPath",
-            "Retry",
-            "Catch",
-            "Credentials",
-        ],
-        "Choice" => &["InputPath", "OutputPath", "Choices", "Default"],
-        "Wait" => &[
-            "Next",
-            "End",
-            "InputPath",
-            "OutputPath",
-            "Seconds",
-            "Timestamp",
-            "SecondsPath",
-            "TimestampPath",
-        ],
-        "Succeed" => &["InputPath", "OutputPath"],
-        "Fail" => &["Error", "Cause", "ErrorPath", "CausePath"],
-        "Parallel" => &[
-            "Next",
-            "End",
-            "InputPath",
-            "OutputPath",
-            "ResultPath",
-            "Parameters",
-            "ResultSelector",
-            "Branches",
-            "Retry",
-            "Catch",
-        ],
-        "Map" => &[
-            "Next",
-            "End",
-            "InputPath",
-            "OutputPath",
-            "ResultPath",
-            "Parameters",
-            "ResultSelector",
-            "ItemsPath",
-            "ItemSelector",
-            "ItemProcessor",
-            "Iterator",
-            "MaxConcurrency",
-            "Retry",
-            "Catch",
-            "Label",
-        ],
-        _ => &[],
-    }
-}
-
-fn parse_path_field(
-    obj: &Map<String, Value>,
-    field: &str,
-    reference: bool,
-    ctx: &mut Ctx,
-) -> PathField {
-    match obj.get(field) {
-        None => PathField::Default,
-        Some(Value::Null) => PathField::Discard,
-        Some(Value::String(text)) => match JsonPath::parse(text) {
-            Ok(path) if reference && !path.is_reference_path() => {
-                ctx.issue(
-                    field,
-                    format!("'{text}' is not a reference path (only fields and indexes on $)"),
-                );
-                PathField::Default
-            }
-            Ok(path) => PathField::Path(path),
-            Err(e) => {
-                ctx.issue(field, e.to_string());
-                PathField::Default
-            }
-        },
-        Some(_) => {
-            ctx.issue(field, "must be a path string or null");
-            PathField::Default
-        }
-    }
-}
-
-fn parse_template(obj: &Map<String, Value>, field: &str, ctx: &mut Ctx) -> Option<Template> {
-    let value = obj.get(field)?;
-    match Template::compile(value) {
-        Ok(t) => Some(t),
-        Err(e) => {
-            ctx.issue(field, e);
-            None
-        }
-    }
-}
-
-fn parse_path(obj: &Map<String, Value>, field: &str, ctx: &mut Ctx) -> Option<JsonPath> {
-    let text = obj.get(field)?;
-    let Some(text) = text.as_str() else {
-        ctx.issue(field, "must be a path string");
-        return None;
-    };
-    match JsonPath::parse(text) {
-        Ok(p) => Some(p),
-        Err(e) => {
-            ctx.issue(field, e.to_string());
-            None
-        }
-    }
-}
-
-fn parse_error_list(value: Option<&Value>, field: &str, ctx: &mut Ctx) -> Vec<String> {
-    let Some(items) = value.and_then(Value::as_array).filter(|a| !a.is_empty()) else {
-        ctx.issue(
-            field,
-            "ErrorEquals must be a non-empty array of error names",
-        );
-        return Vec::new();
-    };
-    let names: Vec<String> = items
-        .iter()
-        .filter_map(|v| v.as_str().map(str::to_string))
-        .collect();
-    if names.len() != items.len() {
-        ctx.issue(field, "every error name must be a string");
-    }
-    if names.iter().any(|n| n == "States.ALL") && names.len() > 1 {
-        ctx.issue(field, "States.ALL must appear alone in ErrorEquals");
-    }
-    names
-}
-
-fn parse_seconds(obj: &Map<String, Value>, field: &str, ctx: &mut Ctx) -> Option<Seconds> {
-    let path_field = format!("{field}Path");
-    match (obj.get(field), obj.get(&path_field)) {
-        (Some(_), Some(_)) => {
-            ctx.issue(
-                field,
-                format!("{field} and {path_field} cannot both be set"),
-            );
-            None
-        }
-        (Some(v), None) => match v.as_u64() {
-            Some(n) if n > 0 => Some(Seconds::Fixed(n)),
-            _ => {
-                ctx.issue(field, "must be a positive integer");
-                None
-            }
-        },
-        (None, Some(_)) => parse_path(obj, &path_field, ctx).map(Seconds::Path),
-        (None, None) => None,
-    }
-}
-
-fn parse_text_source(obj: &Map<String, Value>, field: &str, ctx: &mut Ctx) -> Option<TextSource> {
-    let path_field = format!("{field}Path");
-    match (obj.get(field), obj.get(&path_field)) {
-        (Some(_), Some(_)) => {
-            ctx.issue(
-                field,
-                format!("{field} and {path_field} cannot both be set"),
-            );
-            None
-        }
-        (Some(Value::String(s)), None) => Some(TextSource::Literal(s.clone())),
-        (Some(_), None) => {
-            ctx.issue(field, "must be a string");
-            None
-        }
-        (None, Some(Value::String(text))) if looks_like_intrinsic(text) => {
-            match Intrinsic::parse(text) {
-                Ok(i) => Some(TextSource::Intrinsic(i)),
-                Err(e) => {
-                    ctx.issue(&path_field, e.to_string());
-                    None
-                }
-            }
-        }
-        (None, Some(_)) => parse_path(obj, &path_field, ctx).map(TextSource::Path),
-        (None, None) => None,
-    }
-}
-
-fn parse_retry(obj: &Map<String, Value>, ctx: &mut Ctx) -> Vec<Retrier> {
-    let Some(value) = obj.get("Retry") else {
-        return Vec::new();
-    };
-    let Some(items) = value.as_array() else {
-        ctx.issue("Retry", "must be an array of retriers");
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for (i, item) in items.iter().enumerate() {
-        let field = format!("Retry[{i}]");
-        let Some(r) = item.as_object() else {
-            ctx.issue(&field, "must be an object");
-            continue;
-        };
-        let error_equals =
-            parse_error_list(r.get("ErrorEquals"), &format!("{field}.ErrorEquals"), ctx);
-        if error_equals.iter().any(|e| e == "States.ALL") && i + 1 != items.len() {
-            ctx.issue(&field, "a retrier with States.ALL must be the last one");
-        }
-        let number = |name: &str, default: f64, ctx: &mut Ctx| -> f64 {
-            match r.get(name) {
-                None => default,
-                Some(v) => v.as_f64().unwrap_or_else(|| {
-                    ctx.issue(&format!("{field}.{name}"), "must be a number");
-                    default
-                }),
-            }
-        };
-        let interval_seconds = number("IntervalSeconds", 1.0, ctx);
-        if interval_seconds < 1.0 || interval_seconds.fract() != 0.0 {
-            ctx.issue(
-                &format!("{field}.IntervalSeconds"),
-                "must be a positive integer",
-            );
-        }
-        let max_attempts = number("MaxAttempts", 3.0, ctx);
-        if max_attempts < 0.0 || max_attempts.fract() != 0.0 {
-            ctx.issue(
-                &format!("{field}.MaxAttempts"),
-                "must be a non-negative integer",
-            );
-        }
-        let backoff_rate = number("BackoffRate", 2.0, ctx);
-        if backoff_rate < 1.0 {
-            ctx.issue(&format!("{field}.BackoffRate"), "must be at least 1.0");
-        }
-        let max_delay_seconds = r
-            .get("MaxDelaySeconds")
-            .map(|_| number("MaxDelaySeconds", 0.0, ctx));
-        if max_delay_seconds.is_some_and(|d| d < 1.0) {
-            ctx.issue(
-                &format!("{field}.MaxDelaySeconds"),
-                "must be a positive integer",
-            );
-        }
-        let full_jitter = match r.get("JitterStrategy").map(|v| v.as_str()) {
-            None | Some(Some("NONE")) => false,
-            Some(Some("FULL")) => true,
-            Some(_) => {
-                ctx.issue(&format!("{field}.JitterStrategy"), "must be FULL or NONE");
-                false
-            }
-        };
-        for key in r.keys() {
-            if ![
-                "ErrorEquals",
-                "IntervalSeconds",
-                "MaxAttempts",
-                "BackoffRate",
-                "MaxDelaySeconds",
-                "JitterStrategy",
-                "Comment",
-            ]
-            .contains(&key.as_str())
-            {
-                ctx.issue(&format!("{field}.{key}"), "unknown field");
-            }
-        }
-        out.push(Retrier {
-            error_equals,
-            interval_seconds,
-            max_attempts: max_attempts.max(0.0) as u32,
-            backoff_rate,
-            max_delay_seconds,
-            full_jitter,
-        });
-    }
-    out
-}
-
-fn parse_catch(obj: &Map<String, Value>, ctx: &mut Ctx) -> Vec<Catcher> {
-    let Some(value) = obj.get("Catch") else {
-        return Vec::new();
-    };
-    let Some(items) = value.as_array() else {
-        ctx.issue("Catch", "must be an array of catchers");
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for (i, item) in items.iter().enumerate() {
-        let field = format!("Catch[{i}]");
-        let Some(c) = item.as_object() else {
-            ctx.issue(&field, "must be an object");
-            continue;
-        };
-        let error_equals =
-            parse_error_list(c.get("ErrorEquals"), &format!("{field}.ErrorEquals"), ctx);
-        if error_equals.iter().any(|e| e == "States.ALL") && i + 1 != items.len() {
-            ctx.issue(&field, "a catcher with States.ALL must be the last one");
-        }
-        let mut inner = Ctx {
-            issues: ctx.issues,
-            location: join(&ctx.location, &field),
-        };
-        let result_path = parse_path_field(c, "ResultPath", true, &mut inner);
-        let Some(next) = c.get("Next").and_then(Value::as_str) else {
-            ctx.issue(&format!("{field}.Next"), "missing required field Next");
-            continue;
-        };
-        out.push(Catcher {
-            error_equals,
-            result_path,
-            next: next.to_string(),
-        });
-    }
-    out
-}
-
 fn parse_state(
     name: &str,
     value: &Value,
@@ -877,57 +555,7 @@ fn parse_state(
             }
             StateKind::Parallel { branches }
         }
-        "Map" => {
-            let (processor_value, field) = match (obj.get("ItemProcessor"), obj.get("Iterator")) {
-                (Some(p), None) => (p, "ItemProcessor"),
-                (None, Some(p)) => (p, "Iterator"),
-                _ => {
-                    ctx.issue(
-                        "ItemProcessor",
-                        "a Map state needs exactly one of ItemProcessor or Iterator",
-                    );
-                    return None;
-                }
-            };
-            let mode = processor_value
-                .get("ProcessorConfig")
-                .and_then(|c| c.get("Mode"))
-                .and_then(Value::as_str)
-                .unwrap_or("INLINE");
-            if mode != "INLINE" {
-                ctx.issue(
-                    &format!("{field}.ProcessorConfig.Mode"),
-                    format!("mode {mode} is not supported: only INLINE Map states run locally"),
-                );
-            }
-            let loc = join(location, field);
-            let processor = parse_machine(processor_value, &loc, false, ctx.issues).map(Arc::new);
-            if obj.contains_key("ItemSelector") && obj.contains_key("Parameters") {
-                ctx.issue(
-                    "ItemSelector",
-                    "ItemSelector and Parameters cannot both be set",
-                );
-            }
-            let selector_field = if obj.contains_key("ItemSelector") {
-                "ItemSelector"
-            } else {
-                "Parameters"
-            };
-            let item_selector = parse_template(obj, selector_field, &mut ctx);
-            let max_concurrency = match obj.get("MaxConcurrency") {
-                None => 0,
-                Some(v) => v.as_u64().map(|n| n as usize).unwrap_or_else(|| {
-                    ctx.issue("MaxConcurrency", "must be a non-negative integer");
-                    0
-                }),
-            };
-            StateKind::Map {
-                processor: processor?,
-                items_path: parse_path_field(obj, "ItemsPath", false, &mut ctx),
-                item_selector,
-                max_concurrency,
-            }
-        }
+        "Map" => map_state::parse(obj, location, &mut ctx)?,
         _ => return None,
     };
     let parameters = if kind_name == "Map" {

@@ -6,6 +6,8 @@ use crate::error::StatesError;
 use base64::Engine as _;
 use serde_json::{Map, Value};
 
+mod parser;
+
 /// Escaped braces inside string literals are kept apart from placeholders with these
 /// private-use characters until the value is produced.
 const OPEN_BRACE: char = '\u{E000}';
@@ -122,19 +124,7 @@ pub fn looks_like_intrinsic(text: &str) -> bool {
 
 impl Intrinsic {
     pub fn parse(text: &str) -> Result<Intrinsic, IntrinsicParseError> {
-        let mut parser = Parser {
-            text,
-            chars: text.chars().collect(),
-            pos: 0,
-            depth: 0,
-        };
-        parser.skip_spaces();
-        let call = parser.call()?;
-        parser.skip_spaces();
-        if parser.pos != parser.chars.len() {
-            return Err(parser.syntax("unexpected characters after the closing ')'"));
-        }
-        Ok(call)
+        parser::parse(text)
     }
 
     pub fn evaluate(&self, input: &Value, context: &Value) -> Result<Value, StatesError> {
@@ -245,6 +235,18 @@ fn as_integer(name: &str, v: &Value) -> Result<i64, StatesError> {
     }
 }
 
+/// `MathAdd` and `MathRandom` take integers, and Step Functions rounds a non-integer
+/// argument to the nearest integer instead of failing (halves away from zero).
+fn as_rounded_integer(name: &str, v: &Value) -> Result<i64, StatesError> {
+    if let Some(i) = v.as_i64() {
+        return Ok(i);
+    }
+    match v.as_f64() {
+        Some(f) if f.is_finite() && f.abs() < 9.0e15 => Ok(f.round() as i64),
+        _ => Err(fail(name, format!("{v} is not a number"))),
+    }
+}
+
 fn limited<'a>(name: &str, s: &'a str) -> Result<&'a str, StatesError> {
     if s.chars().count() > MAX_STRING_INPUT {
         return Err(fail(
@@ -261,6 +263,9 @@ fn call(function: Function, name: &str, args: Vec<Value>) -> Result<Value, State
         Format => unreachable_format(),
         StringToJson => {
             let text = as_str(name, &args[0])?;
+            if text.trim().is_empty() {
+                return Err(fail(name, "the empty string is not JSON text"));
+            }
             serde_json::from_str(text).map_err(|e| fail(name, format!("not JSON: {e}")))
         }
         JsonToString => Ok(Value::String(args[0].to_string())),
@@ -368,8 +373,8 @@ fn call(function: Function, name: &str, args: Vec<Value>) -> Result<Value, State
             Ok(Value::Object(merged))
         }
         MathRandom => {
-            let start = as_integer(name, &args[0])?;
-            let end = as_integer(name, &args[1])?;
+            let start = as_rounded_integer(name, &args[0])?;
+            let end = as_rounded_integer(name, &args[1])?;
             if start >= end {
                 return Err(fail(name, "the start must be lower than the end"));
             }
@@ -380,8 +385,8 @@ fn call(function: Function, name: &str, args: Vec<Value>) -> Result<Value, State
             Ok(Value::from(random_between(start, end, seed)))
         }
         MathAdd => {
-            let a = as_integer(name, &args[0])?;
-            let b = as_integer(name, &args[1])?;
+            let a = as_rounded_integer(name, &args[0])?;
+            let b = as_rounded_integer(name, &args[1])?;
             let range = i64::from(i32::MIN)..=i64::from(i32::MAX);
             if !range.contains(&a) || !range.contains(&b) {
                 return Err(fail(name, "the values must be 32-bit integers"));
@@ -431,170 +436,6 @@ fn hash(data: &[u8], algorithm: &str) -> Option<String> {
         "SHA-512" => hex(&sha2::Sha512::digest(data)),
         _ => return None,
     })
-}
-
-struct Parser<'a> {
-    text: &'a str,
-    chars: Vec<char>,
-    pos: usize,
-    depth: usize,
-}
-
-impl Parser<'_> {
-    fn syntax(&self, reason: &str) -> IntrinsicParseError {
-        IntrinsicParseError::Syntax {
-            text: self.text.to_string(),
-            reason: reason.to_string(),
-        }
-    }
-
-    fn peek(&self) -> Option<char> {
-        self.chars.get(self.pos).copied()
-    }
-
-    fn skip_spaces(&mut self) {
-        while self.peek().is_some_and(char::is_whitespace) {
-            self.pos += 1;
-        }
-    }
-
-    fn call(&mut self) -> Result<Intrinsic, IntrinsicParseError> {
-        self.depth += 1;
-        if self.depth > MAX_NESTING {
-            return Err(self.syntax(&format!(
-                "more than {MAX_NESTING} nested intrinsic functions"
-            )));
-        }
-        let start = self.pos;
-        while self
-            .peek()
-            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_')
-        {
-            self.pos += 1;
-        }
-        let name: String = self.chars[start..self.pos].iter().collect();
-        let function = Function::from_name(&name).ok_or_else(|| IntrinsicParseError::Unknown {
-            name: name.clone(),
-            text: self.text.to_string(),
-        })?;
-        self.skip_spaces();
-        if self.peek() != Some('(') {
-            return Err(self.syntax("expected '(' after the function name"));
-        }
-        self.pos += 1;
-        let mut args = Vec::new();
-        self.skip_spaces();
-        if self.peek() == Some(')') {
-            self.pos += 1;
-        } else {
-            loop {
-                self.skip_spaces();
-                args.push(self.argument()?);
-                self.skip_spaces();
-                match self.peek() {
-                    Some(',') => self.pos += 1,
-                    Some(')') => {
-                        self.pos += 1;
-                        break;
-                    }
-                    _ => return Err(self.syntax("expected ',' or ')' after an argument")),
-                }
-            }
-        }
-        self.depth -= 1;
-        let (min, max, expected) = function.arity();
-        if args.len() < min || args.len() > max {
-            return Err(IntrinsicParseError::Arity {
-                name,
-                expected,
-                found: args.len(),
-            });
-        }
-        Ok(Intrinsic {
-            name,
-            function,
-            args,
-        })
-    }
-
-    fn argument(&mut self) -> Result<Argument, IntrinsicParseError> {
-        match self.peek() {
-            Some('\'') => self.string().map(|s| Argument::Literal(Value::String(s))),
-            Some('$') => {
-                let start = self.pos;
-                let mut depth = 0i32;
-                let mut quote: Option<char> = None;
-                while let Some(c) = self.peek() {
-                    match (quote, c) {
-                        (Some(q), c) if c == q => quote = None,
-                        (Some(_), _) => {}
-                        (None, '\'') | (None, '"') => quote = Some(c),
-                        (None, '[') | (None, '(') => depth += 1,
-                        (None, ']') => depth -= 1,
-                        (None, ')') if depth == 0 => break,
-                        (None, ')') => depth -= 1,
-                        (None, ',') if depth == 0 => break,
-                        (None, c) if c.is_whitespace() && depth == 0 => break,
-                        _ => {}
-                    }
-                    self.pos += 1;
-                }
-                let text: String = self.chars[start..self.pos].iter().collect();
-                Ok(Argument::Path(JsonPath::parse(&text)?))
-            }
-            Some('S') => Ok(Argument::Call(Box::new(self.call()?))),
-            Some(_) => {
-                let start = self.pos;
-                while self
-                    .peek()
-                    .is_some_and(|c| c != ',' && c != ')' && !c.is_whitespace())
-                {
-                    self.pos += 1;
-                }
-                let text: String = self.chars[start..self.pos].iter().collect();
-                match serde_json::from_str::<Value>(&text) {
-                    Ok(v @ (Value::Number(_) | Value::Bool(_) | Value::Null)) => {
-                        Ok(Argument::Literal(v))
-                    }
-                    _ => Err(self.syntax(&format!(
-                        "'{text}' is not a string, number, boolean, null, path or function"
-                    ))),
-                }
-            }
-            None => Err(self.syntax("missing argument")),
-        }
-    }
-
-    fn string(&mut self) -> Result<String, IntrinsicParseError> {
-        self.pos += 1;
-        let mut out = String::new();
-        loop {
-            match self.peek() {
-                None => return Err(self.syntax("unterminated string literal")),
-                Some('\\') => {
-                    let escaped = self
-                        .chars
-                        .get(self.pos + 1)
-                        .copied()
-                        .ok_or_else(|| self.syntax("unterminated string literal"))?;
-                    out.push(match escaped {
-                        '{' => OPEN_BRACE,
-                        '}' => CLOSE_BRACE,
-                        other => other,
-                    });
-                    self.pos += 2;
-                }
-                Some('\'') => {
-                    self.pos += 1;
-                    return Ok(out);
-                }
-                Some(c) => {
-                    out.push(c);
-                    self.pos += 1;
-                }
-            }
-        }
-    }
 }
 
 #[cfg(test)]
@@ -655,6 +496,11 @@ mod tests {
             json!("{\"foo\":\"bar\"}")
         );
         assert!(eval("States.StringToJson('{nope')", json!({})).is_err());
+        // The page does not say what the empty string gives; the engine refuses it as it
+        // refuses any text that is not JSON, and says why.
+        let err = eval("States.StringToJson($.s)", json!({"s": ""})).unwrap_err();
+        assert_eq!(err.error, "States.IntrinsicFailure");
+        assert!(err.cause.contains("empty string"), "{}", err.cause);
     }
 
     // https://docs.aws.amazon.com/step-functions/latest/dg/intrinsic-functions.html#asl-intrsc-func-arrays
@@ -791,7 +637,41 @@ mod tests {
             eval(seeded, json!({})).unwrap(),
             eval(seeded, json!({})).unwrap()
         );
-        assert!(eval("States.MathAdd(1.5, 1)", json!({})).is_err());
+    }
+
+    // https://docs.aws.amazon.com/step-functions/latest/dg/intrinsic-functions.html#asl-intrsc-func-math-operation
+    // (States.MathAdd, input validation: "If you specify a non-integer value for one or both
+    // the arguments, Step Functions will round it off to the nearest integer", and the
+    // values must lie between -2147483648 and 2147483647; MathRandom rounds its start and
+    // end the same way)
+    #[test]
+    fn math_rounds_non_integer_arguments_to_the_nearest_integer() {
+        assert_eq!(
+            eval("States.MathAdd(1.7, 2.2)", json!({})).unwrap(),
+            json!(4)
+        );
+        assert_eq!(
+            eval(
+                "States.MathAdd($.value1, $.step)",
+                json!({"value1": 111.6, "step": -1.4})
+            )
+            .unwrap(),
+            json!(111)
+        );
+        assert_eq!(
+            eval("States.MathAdd(-2147483648, 2147483647)", json!({})).unwrap(),
+            json!(-1)
+        );
+        let err = eval("States.MathAdd(2147483648, 1)", json!({})).unwrap_err();
+        assert_eq!(err.error, "States.IntrinsicFailure");
+        let err = eval("States.MathAdd('one', 1)", json!({})).unwrap_err();
+        assert_eq!(err.error, "States.IntrinsicFailure");
+        // [0.6, 1.4) rounds to [1, 1): no integer lies between the rounded bounds.
+        assert!(eval("States.MathRandom(0.6, 1.4)", json!({})).is_err());
+        assert_eq!(
+            eval("States.MathRandom(0.6, 1.6)", json!({})).unwrap(),
+            json!(1)
+        );
     }
 
     // https://docs.aws.amazon.com/step-functions/latest/dg/intrinsic-functions.html#asl-intrsc-func-string-operation
@@ -821,6 +701,25 @@ mod tests {
         let v = eval("States.UUID()", json!({})).unwrap();
         let parsed = uuid::Uuid::parse_str(v.as_str().unwrap()).unwrap();
         assert_eq!(parsed.get_version_num(), 4);
+    }
+
+    // https://docs.aws.amazon.com/step-functions/latest/dg/amazon-states-language-paths.html
+    // (a path argument in bracket notation may escape a quote inside the name)
+    #[test]
+    fn path_arguments_with_escaped_quotes() {
+        let input = json!({"a'b": "x", "c,d)": "y"});
+        assert_eq!(
+            eval(
+                r"States.Format('{} {}', $['a\'b'], $['c,d)'])",
+                input.clone()
+            )
+            .unwrap(),
+            json!("x y")
+        );
+        assert_eq!(
+            eval(r"States.Array($['a\'b'])", input).unwrap(),
+            json!(["x"])
+        );
     }
 
     #[test]

@@ -72,9 +72,11 @@ impl Template {
                 .map(|t| t.evaluate(input, context))
                 .collect::<Result<Vec<_>, _>>()
                 .map(Value::Array),
+            // Step Functions fails the execution with States.Runtime here (the documented
+            // States.ParameterPathFailure is not what executions report).
             Template::Path { key, path } => path.select(input, context).map_err(|_| {
                 StatesError::new(
-                    names::PARAMETER_PATH_FAILURE,
+                    names::RUNTIME,
                     format!(
                         "The JSONPath '{path}' specified for the field '{key}' could not be found in the input '{input}'"
                     ),
@@ -144,12 +146,22 @@ mod tests {
         );
     }
 
+    // https://repost.aws/questions/QUYiQKP0XfThWEc_ahsMnLOA/aws-step-functions-sum-function-returns-error-about-not-finding-path
+    // (an execution's cause: "The JSONPath '$.Jobs.sum()' specified for the field 'Jobs.$'
+    // could not be found in the input '{...}'", after the state prefix the runner adds) and
+    // https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html
+    // (States.Runtime: errors at run time that are not retriable)
     #[test]
-    fn missing_path_is_a_parameter_path_failure_naming_the_field() {
+    fn missing_path_is_a_runtime_error_naming_path_field_and_input() {
         let template = Template::compile(&json!({"a.$": "$.nope"})).unwrap();
-        let err = template.evaluate(&json!({}), &json!({})).unwrap_err();
-        assert_eq!(err.error, "States.ParameterPathFailure");
-        assert!(err.cause.contains("'a.$'"), "{}", err.cause);
+        let err = template
+            .evaluate(&json!({"x": "a"}), &json!({}))
+            .unwrap_err();
+        assert_eq!(err.error, "States.Runtime");
+        assert_eq!(
+            err.cause,
+            r#"The JSONPath '$.nope' specified for the field 'a.$' could not be found in the input '{"x":"a"}'"#
+        );
     }
 
     #[test]

@@ -19,7 +19,7 @@ fn select(
         PathField::Discard => Ok(Value::Object(Map::new())),
         PathField::Path(path) => path.select(value, context).map_err(|_| {
             StatesError::runtime(format!(
-                "An error occurred while executing the state. Invalid {which} '{path}': the path could not be found in the input '{value}'"
+                "Invalid {which} '{path}': the path could not be found in the input '{value}'"
             ))
         }),
     }
@@ -46,6 +46,26 @@ pub fn result_path(field: &PathField, raw: &Value, result: Value) -> Result<Valu
             .set(raw.clone(), result)
             .map_err(|e| StatesError::new(names::RESULT_PATH_MATCH_FAILURE, e.to_string())),
     }
+}
+
+/// How Step Functions starts the cause of a `States.Runtime` error a state raised.
+const RUNTIME_PREFIX: &str = "An error occurred while executing the state '";
+
+/// Names the state and the id of its `…StateEntered` event at the start of a
+/// `States.Runtime` cause, as Step Functions does: "An error occurred while executing the
+/// state 'S' (entered at the event id #4). …". A cause that already names a state (one
+/// raised inside a branch or an iteration) is kept.
+pub fn locate(error: StatesError, state: &str, entered_event: i64) -> StatesError {
+    if error.error != names::RUNTIME || error.cause.starts_with(RUNTIME_PREFIX) {
+        return error;
+    }
+    StatesError::new(
+        names::RUNTIME,
+        format!(
+            "{RUNTIME_PREFIX}{state}' (entered at the event id #{entered_event}). {}",
+            error.cause
+        ),
+    )
 }
 
 pub fn check_size(value: &Value, limit: usize, what: &str) -> Result<(), StatesError> {

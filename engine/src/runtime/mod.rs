@@ -1,5 +1,6 @@
 //! Running executions: the interpreter, its journal-backed replay, task tokens.
 
+pub(crate) mod branches;
 pub(crate) mod execution;
 pub mod history;
 pub mod io;

@@ -7,6 +7,7 @@
 use crate::asl::definition::{State, StateKind, StateMachine, TextSource, WaitFor};
 use crate::clock::after;
 use crate::error::{names, StatesError};
+use crate::runtime::branches::{map, parallel};
 use crate::runtime::history::{self, state_entered, state_exited};
 use crate::runtime::{io, task, ExecutionRun};
 use serde_json::{json, Value};
@@ -14,7 +15,6 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::task::JoinSet;
 
 pub(crate) type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
@@ -99,9 +99,20 @@ pub(crate) fn run_machine(
                     let mut outcome = run_state(&run, &state, data, &key, previous).await;
                     let events = std::mem::take(&mut outcome.pending_events);
                     let name = state.name.clone();
+                    let locate =
+                        is_instant(&state) && !matches!(state.kind, StateKind::Fail { .. });
                     let last = run.complete_step(&key, &events, |last_id| {
                         if let Some(id) = last_id {
                             outcome.last_event = id;
+                            if locate {
+                                // The events of one step get consecutive ids, the
+                                // `…StateEntered` event first.
+                                let entered_id = id - events.len() as i64 + 1;
+                                let name = &state.name;
+                                outcome.result =
+                                    std::mem::replace(&mut outcome.result, Ok(Value::Null))
+                                        .map_err(|e| io::locate(e, name, entered_id));
+                            }
                         }
                         outcome.to_journal(&name)
                     })?;
@@ -123,6 +134,17 @@ pub(crate) fn run_machine(
     })
 }
 
+/// Pass, Choice, Succeed and Fail: nothing can be observed between entering and leaving.
+fn is_instant(state: &State) -> bool {
+    matches!(
+        state.kind,
+        StateKind::Pass { .. }
+            | StateKind::Choice { .. }
+            | StateKind::Succeed
+            | StateKind::Fail { .. }
+    )
+}
+
 /// Runs one state visit, emitting its events; errors a `Catch` handles become a
 /// transition.
 async fn run_state(
@@ -140,21 +162,21 @@ async fn run_state(
         previous,
         Some(state_entered(&state.name, &raw)),
     );
-    let instant = matches!(
-        state.kind,
-        StateKind::Pass { .. }
-            | StateKind::Choice { .. }
-            | StateKind::Succeed
-            | StateKind::Fail { .. }
-    );
-    if instant {
+    if is_instant(state) {
         // Nothing can be observed between entering and leaving: one transaction will do.
+        // (Its error names the entered event once that has an id, in `run_machine`.)
         let mut outcome = state_body(run, state, raw, key, previous, entered).await;
         outcome.pending_events.insert(0, (entered_key, event));
         return outcome;
     }
     match run.append(&entered_key, &event) {
-        Ok(last) => state_body(run, state, raw, key, last, entered).await,
+        Ok(entered_id) => {
+            let mut outcome = state_body(run, state, raw, key, entered_id, entered).await;
+            outcome.result = outcome
+                .result
+                .map_err(|e| io::locate(e, &state.name, entered_id));
+            outcome
+        }
         Err(e) => StepOutcome {
             next: None,
             result: Err(e),
@@ -471,7 +493,7 @@ async fn with_retries(
     }
 }
 
-fn effective_parameters(
+pub(crate) fn effective_parameters(
     run: &ExecutionRun,
     state: &State,
     raw: &Value,
@@ -483,205 +505,4 @@ fn effective_parameters(
         Some(p) => p.evaluate(&effective, &ctx),
         None => Ok(effective),
     }
-}
-
-/// Tasks of cancelled branches or iterations stop accepting decisions, as their tasks
-/// were stopped. Best effort: a failure here leaves tokens nobody waits for.
-fn close_cancelled_tokens(run: &ExecutionRun, attempt_key: &str) {
-    let _ = run
-        .env
-        .store
-        .close_tokens_under(&run.arn, &format!("{attempt_key}/"));
-}
-
-async fn parallel(
-    run: &Arc<ExecutionRun>,
-    state: &Arc<State>,
-    branches: &[Arc<StateMachine>],
-    raw: &Value,
-    key: &str,
-    attempt: u32,
-    last: &mut i64,
-) -> Result<Value, StatesError> {
-    let input = effective_parameters(run, state, raw, attempt)?;
-    let akey = format!("{key}/a{attempt}");
-    let started = run.emit(
-        &format!("{akey}/started"),
-        "ParallelStateStarted",
-        *last,
-        None,
-    )?;
-    *last = started;
-    let mut set = JoinSet::new();
-    for (i, branch) in branches.iter().enumerate() {
-        let fut = run_machine(
-            run.clone(),
-            branch.clone(),
-            input.clone(),
-            format!("{akey}/b{i}"),
-            started,
-        );
-        set.spawn(async move { (i, fut.await) });
-    }
-    let mut outputs = vec![Value::Null; branches.len()];
-    let mut latest = started;
-    while let Some(joined) = set.join_next().await {
-        let (i, result) =
-            joined.map_err(|e| StatesError::runtime(format!("a branch stopped: {e}")))?;
-        match result {
-            Ok((output, branch_last)) => {
-                outputs[i] = output;
-                latest = latest.max(branch_last);
-            }
-            Err(error) => {
-                set.abort_all();
-                close_cancelled_tokens(run, &akey);
-                *last = run.emit(
-                    &format!("{akey}/failed"),
-                    "ParallelStateFailed",
-                    latest,
-                    Some(history::error_details(&error.error, &error.cause)),
-                )?;
-                return Err(error);
-            }
-        }
-    }
-    *last = run.emit(
-        &format!("{akey}/succeeded"),
-        "ParallelStateSucceeded",
-        latest,
-        None,
-    )?;
-    Ok(Value::Array(outputs))
-}
-
-async fn map(
-    run: &Arc<ExecutionRun>,
-    state: &Arc<State>,
-    raw: &Value,
-    key: &str,
-    attempt: u32,
-    last: &mut i64,
-) -> Result<Value, StatesError> {
-    let StateKind::Map {
-        processor,
-        items_path,
-        item_selector,
-        max_concurrency,
-    } = &state.kind
-    else {
-        return Err(StatesError::runtime("not a Map state"));
-    };
-    let ctx = run.context(&state.name, run.env.clock.now(), attempt, None);
-    let effective = io::input_path(&state.input_path, raw, &ctx)?;
-    let items = match items_path {
-        crate::asl::definition::PathField::Path(p) => p
-            .select(&effective, &ctx)
-            .map_err(|e| StatesError::runtime(e.to_string()))?,
-        _ => effective.clone(),
-    };
-    let Value::Array(items) = items else {
-        return Err(StatesError::runtime(format!(
-            "Map state '{}': the ItemsPath must select an array, found {items}",
-            state.name
-        )));
-    };
-    let akey = format!("{key}/a{attempt}");
-    let started = run.emit(
-        &format!("{akey}/started"),
-        "MapStateStarted",
-        *last,
-        Some(json!({"length": items.len()})),
-    )?;
-    *last = started;
-    let limit = if *max_concurrency == 0 {
-        items.len().max(1)
-    } else {
-        *max_concurrency
-    };
-    let permits = Arc::new(tokio::sync::Semaphore::new(limit));
-    let mut set = JoinSet::new();
-    for (index, item) in items.into_iter().enumerate() {
-        let iteration_input = match item_selector {
-            Some(selector) => {
-                let mut item_ctx = ctx.clone();
-                item_ctx["Map"] = json!({"Item": {"Index": index, "Value": item}});
-                selector.evaluate(&effective, &item_ctx)?
-            }
-            None => item,
-        };
-        let (run, processor, permits, name) = (
-            run.clone(),
-            processor.clone(),
-            permits.clone(),
-            state.name.clone(),
-        );
-        let scope = format!("{akey}/i{index}");
-        set.spawn(async move {
-            let _permit = permits.acquire_owned().await;
-            let details = json!({"name": name, "index": index});
-            let result = async {
-                let began = run.emit(
-                    &format!("{scope}/started"),
-                    "MapIterationStarted",
-                    started,
-                    Some(details.clone()),
-                )?;
-                let (output, end) = run_machine(
-                    run.clone(),
-                    processor,
-                    iteration_input,
-                    scope.clone(),
-                    began,
-                )
-                .await?;
-                let done = run.emit(
-                    &format!("{scope}/succeeded"),
-                    "MapIterationSucceeded",
-                    end,
-                    Some(details.clone()),
-                )?;
-                Ok::<_, StatesError>((output, done))
-            }
-            .await;
-            if result.is_err() {
-                // Best effort: the Map's own failure event follows either way.
-                let _ = run.emit(
-                    &format!("{scope}/failed"),
-                    "MapIterationFailed",
-                    started,
-                    Some(details),
-                );
-            }
-            (index, result)
-        });
-    }
-    let mut outputs: Vec<Value> = Vec::new();
-    let mut results: Vec<(usize, Value)> = Vec::new();
-    let mut latest = started;
-    while let Some(joined) = set.join_next().await {
-        let (index, result) =
-            joined.map_err(|e| StatesError::runtime(format!("an iteration stopped: {e}")))?;
-        match result {
-            Ok((output, id)) => {
-                latest = latest.max(id);
-                results.push((index, output));
-            }
-            Err(error) => {
-                set.abort_all();
-                close_cancelled_tokens(run, &akey);
-                *last = run.emit(&format!("{akey}/failed"), "MapStateFailed", latest, None)?;
-                return Err(error);
-            }
-        }
-    }
-    results.sort_by_key(|(i, _)| *i);
-    outputs.extend(results.into_iter().map(|(_, v)| v));
-    *last = run.emit(
-        &format!("{akey}/succeeded"),
-        "MapStateSucceeded",
-        latest,
-        None,
-    )?;
-    Ok(Value::Array(outputs))
 }

@@ -7,6 +7,7 @@ mod common;
 mod api;
 mod cli;
 mod crash;
+mod edges;
 mod pipeline;
 mod replay;
 mod sagemaker;
