@@ -2,41 +2,11 @@
 //! executions report: runtime error names and causes, MaxConcurrencyPath, rounding in
 //! MathAdd, escaped quotes in bracket notation. Each test names its AWS page.
 
-use engine::{Engine, EngineConfig, ExecutionDescription, ExecutionStatus, HistoryRequest};
+use crate::states::{engine, output, run, run_on};
+use engine::{ExecutionDescription, ExecutionStatus, HistoryRequest};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
-
-async fn engine() -> (Engine, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let engine = Engine::open(EngineConfig::new(None, dir.path().join("data")))
-        .await
-        .unwrap();
-    (engine, dir)
-}
-
-async fn run_on(engine: &Engine, definition: Value, input: Value) -> ExecutionDescription {
-    let arn = engine
-        .create_state_machine("edges", &definition.to_string(), &BTreeMap::new())
-        .unwrap();
-    let started = engine
-        .start_execution(&arn, None, Some(&input.to_string()))
-        .unwrap();
-    engine
-        .wait_for_execution(&started.execution_arn)
-        .await
-        .unwrap()
-}
-
-async fn run(definition: Value, input: Value) -> ExecutionDescription {
-    let (engine, _dir) = engine().await;
-    run_on(&engine, definition, input).await
-}
-
-fn output(d: &ExecutionDescription) -> Value {
-    assert_eq!(d.status, ExecutionStatus::Succeeded, "{d:?}");
-    serde_json::from_str(d.output.as_deref().unwrap()).unwrap()
-}
 
 fn failure(d: &ExecutionDescription) -> (&str, &str) {
     assert_eq!(d.status, ExecutionStatus::Failed, "{d:?}");

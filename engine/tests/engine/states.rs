@@ -1,5 +1,6 @@
 //! The interpreter against the examples of AWS's Step Functions developer guide: each
-//! test names the page its definition and expected values come from.
+//! test names the page its definition and expected values come from. Its helpers that run
+//! a definition serve the other modules' tests too.
 
 use engine::{
     handler, Engine, EngineConfig, ExecutionDescription, ExecutionStatus, FunctionError,
@@ -9,7 +10,7 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-async fn engine() -> (Engine, tempfile::TempDir) {
+pub(crate) async fn engine() -> (Engine, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let engine = Engine::open(EngineConfig::new(None, dir.path().join("data")))
         .await
@@ -17,7 +18,11 @@ async fn engine() -> (Engine, tempfile::TempDir) {
     (engine, dir)
 }
 
-async fn run_on(engine: &Engine, definition: Value, input: Value) -> ExecutionDescription {
+pub(crate) async fn run_on(
+    engine: &Engine,
+    definition: Value,
+    input: Value,
+) -> ExecutionDescription {
     let arn = engine
         .create_state_machine("test", &definition.to_string(), &BTreeMap::new())
         .unwrap();
@@ -30,12 +35,12 @@ async fn run_on(engine: &Engine, definition: Value, input: Value) -> ExecutionDe
         .unwrap()
 }
 
-async fn run(definition: Value, input: Value) -> ExecutionDescription {
+pub(crate) async fn run(definition: Value, input: Value) -> ExecutionDescription {
     let (engine, _dir) = engine().await;
     run_on(&engine, definition, input).await
 }
 
-fn output(d: &ExecutionDescription) -> Value {
+pub(crate) fn output(d: &ExecutionDescription) -> Value {
     assert_eq!(d.status, ExecutionStatus::Succeeded, "{d:?}");
     serde_json::from_str(d.output.as_deref().unwrap()).unwrap()
 }
