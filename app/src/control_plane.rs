@@ -6,6 +6,7 @@
 use std::fmt::Debug;
 
 use crate::errors::AppError;
+use crate::models::commit_tags::{CommitTags, ResourceKind};
 use crate::models::lineage::Deployment;
 use crate::models::pipeline::{
     Decision, Endpoint, EndpointConfig, ExecutionDetail, ExecutionPage, ExecutionQuery,
@@ -163,6 +164,14 @@ pub trait ControlPlane: Send + Sync + Debug {
     /// list (DescribeEndpoint knows only the config now serving), so each adapter rebuilds it
     /// from what its backend records. Empty for a name that never had an endpoint.
     async fn endpoint_deployments(&self, name: &str) -> Result<Vec<Deployment>, PipelineError>;
+    /// The `gatehouse:commit` tags on resources of these kinds: every one that has the tag,
+    /// or only those naming `commit` when it is given. Lineage reads these before falling
+    /// back to names ([`CommitTags`]).
+    async fn commit_tags(
+        &self,
+        kinds: &[ResourceKind],
+        commit: Option<&str>,
+    ) -> Result<CommitTags, PipelineError>;
     /// Sends CSV rows to an endpoint and returns its answer (one label per line).
     async fn invoke_endpoint(&self, name: &str, csv: &str) -> Result<String, PipelineError>;
 }

@@ -546,6 +546,22 @@ impl Store {
         Ok(out)
     }
 
+    /// Every resource of a kind with its name, in no particular order.
+    pub fn named_resources(&self, kind: &str) -> StoreResult<Vec<(String, Value)>> {
+        let conn = self.conn()?;
+        let mut stmt =
+            conn.prepare("SELECT name, body FROM sagemaker_resources WHERE kind = ?1")?;
+        let rows = stmt.query_map([kind], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (name, body) = row?;
+            out.push((name, serde_json::from_str(&body)?));
+        }
+        Ok(out)
+    }
+
     pub fn delete_resource(&self, kind: &str, name: &str) -> StoreResult<bool> {
         let changed = self.conn()?.execute(
             "DELETE FROM sagemaker_resources WHERE kind = ?1 AND name = ?2",

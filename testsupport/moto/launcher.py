@@ -119,6 +119,14 @@ change exists because a test needs AWS behaviour that moto lacks, and stays mini
    Functions' service names and falls back to the lower-case `sagemaker.sagemakerException`;
    SageMaker's spelling is added to its table.
 
+14. GetResources (the Resource Groups Tagging API) names an endpoint config by its ARN.
+   AWS answers each tagged resource's ARN as a string
+   (`arn:aws:sagemaker:REGION:ACCOUNT:endpoint-config/NAME`); moto 5.2.5 keeps an endpoint
+   config's `arn` as a one-element tuple (sagemaker/models.py, FakeEndpointConfig) and answers
+   its text, `"('arn:…',)"`. The tagged resources SageMaker lists for GetResources carry the
+   ARN itself here. Checked, not extended: GetResources filters by tag key and value and by
+   `sagemaker:<type>`, and pages by ResourcesPerPage, as AWS does.
+
 Checked and not extended (moto 5.2.5 already behaves as AWS does for what the tests use):
 - GetUser refuses a disabled user (NotAuthorizedException) and a deleted one
   (UserNotFoundException); InitiateAuth refuses a disabled user (NotAuthorizedException).
@@ -129,6 +137,7 @@ ResourceNotFoundException where AWS answers NotAuthorizedException.
 """
 
 import base64
+import dataclasses
 import io
 import json
 import logging
@@ -655,6 +664,20 @@ def invoke_endpoint(self):
 
 
 SageMakerRuntimeResponse.invoke_endpoint = invoke_endpoint
+
+
+# Extension 14: GetResources names an endpoint config by its ARN, not a tuple's text.
+_iter_tagged_resources = SageMakerModelBackend.iter_tagged_resources
+
+
+def iter_tagged_resources(self):
+    for resource in _iter_tagged_resources(self):
+        if isinstance(resource.arn, tuple) and len(resource.arn) == 1:
+            resource = dataclasses.replace(resource, arn=resource.arn[0])
+        yield resource
+
+
+SageMakerModelBackend.iter_tagged_resources = iter_tagged_resources
 
 
 # Extension 11: StopExecution stops at once.

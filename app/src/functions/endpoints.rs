@@ -110,6 +110,8 @@ mod server {
     use std::collections::HashMap;
 
     use crate::functions::approvals::server::audited_decisions;
+    use crate::functions::lineage::server::config_tags;
+    use crate::models::commit_tags::ResourceKind;
     use crate::models::endpoints::{
         check_reason, check_resource_name, check_typed_name, credit_deployments, EndpointChange,
         EndpointList, EndpointRow, EndpointView, RollbackChoice,
@@ -186,13 +188,20 @@ mod server {
     }
 
     pub async fn list(context: &ServerContext) -> Result<EndpointList, AppError> {
-        let (endpoints, changes) = tokio::join!(context.pipeline.endpoints(), changes(context));
+        let (endpoints, changes, tags) = tokio::join!(
+            context.pipeline.endpoints(),
+            changes(context),
+            config_tags(context.pipeline.as_ref()),
+        );
         let (mut endpoints, changes) = (endpoints?, changes?);
         endpoints.sort_by(|a, b| a.name.cmp(&b.name));
         let rows = endpoints
             .into_iter()
             .map(|endpoint| EndpointRow {
-                commit: endpoint.config_name.as_deref().and_then(Commit::parse),
+                commit: endpoint
+                    .config_name
+                    .as_deref()
+                    .and_then(|c| tags.commit_of(ResourceKind::EndpointConfig, c)),
                 last_change: changes
                     .iter()
                     .find(|(target, _)| *target == endpoint.name)
@@ -206,16 +215,17 @@ mod server {
     pub async fn view(context: &ServerContext, name: &str) -> Result<EndpointView, AppError> {
         check_resource_name("endpoint", name).map_err(invalid)?;
         let pipeline = context.pipeline.as_ref();
-        let (endpoint, configs, changes, history, decisions) = tokio::join!(
+        let (endpoint, configs, changes, history, decisions, tags) = tokio::join!(
             pipeline.endpoint(name),
             pipeline.endpoint_configs(),
             changes(context),
             pipeline.endpoint_deployments(name),
             audited_decisions(context),
+            config_tags(pipeline),
         );
         let endpoint = endpoint.map_err(|e| not_found_as_missing(e, name))?;
         let (mut configs, changes, history, decisions) = (configs?, changes?, history?, decisions?);
-        // Who approved each commit's run: the config is named after the commit.
+        // Who approved each commit's run.
         let approvers: HashMap<String, String> = decisions
             .into_iter()
             .filter(|(_, (d, _))| d.verdict == Verdict::Approved)
@@ -226,7 +236,7 @@ mod server {
             .filter(|(target, _)| target == name)
             .map(|(_, c)| c.clone())
             .collect();
-        let history = credit_deployments(history, &ours, &approvers);
+        let history = credit_deployments(history, &ours, &approvers, &tags);
         configs.sort_by_key(|c| std::cmp::Reverse(c.created));
         let current = endpoint.config_name.clone();
         let config = configs
@@ -237,13 +247,15 @@ mod server {
             .into_iter()
             .filter(|c| Some(&c.name) != current.as_ref())
             .map(|c| RollbackChoice {
-                commit: Commit::parse(&c.name),
+                commit: tags.commit_of(ResourceKind::EndpointConfig, &c.name),
                 config_name: c.name,
                 created: c.created,
             })
             .collect();
         Ok(EndpointView {
-            commit: current.as_deref().and_then(Commit::parse),
+            commit: current
+                .as_deref()
+                .and_then(|c| tags.commit_of(ResourceKind::EndpointConfig, c)),
             config,
             choices,
             last_change: ours.into_iter().next(),

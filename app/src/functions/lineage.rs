@@ -28,7 +28,7 @@ pub async fn get_lineage(commit: String) -> Result<CommitLineage, AppError> {
 }
 
 #[cfg(feature = "ssr")]
-mod server {
+pub(crate) mod server {
     use std::collections::HashMap;
 
     use futures_util::stream::{self, StreamExt};
@@ -37,6 +37,7 @@ mod server {
     use crate::errors::AppError;
     use crate::functions::approvals::server::{audited_decisions, evidence_for, recorded_decision};
     use crate::models::approvals::RecordedDecision;
+    use crate::models::commit_tags::{CommitTags, ResourceKind};
     use crate::models::lineage::{
         check_commit_prefix, group_by_commit, matches_prefix, pipeline_endpoint, CommitLineage,
         Deployment, LineageList, LineageRow, Serving, LINEAGE_PAGE,
@@ -62,14 +63,36 @@ mod server {
         Ok(page.executions)
     }
 
+    /// The `gatehouse:commit` tags lineage reads before names. When the backend cannot list
+    /// them (a missing permission, say) lineage follows names alone — the seed's pipeline
+    /// names everything after its commit — and the log says why.
+    pub async fn commit_tags(
+        pipeline: &dyn ControlPlane,
+        kinds: &[ResourceKind],
+        commit: Option<&str>,
+    ) -> CommitTags {
+        match pipeline.commit_tags(kinds, commit).await {
+            Ok(tags) => tags,
+            Err(error) => {
+                tracing::warn!(%error, "the commit tags could not be read; lineage follows names");
+                CommitTags::default()
+            }
+        }
+    }
+
+    /// Every endpoint config's commit tag.
+    pub async fn config_tags(pipeline: &dyn ControlPlane) -> CommitTags {
+        commit_tags(pipeline, &[ResourceKind::EndpointConfig], None).await
+    }
+
     /// The endpoint the pipeline deploys to, from its definition.
     async fn deploy_target(pipeline: &dyn ControlPlane) -> Result<Option<String>, AppError> {
         Ok(pipeline_endpoint(&pipeline.definition().await?))
     }
 
-    /// What the accuracy of a commit's transform is, when it completed and can be read.
-    async fn accuracy(pipeline: &dyn ControlPlane, commit: &str) -> Option<f64> {
-        evidence_for(pipeline, commit)
+    /// What the accuracy of a transform job is, when it completed and can be read.
+    async fn accuracy(pipeline: &dyn ControlPlane, transform_job: &str) -> Option<f64> {
+        evidence_for(pipeline, transform_job)
             .await
             .ok()
             .and_then(|e| e.accuracy())
@@ -84,10 +107,15 @@ mod server {
             None => None,
         };
         let pipeline = context.pipeline.as_ref();
-        let (runs, decisions, endpoints) = tokio::join!(
+        let (runs, decisions, endpoints, tags) = tokio::join!(
             runs(pipeline),
             audited_decisions(context),
-            pipeline.endpoints()
+            pipeline.endpoints(),
+            commit_tags(
+                pipeline,
+                &[ResourceKind::EndpointConfig, ResourceKind::TransformJob],
+                None
+            ),
         );
         let (runs, decisions, endpoints) = (runs?, decisions?, endpoints?);
         let mut groups = group_by_commit(runs);
@@ -103,7 +131,10 @@ mod server {
             let Some(config) = &endpoint.config_name else {
                 continue;
             };
-            if !groups.iter().any(|(c, _)| &c.id == config) {
+            let Some(commit) = tags.commit_of(ResourceKind::EndpointConfig, config) else {
+                continue;
+            };
+            if !groups.iter().any(|(c, _)| c.id == commit.id) {
                 continue;
             }
             let since = pipeline
@@ -118,7 +149,7 @@ mod server {
                 })
                 .and_then(|d| d.served_from)
                 .or(endpoint.modified);
-            serving.entry(config.clone()).or_default().push(Serving {
+            serving.entry(commit.id).or_default().push(Serving {
                 endpoint: endpoint.name.clone(),
                 since,
             });
@@ -140,9 +171,15 @@ mod server {
             .filter(|id| !accuracies.contains_key(id))
             .collect();
         let read: Vec<(String, Option<f64>)> = stream::iter(unrecorded)
-            .map(|id: String| async move {
-                let figure = accuracy(pipeline, &id).await;
-                (id, figure)
+            .map(|id: String| {
+                let transform = tags.name_for(ResourceKind::TransformJob, &id);
+                async move {
+                    let figure = match transform {
+                        Some(job) => accuracy(pipeline, &job).await,
+                        None => None,
+                    };
+                    (id, figure)
+                }
             })
             .buffer_unordered(EVIDENCE_AT_ONCE)
             .collect()
@@ -162,6 +199,16 @@ mod server {
             })
             .collect();
         Ok(LineageList { prefix, rows, more })
+    }
+
+    /// A resource of the commit, described when it has one; `NotFound` when it has none.
+    async fn described<T>(
+        describe: Option<impl std::future::Future<Output = Result<T, PipelineError>>>,
+    ) -> Result<T, PipelineError> {
+        match describe {
+            Some(describe) => describe.await,
+            None => Err(PipelineError::NotFound(String::new())),
+        }
     }
 
     /// A resource that may not exist (the run did not get that far, or it was deleted).
@@ -202,12 +249,15 @@ mod server {
     pub async fn chain(context: &ServerContext, commit: &str) -> Result<CommitLineage, AppError> {
         check_commit_id(commit).map_err(|e| AppError::InvalidInput(e.0))?;
         let pipeline = context.pipeline.as_ref();
+        let tags = commit_tags(pipeline, &ResourceKind::ALL, Some(commit)).await;
+        let [training, model, transform, config] =
+            ResourceKind::ALL.map(|kind| tags.name_for(kind, commit));
         let (runs, training_job, model, transform_job, endpoint_config, target) = tokio::join!(
             runs(pipeline),
-            pipeline.training_job(commit),
-            pipeline.model(commit),
-            pipeline.transform_job(commit),
-            pipeline.endpoint_config(commit),
+            described(training.as_deref().map(|n| pipeline.training_job(n))),
+            described(model.as_deref().map(|n| pipeline.model(n))),
+            described(transform.as_deref().map(|n| pipeline.transform_job(n))),
+            described(config.as_deref().map(|n| pipeline.endpoint_config(n))),
             deploy_target(pipeline),
         );
         let runs: Vec<ExecutionSummary> = runs?
@@ -229,7 +279,7 @@ mod server {
         let recorded = decision.as_ref().and_then(|(_, _, accuracy)| *accuracy);
         let accuracy = match &transform_job {
             Some(_) if recorded.is_some() => recorded,
-            Some(job) if job.status == "Completed" => accuracy(pipeline, commit).await,
+            Some(job) if job.status == "Completed" => accuracy(pipeline, &job.name).await,
             _ => None,
         };
         let decision = decision.map(|(run, d, _)| (run, d));
@@ -238,7 +288,7 @@ mod server {
                 .endpoint_deployments(&endpoint)
                 .await?
                 .into_iter()
-                .filter(|d| d.config_name == commit)
+                .filter(|d| tags.belongs_to(ResourceKind::EndpointConfig, &d.config_name, commit))
                 .collect(),
             None => Vec::new(),
         };

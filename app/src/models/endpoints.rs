@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::commit_tags::{CommitTags, ResourceKind};
 use super::lineage::Deployment;
 use super::pipeline::{shorten, Commit, Endpoint, EndpointConfig, InputError, Timestamp};
 
@@ -10,7 +11,8 @@ use super::pipeline::{shorten, Commit, Endpoint, EndpointConfig, InputError, Tim
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EndpointRow {
     pub endpoint: Endpoint,
-    /// The commit its config was made for (configs are named after the commit).
+    /// The commit its config was made for (by the config's `gatehouse:commit` tag, else its
+    /// name).
     pub commit: Option<Commit>,
     /// The last change Gatehouse made to it (a rollback), if any.
     pub last_change: Option<EndpointChange>,
@@ -71,12 +73,14 @@ const CLOCK_SKEW_MILLIS: i64 = 5_000;
 
 /// The deployment history newest first, each entry credited to the operator whose rollback
 /// (in `changes`, from the audit log) asked for it, or else to whoever approved its commit's
-/// run (`approvers`: commit ID → username). A rollback asked for one deployment: the newest
-/// of its config asked for before the record was written (and not long before).
+/// run (`approvers`: commit ID → username; each config's commit by `tags`). A rollback asked
+/// for one deployment: the newest of its config asked for before the record was written (and
+/// not long before).
 pub fn credit_deployments(
     history: Vec<Deployment>,
     changes: &[EndpointChange],
     approvers: &std::collections::HashMap<String, String>,
+    tags: &CommitTags,
 ) -> Vec<DeploymentEntry> {
     let mut rolled_back_by: Vec<Option<&str>> = vec![None; history.len()];
     for change in changes.iter().filter(|c| c.action == "rollback") {
@@ -103,14 +107,16 @@ pub fn credit_deployments(
         .into_iter()
         .zip(rolled_back_by)
         .map(|(deployment, rollback)| {
+            let commit = tags.commit_of(ResourceKind::EndpointConfig, &deployment.config_name);
             let by = match rollback {
                 Some(who) => Some(format!("rolled back by {who}")),
-                None => approvers
-                    .get(&deployment.config_name)
+                None => commit
+                    .as_ref()
+                    .and_then(|c| approvers.get(&c.id))
                     .map(|who| format!("approved by {who}")),
             };
             DeploymentEntry {
-                commit: Commit::parse(&deployment.config_name),
+                commit,
                 deployment,
                 by,
             }
@@ -249,7 +255,7 @@ mod tests {
         ]
         .into_iter()
         .collect();
-        let credited = credit_deployments(history, &changes, &approvers);
+        let credited = credit_deployments(history, &changes, &approvers, &CommitTags::default());
         let by: Vec<Option<&str>> = credited.iter().map(|e| e.by.as_deref()).collect();
         assert_eq!(
             by,
@@ -262,6 +268,41 @@ mod tests {
         assert_eq!(
             credited[0].deployment.requested_at,
             Some(Timestamp(20 * second))
+        );
+    }
+
+    #[test]
+    fn a_config_named_freely_is_credited_by_its_commit_tag() {
+        use crate::models::commit_tags::CommitTag;
+        let deployment = Deployment {
+            endpoint: "iris-serving".into(),
+            config_name: "iris-blue".into(),
+            requested_at: None,
+            served_from: Some(Timestamp(1_000)),
+            served_until: None,
+            failure_reason: None,
+            end_unknown: false,
+        };
+        let approvers = [("bbbbbbbb-2".to_string(), "ben".to_string())]
+            .into_iter()
+            .collect();
+        let tags = CommitTags::new(vec![CommitTag {
+            kind: ResourceKind::EndpointConfig,
+            name: "iris-blue".into(),
+            commit: "bbbbbbbb-2".into(),
+        }]);
+        let credited = credit_deployments(vec![deployment.clone()], &[], &approvers, &tags);
+        assert_eq!(credited[0].by.as_deref(), Some("approved by ben"));
+        assert_eq!(
+            credited[0].commit.as_ref().map(|c| c.id.as_str()),
+            Some("bbbbbbbb-2")
+        );
+        // Untagged, the name tells nothing here.
+        let untagged =
+            credit_deployments(vec![deployment], &[], &approvers, &CommitTags::default());
+        assert_eq!(
+            (untagged[0].by.as_ref(), untagged[0].commit.as_ref()),
+            (None, None)
         );
     }
 }

@@ -4,6 +4,7 @@ pub mod about;
 pub mod approvals;
 pub mod audit;
 pub mod commit;
+pub mod commit_tags;
 pub mod countdown;
 pub mod endpoints;
 pub mod executions;

@@ -191,6 +191,27 @@ impl LocalSageMaker {
         parse_tags(&stored)
     }
 
+    /// The resources carrying tag `key` (with `value`, when given), each as its ARN and the
+    /// tag's value: what the Resource Groups Tagging API's GetResources answers for a tag
+    /// filter, for this SageMaker's resources.
+    pub fn tagged_with(
+        &self,
+        key: &str,
+        value: Option<&str>,
+    ) -> Result<Vec<(String, String)>, SageMakerError> {
+        let mut out = Vec::new();
+        for (arn, stored) in self.store.named_resources(TAGS)? {
+            let found = parse_tags(&stored)?
+                .into_iter()
+                .find(|t| t.key == key && value.is_none_or(|v| t.value == v));
+            if let Some(tag) = found {
+                out.push((arn, tag.value));
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
     /// Forgets the tags of a deleted resource.
     pub(super) fn drop_tags(&self, kind: &str, name: &str) -> Result<(), SageMakerError> {
         self.store

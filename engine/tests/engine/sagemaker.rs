@@ -296,9 +296,29 @@ async fn tags_round_trip_and_stay_out_of_describe() {
         }))
         .is_err());
     assert!(sm.describe_endpoint_config("bad-tags").is_err());
+    // Found by tag, as GetResources finds them: by key, or by key and value.
+    let model_arn = "arn:aws:sagemaker:local:000000000000:model/iris-v1";
+    sm.add_tags(model_arn, &[Tag::new("gatehouse:commit", "def")])
+        .unwrap();
+    assert_eq!(
+        sm.tagged_with("gatehouse:commit", None).unwrap(),
+        vec![
+            (arn.to_string(), "def".to_string()),
+            (model_arn.to_string(), "def".to_string())
+        ]
+    );
+    assert_eq!(
+        sm.tagged_with("gatehouse:commit", Some("abc")).unwrap(),
+        vec![]
+    );
+    assert_eq!(sm.tagged_with("stage", Some("prod")).unwrap().len(), 1);
     // Tags go with their resource.
     sm.delete_endpoint_config("tagged").unwrap();
     assert!(sm.list_tags(arn).is_err());
+    assert_eq!(
+        sm.tagged_with("gatehouse:commit", None).unwrap(),
+        vec![(model_arn.to_string(), "def".to_string())]
+    );
 }
 
 // https://docs.aws.amazon.com/sagemaker/latest/dg/model-ab-testing.html (traffic is

@@ -7,7 +7,8 @@
 //! Gatehouse once it waits (so the decision is in the audit log, as in use), and waits until
 //! the run has deployed the pipeline's endpoint. Then it starts the server in aws mode
 //! (Cognito sign-in, DynamoDB sessions and audit log, all on moto) and views the commit's
-//! lineage; then it adds 49 endpoints beside the pipeline's and views `/endpoints`.
+//! lineage, on that server and on a second one that has read nothing yet; then it adds 49
+//! endpoints beside the pipeline's and views `/endpoints`.
 //!
 //! Calls are counted by moto itself (the launcher's counting hook): every request of every
 //! AWS client of the server during the view, the session read from DynamoDB included.
@@ -20,7 +21,7 @@ use app::models::pipeline::{ExecutionRef, ExecutionStatus};
 use server::pipeline::aws::AwsControlPlane;
 
 use crate::cognito::{Pool, PASSWORD};
-use crate::list_page::{spawn_server, view, View};
+use crate::list_page::{spawn_instance, view, View};
 use crate::moto::{unique_name, MotoServer};
 
 const LINEAGE_BUDGET: u64 = 12;
@@ -73,7 +74,8 @@ pub fn run() {
         let pool = Pool::new().await;
         pool.user("olga", &[Role::Approver, Role::Operator]).await;
         pool.user("vic", &[Role::Viewer]).await;
-        let app = spawn_server(moto, &pool, &arn).await;
+        let (sessions, audit) = (unique_name("sessions"), unique_name("audit"));
+        let app = spawn_instance(moto, &pool, &arn, &sessions, &audit).await;
         let olga = app.signed_in_client("olga", PASSWORD).await;
         let viewer = app.signed_in_client("vic", PASSWORD).await;
 
@@ -133,6 +135,15 @@ pub fn run() {
             "the next view",
             Some(LINEAGE_BUDGET),
             &view(moto, &app, &viewer, &path).await,
+        );
+        // Another instance of the same deployment (same tables), which has read nothing of
+        // the run yet (the deciding server read the transform job for its evidence).
+        let other = spawn_instance(moto, &pool, &arn, &sessions, &audit).await;
+        let other_viewer = other.signed_in_client("vic", PASSWORD).await;
+        report(
+            "first view, another server",
+            Some(LINEAGE_BUDGET),
+            &view(moto, &other, &other_viewer, &path).await,
         );
 
         // 49 more endpoints on the commit's model, each with a config of its own.

@@ -133,6 +133,24 @@ async fn settle(adapter: &AwsControlPlane) -> usize {
 }
 
 pub(crate) async fn spawn_server(moto: &MotoServer, pool: &Pool, arn: &str) -> TestApp {
+    spawn_instance(
+        moto,
+        pool,
+        arn,
+        &unique_name("sessions"),
+        &unique_name("audit"),
+    )
+    .await
+}
+
+/// A server on these session and audit tables (two instances of one deployment share them).
+pub(crate) async fn spawn_instance(
+    moto: &MotoServer,
+    pool: &Pool,
+    arn: &str,
+    sessions: &str,
+    audit: &str,
+) -> TestApp {
     let args = [
         "--cognito-user-pool-id",
         &pool.pool_id,
@@ -141,10 +159,10 @@ pub(crate) async fn spawn_server(moto: &MotoServer, pool: &Pool, arn: &str) -> T
         "--cognito-jwks-url",
         &format!("{}/{}/.well-known/jwks.json", pool.endpoint, pool.pool_id),
         "--session-table",
-        &unique_name("sessions"),
+        sessions,
         "--create-session-table",
         "--audit-table",
-        &unique_name("audit"),
+        audit,
         "--create-audit-table",
         "--state-machine-arn",
         arn,

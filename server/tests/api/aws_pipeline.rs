@@ -359,7 +359,10 @@ async fn the_commits_author_cannot_approve_it() {
 
 /// A server in aws mode on the shared moto driving a pipeline state machine of its own, with
 /// a user pool of its own: the pool, the state machine's ARN and the server.
-async fn pipeline_server(prefix: &str, extra: &[&str]) -> (Pool, String, crate::helpers::TestApp) {
+pub(crate) async fn pipeline_server(
+    prefix: &str,
+    extra: &[&str],
+) -> (Pool, String, crate::helpers::TestApp) {
     let pool = Pool::new().await;
     let arn = MotoServer::shared()
         .deploy_pipeline(&unique_name(prefix))

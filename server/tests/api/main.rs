@@ -5,6 +5,7 @@ mod about;
 mod approvals;
 mod audit;
 mod aws_identity;
+mod aws_lineage;
 mod aws_pipeline;
 mod cognito;
 mod contract;

@@ -14,6 +14,7 @@ pub enum Service {
     SageMaker,
     SageMakerRuntime,
     S3,
+    Tagging,
 }
 
 impl Service {
@@ -23,6 +24,7 @@ impl Service {
             Service::SageMaker => "Amazon SageMaker",
             Service::SageMakerRuntime => "the SageMaker runtime",
             Service::S3 => "Amazon S3",
+            Service::Tagging => "the AWS Resource Groups Tagging API",
         }
     }
 }

@@ -2,14 +2,16 @@
 //!
 //! Each service has its module, which says what its calls cost: `stepfunctions` (the
 //! pipeline's executions, definition and approvals), `sagemaker` (jobs, models, endpoint
-//! configs and endpoints) and `s3` (the objects a transform job read and wrote);
+//! configs and endpoints), `s3` (the objects a transform job read and wrote) and `tagging`
+//! (the `gatehouse:commit` tags lineage reads);
 //! `deployments` rebuilds an endpoint's deployment history from the pipeline's runs and the
 //! endpoint's description. This one builds the clients and puts them behind the port; what
 //! it does itself is join the services' answers:
 //!
 //! - `endpoint_deployments` is one DescribeStateMachine a minute at most (which endpoint the
-//!   pipeline deploys to), one ListExecutions (SUCCEEDED) when it is that endpoint, and one
-//!   DescribeEndpoint.
+//!   pipeline deploys to), one ListExecutions (SUCCEEDED) when it is that endpoint — none
+//!   when every run was listed within the last second, as a commit's lineage has just done —
+//!   and one DescribeEndpoint.
 //!
 //! - `pending_approvals` is one ListExecutions (RUNNING) per 1,000 running executions plus
 //!   one reversed GetExecutionHistory page per running execution the adapter has not read
@@ -37,10 +39,12 @@ mod history;
 mod s3;
 mod sagemaker;
 mod stepfunctions;
+mod tagging;
 
 use std::time::{Duration, Instant};
 
 use app::control_plane::{ControlPlane, PipelineError};
+use app::models::commit_tags::{CommitTags, ResourceKind};
 use app::models::lineage::Deployment;
 use app::models::pipeline::{
     Decision, Endpoint, EndpointConfig, ExecutionDetail, ExecutionPage, ExecutionQuery,
@@ -58,6 +62,7 @@ use history::{Approval, OpenApproval};
 use s3::S3;
 use sagemaker::SageMaker;
 use stepfunctions::StepFunctions;
+use tagging::Tagging;
 
 use super::state_timeout_seconds;
 use super::token_sha256;
@@ -86,6 +91,7 @@ pub struct AwsControlPlane {
     sfn: StepFunctions,
     sagemaker: SageMaker,
     s3: S3,
+    tagging: Tagging,
     calls: ApiCalls,
     approvals: ApprovalMemory,
 }
@@ -146,6 +152,10 @@ impl AwsControlPlane {
             .build();
         // A custom endpoint (moto, LocalStack, a VPC endpoint by IP) seldom serves
         // bucket-named hosts: address buckets by path there.
+        let tagging = aws_sdk_resourcegroupstagging::config::Builder::from(sdk)
+            .retry_config(retry.clone())
+            .interceptor(calls.interceptor())
+            .build();
         let s3 = aws_sdk_s3::config::Builder::from(sdk)
             .retry_config(retry)
             .interceptor(calls.interceptor())
@@ -164,6 +174,7 @@ impl AwsControlPlane {
             s3: S3 {
                 client: aws_sdk_s3::Client::from_conf(s3),
             },
+            tagging: Tagging::new(aws_sdk_resourcegroupstagging::Client::from_conf(tagging)),
             calls,
             approvals: ApprovalMemory::new(),
         })
@@ -433,6 +444,14 @@ impl ControlPlane for AwsControlPlane {
 
     async fn invoke_endpoint(&self, name: &str, csv: &str) -> Result<String, PipelineError> {
         self.sagemaker.invoke_endpoint(name, csv).await
+    }
+
+    async fn commit_tags(
+        &self,
+        kinds: &[ResourceKind],
+        commit: Option<&str>,
+    ) -> Result<CommitTags, PipelineError> {
+        self.tagging.commit_tags(kinds, commit).await
     }
 
     /// Rebuilt from the pipeline's succeeded runs (when the pipeline deploys to `name`) and

@@ -37,6 +37,10 @@ use super::history::{port_event, timestamp, Approval, ApprovalScan};
 const DEFINITION_TTL: Duration = Duration::from_secs(60);
 /// How long the last state seen of a running execution is shown in the list.
 const CURRENT_STATE_TTL: Duration = Duration::from_secs(30);
+/// How long the newest page of every run stands in for a ListExecutions of the succeeded
+/// ones. A commit's lineage lists every run and then asks for the endpoint's deployment
+/// history, which reads the succeeded runs: the same runs, a moment later.
+const RECENT_RUNS_REUSE: Duration = Duration::from_secs(1);
 
 /// The pipeline's state machine and its executions.
 pub(super) struct StepFunctions {
@@ -47,6 +51,8 @@ pub(super) struct StepFunctions {
     definition: Cache<(), String>,
     finished: Cache<String, ExecutionDetail>,
     current_states: Cache<String, String>,
+    /// The last first page of every run (1,000 at most) read, while it was the whole list.
+    recent_runs: Cache<(), ExecutionPage>,
 }
 
 impl StepFunctions {
@@ -63,6 +69,7 @@ impl StepFunctions {
             definition: Cache::new(1, Some(DEFINITION_TTL)),
             finished: Cache::new(2048, None),
             current_states: Cache::new(4096, Some(CURRENT_STATE_TTL)),
+            recent_runs: Cache::new(1, Some(RECENT_RUNS_REUSE)),
         }
     }
 
@@ -109,6 +116,7 @@ impl StepFunctions {
         max_results: usize,
         next_token: Option<String>,
     ) -> Result<ExecutionPage, PipelineError> {
+        let every_run = status.is_none() && next_token.is_none() && max_results >= 1000;
         let out = self
             .client
             .list_executions()
@@ -150,10 +158,14 @@ impl StepFunctions {
                 }
             })
             .collect();
-        Ok(ExecutionPage {
+        let page = ExecutionPage {
             executions,
             next_token: out.next_token().map(str::to_string),
-        })
+        };
+        if every_run && page.next_token.is_none() {
+            self.recent_runs.insert((), page.clone());
+        }
+        Ok(page)
     }
 
     /// Every RUNNING execution, newest first (all pages).
@@ -172,11 +184,20 @@ impl StepFunctions {
         }
     }
 
-    /// The newest `limit` SUCCEEDED executions, newest first: one ListExecutions per 1,000.
+    /// The newest `limit` SUCCEEDED executions, newest first: one ListExecutions per 1,000,
+    /// or none when every run was listed within [`RECENT_RUNS_REUSE`].
     pub(super) async fn succeeded(
         &self,
         limit: usize,
     ) -> Result<Vec<ExecutionSummary>, PipelineError> {
+        if let Some(every) = self.recent_runs.get(&()) {
+            return Ok(every
+                .executions
+                .into_iter()
+                .filter(|e| e.status == ExecutionStatus::Succeeded)
+                .take(limit)
+                .collect());
+        }
         let mut out = Vec::new();
         let mut next_token = None;
         while out.len() < limit {

@@ -2,6 +2,7 @@
 //! the Step Functions and SageMaker APIs' shapes, so this is mostly a translation of names.
 
 use app::control_plane::{ControlPlane, PipelineError};
+use app::models::commit_tags::{CommitTag, CommitTags, ResourceKind, COMMIT_TAG};
 use app::models::lineage::Deployment;
 use app::models::pipeline::{
     Commit, Decision, Endpoint, EndpointConfig, ExecutionDetail, ExecutionPage, ExecutionQuery,
@@ -587,6 +588,25 @@ impl ControlPlane for LocalControlPlane {
                 end_unknown: false,
             })
             .collect())
+    }
+
+    async fn commit_tags(
+        &self,
+        kinds: &[ResourceKind],
+        commit: Option<&str>,
+    ) -> Result<CommitTags, PipelineError> {
+        let tagged = self
+            .engine
+            .sagemaker()
+            .tagged_with(COMMIT_TAG, commit)
+            .map_err(sagemaker_error)?;
+        Ok(CommitTags::new(
+            tagged
+                .into_iter()
+                .filter_map(|(arn, value)| CommitTag::from_arn(&arn, &value))
+                .filter(|tag| kinds.contains(&tag.kind))
+                .collect(),
+        ))
     }
 
     async fn invoke_endpoint(&self, name: &str, csv: &str) -> Result<String, PipelineError> {

@@ -9,6 +9,7 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use app::control_plane::PipelineError;
+use app::models::commit_tags::{CommitTags, ResourceKind};
 use app::models::lineage::Deployment;
 use app::models::pipeline::{
     Decision, ExecutionQuery, ExecutionRef, ExecutionStatus, PendingApproval, StartRequest,
@@ -396,6 +397,58 @@ async fn approving_deploys_the_model_and_a_second_decision_is_a_conflict(h: &Har
     let endpoint = h.plane.endpoint(&h.endpoint_name).await.expect("endpoint");
     assert_eq!(endpoint.status, "InService", "[{}] {endpoint:?}", h.adapter);
     assert_eq!(endpoint.config_name.as_deref(), Some(commit.as_str()));
+
+    // Everything the run made carries the commit's tag, and is found by it: the commit's
+    // resources of every kind, and its config among every tagged config.
+    let tags = h
+        .plane
+        .commit_tags(&ResourceKind::ALL, Some(commit))
+        .await
+        .expect("the commit's tags");
+    for kind in ResourceKind::ALL {
+        assert_eq!(
+            tags.tag(kind, commit),
+            Some(commit.as_str()),
+            "[{}] {kind:?} {tags:?}",
+            h.adapter
+        );
+        assert_eq!(
+            tags.name_for(kind, commit).as_deref(),
+            Some(commit.as_str()),
+            "[{}] {kind:?} {tags:?}",
+            h.adapter
+        );
+        assert!(
+            tags.commit_of(kind, commit)
+                .is_some_and(|c| c.id == *commit),
+            "[{}] {kind:?}",
+            h.adapter
+        );
+    }
+    let every_config = h
+        .plane
+        .commit_tags(&[ResourceKind::EndpointConfig], None)
+        .await
+        .expect("every config's tag");
+    assert_eq!(
+        every_config.tag(ResourceKind::EndpointConfig, commit),
+        Some(commit.as_str()),
+        "[{}] {every_config:?}",
+        h.adapter
+    );
+    assert_eq!(
+        every_config.tag(ResourceKind::Model, commit),
+        None,
+        "[{}] only the kind asked for",
+        h.adapter
+    );
+    let another = "0123abcd-01-01-2026-00-00-00";
+    let none = h
+        .plane
+        .commit_tags(&ResourceKind::ALL, Some(another))
+        .await
+        .expect("another commit's tags");
+    assert_eq!(none, CommitTags::default(), "[{}]", h.adapter);
 }
 
 async fn rejecting_fails_the_run_with_the_error_rejected(h: &Harness) {

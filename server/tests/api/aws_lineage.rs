@@ -1,0 +1,134 @@
+//! Lineage in aws mode reads the `gatehouse:commit` tags first and names second, against
+//! moto: endpoint configs made outside the pipeline — one named freely and tagged, one named
+//! after a commit and tagged with another, one named after a commit with no tag (the seed's
+//! convention) — each trace to the commit the tag names, else the name.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use app::models::identity::Role;
+use aws_sdk_sagemaker::types::{
+    ContainerDefinition, ProductionVariant, ProductionVariantInstanceType, Tag,
+};
+
+use crate::aws_pipeline::pipeline_server;
+use crate::cognito::PASSWORD;
+use crate::helpers::page_text;
+use crate::moto::{unique_name, MotoServer};
+
+/// A commit ID no other test on the shared moto uses (month first, as CodeBuild writes it).
+fn fresh_commit() -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    format!(
+        "{:08x}-12-04-2026-10-00-{:02}",
+        std::process::id()
+            .wrapping_mul(2_654_435_761)
+            .wrapping_add(n),
+        n % 60
+    )
+}
+
+async fn config_and_endpoint(
+    sagemaker: &aws_sdk_sagemaker::Client,
+    model: &str,
+    name: &str,
+    commit_tag: Option<&str>,
+) {
+    sagemaker
+        .create_endpoint_config()
+        .endpoint_config_name(name)
+        .production_variants(
+            ProductionVariant::builder()
+                .variant_name("AllTraffic")
+                .model_name(model)
+                .initial_instance_count(1)
+                .instance_type(ProductionVariantInstanceType::MlT2Medium)
+                .initial_variant_weight(1.0)
+                .build(),
+        )
+        .set_tags(
+            commit_tag
+                .map(|commit| vec![Tag::builder().key("gatehouse:commit").value(commit).build()]),
+        )
+        .send()
+        .await
+        .expect("create endpoint config");
+    sagemaker
+        .create_endpoint()
+        .endpoint_name(name)
+        .endpoint_config_name(name)
+        .send()
+        .await
+        .expect("create endpoint");
+}
+
+#[tokio::test]
+async fn lineage_reads_the_commit_tag_before_the_name() {
+    let (pool, _, app) = pipeline_server("tags", &[]).await;
+    pool.user("vic", &[Role::Viewer]).await;
+    let vic = app.signed_in_client("vic", PASSWORD).await;
+    let sagemaker = aws_sdk_sagemaker::Client::new(&MotoServer::shared().sdk_config().await);
+    let model = unique_name("tagged-model");
+    sagemaker
+        .create_model()
+        .model_name(&model)
+        .execution_role_arn("arn:aws:iam::123456789012:role/sagemaker")
+        .primary_container(
+            ContainerDefinition::builder()
+                .image("123456789012.dkr.ecr.us-east-1.amazonaws.com/iris-model:tags")
+                .build(),
+        )
+        .send()
+        .await
+        .expect("create model");
+
+    let (tagged, untagged, misnamed) = (fresh_commit(), fresh_commit(), fresh_commit());
+    let free = unique_name("blue");
+    // Named freely, tagged: traced by the tag.
+    config_and_endpoint(&sagemaker, &model, &free, Some(&tagged)).await;
+    // Named after a commit, untagged: traced by the name.
+    config_and_endpoint(&sagemaker, &model, &untagged, None).await;
+    // Named after one commit, tagged with another: the tag wins.
+    config_and_endpoint(&sagemaker, &model, &misnamed, Some(&tagged)).await;
+
+    for (endpoint, commit) in [
+        (&free, &tagged),
+        (&untagged, &untagged),
+        (&misnamed, &tagged),
+    ] {
+        let response = app
+            .call_form(&vic, "get_endpoint", &[("name", endpoint)])
+            .await;
+        assert_eq!(response.status(), 200, "{endpoint}");
+        let view: serde_json::Value = response.json().await.expect("json");
+        assert_eq!(view["commit"]["id"], commit.as_str(), "{endpoint}: {view}");
+    }
+    let list = page_text(app.get_with(&vic, "/endpoints").await).await;
+    for (endpoint, commit) in [
+        (&free, &tagged),
+        (&untagged, &untagged),
+        (&misnamed, &tagged),
+    ] {
+        let row = list
+            .split(r#"data-testid="endpoint-row""#)
+            .find(|row| row.contains(&format!(r#"href="/endpoints/{endpoint}""#)))
+            .unwrap_or_else(|| panic!("no row for {endpoint}: {list}"));
+        assert!(
+            row.contains(&format!(r#"href="/lineage/{commit}""#)),
+            "{endpoint} links to {commit}: {row}"
+        );
+    }
+
+    // The tagged commit ran no pipeline here, yet its lineage finds its config by the tag
+    // (the freely named one first, by name order, over the one named after another commit).
+    let response = app
+        .call_form(&vic, "get_lineage", &[("commit", &tagged)])
+        .await;
+    assert_eq!(response.status(), 200);
+    let chain: serde_json::Value = response.json().await.expect("json");
+    let config = chain["endpoint_config"]["name"].as_str().expect("config");
+    assert!(
+        config == free.as_str() || config == misnamed.as_str(),
+        "{chain}"
+    );
+}
