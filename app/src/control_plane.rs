@@ -7,6 +7,7 @@ use std::fmt::Debug;
 
 use crate::errors::AppError;
 use crate::models::commit_tags::{CommitTags, ResourceKind};
+use crate::models::inference::Invocation;
 use crate::models::lineage::Deployment;
 use crate::models::pipeline::{
     Decision, Endpoint, EndpointConfig, ExecutionDetail, ExecutionPage, ExecutionQuery,
@@ -37,6 +38,17 @@ pub enum PipelineError {
     /// The backend could not be reached or failed.
     #[error("{0}")]
     Unavailable(String),
+    /// The model behind an endpoint answered an invocation with an error of its own
+    /// (SageMaker's `ModelError`): its status and message, as the model gave them.
+    #[error("{message}")]
+    ModelError {
+        message: String,
+        original_status: Option<u16>,
+    },
+    /// The endpoint cannot answer yet: its model is still being deployed or loaded
+    /// (SageMaker's `ModelNotReadyException`). Worth trying again shortly.
+    #[error("{0}")]
+    ModelNotReady(String),
 }
 
 impl From<InputError> for PipelineError {
@@ -53,7 +65,9 @@ impl From<PipelineError> for AppError {
             PipelineError::Conflict(m) => AppError::Conflict(m),
             PipelineError::Throttled(m)
             | PipelineError::AccessDenied(m)
-            | PipelineError::Unavailable(m) => AppError::Upstream(m),
+            | PipelineError::Unavailable(m)
+            | PipelineError::ModelNotReady(m)
+            | PipelineError::ModelError { message: m, .. } => AppError::Upstream(m),
         }
     }
 }
@@ -172,6 +186,7 @@ pub trait ControlPlane: Send + Sync + Debug {
         kinds: &[ResourceKind],
         commit: Option<&str>,
     ) -> Result<CommitTags, PipelineError>;
-    /// Sends CSV rows to an endpoint and returns its answer (one label per line).
-    async fn invoke_endpoint(&self, name: &str, csv: &str) -> Result<String, PipelineError>;
+    /// Sends CSV rows to an endpoint (InvokeEndpoint, `text/csv`): its answer, one label
+    /// per line, and which production variant gave it.
+    async fn invoke_endpoint(&self, name: &str, csv: &str) -> Result<Invocation, PipelineError>;
 }

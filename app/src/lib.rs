@@ -20,6 +20,8 @@ pub mod control_plane;
 pub mod errors;
 pub mod functions;
 pub mod models;
+#[cfg(feature = "ssr")]
+pub mod rate_limit;
 pub mod routes;
 #[cfg(feature = "ssr")]
 pub mod state;

@@ -14,7 +14,8 @@ use crate::control_plane::ControlPlane;
 use crate::errors::AppError;
 use crate::models::about::Mode;
 use crate::models::approvals::ApprovalPolicy;
-use crate::models::identity::{Identity, UserSummary};
+use crate::models::identity::{Identity, Role, UserSummary};
+use crate::rate_limit::RateLimiter;
 
 /// Facts fixed when the server binary was built.
 #[derive(Debug, Clone)]
@@ -45,6 +46,10 @@ pub struct ServerContext {
     pub decision_locks: Arc<KeyedLocks>,
     /// The live news feed, for the position a page is rendered at.
     pub live: Arc<dyn LiveNews>,
+    /// The least role that may invoke pipeline endpoints.
+    pub invoke_role: Role,
+    /// Each user's invocation allowance.
+    pub invoke_limiter: Arc<RateLimiter>,
 }
 
 /// Where the live news (`/events`) stands. A page carries the position it was rendered at, and

@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use app::models::about::Mode;
 use app::models::approvals::ApprovalPolicy;
+use app::models::identity::Role;
+use app::rate_limit::RateLimit;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::access::SessionPolicy;
@@ -55,6 +57,9 @@ pub struct Config {
 
     #[command(flatten)]
     pub pipeline: PipelineSettings,
+
+    #[command(flatten)]
+    pub inference: InferenceSettings,
 
     #[command(flatten)]
     pub aws: AwsSettings,
@@ -170,6 +175,40 @@ impl PipelineSettings {
 }
 
 /// aws mode: the Cognito user pool users sign in with, and the DynamoDB session table. The
+/// Invoking the pipeline's endpoints (the compatible API and the playground).
+#[derive(Debug, Clone, Args)]
+pub struct InferenceSettings {
+    /// The least role that may invoke pipeline endpoints: `viewer`, `approver`, `operator`
+    /// or `admin` (admin holds every role; approver and operator each include viewer).
+    #[arg(long, env = "GATEHOUSE_INVOKE_ROLE", default_value = "viewer", value_parser = parse_role)]
+    pub invoke_role: Role,
+
+    /// Invocations each user may make per minute, on average (per instance).
+    #[arg(long, env = "GATEHOUSE_INVOKE_PER_MINUTE", default_value_t = 600,
+          value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+    pub invoke_per_minute: u32,
+
+    /// Invocations a user may make at once before the per-minute rate applies.
+    #[arg(long, env = "GATEHOUSE_INVOKE_BURST", default_value_t = 60,
+          value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+    pub invoke_burst: u32,
+}
+
+impl InferenceSettings {
+    pub fn rate_limit(&self) -> RateLimit {
+        RateLimit {
+            per_minute: self.invoke_per_minute,
+            burst: self.invoke_burst,
+        }
+    }
+}
+
+fn parse_role(value: &str) -> Result<Role, String> {
+    Role::from_name(value).ok_or_else(|| {
+        format!("unknown role `{value}`: use `viewer`, `approver`, `operator` or `admin`")
+    })
+}
+
 /// AWS region, credentials and endpoints come from the standard AWS settings (`AWS_REGION`,
 /// `AWS_PROFILE`, `AWS_ENDPOINT_URL_*`, the Lambda role, …).
 #[derive(Debug, Clone, Args)]

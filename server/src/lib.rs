@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod guard;
+pub mod inference;
 pub mod live;
 pub mod pipeline;
 pub mod routes;

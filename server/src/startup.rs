@@ -10,6 +10,7 @@ use app::control_plane::ControlPlane;
 use app::models::about::Mode;
 use app::models::identity::Role;
 use app::models::pipeline::Timestamp;
+use app::rate_limit::RateLimiter;
 use app::state::{BuildInfo, ServerContext, UserDirectory};
 use app::{shell, App};
 use axum::extract::FromRef;
@@ -387,12 +388,15 @@ fn router(
         approval_policy: config.pipeline.approval_policy(),
         decision_locks: Arc::default(),
         live: Arc::clone(&live) as Arc<dyn app::state::LiveNews>,
+        invoke_role: config.inference.invoke_role,
+        invoke_limiter: Arc::new(RateLimiter::new(config.inference.rate_limit())),
     };
     spawn_watcher(
         &live,
         &server_context.pipeline,
         std::time::Duration::from_millis(config.pipeline.live_poll_ms),
     );
+    let inference_context = server_context.clone();
     let provide_server_context = move || provide_context(server_context.clone());
 
     let routes = route_list();
@@ -413,6 +417,7 @@ fn router(
         .route("/auth/signout", post(handlers::sign_out))
         .route("/auth/token", post(handlers::token))
         .route("/events", get(crate::live::events).with_state(live))
+        .nest("/v1", crate::inference::routes(inference_context))
         .route(
             "/audit/export.csv",
             get(export::csv).with_state(Arc::clone(&identity.audit)),

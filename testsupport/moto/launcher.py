@@ -70,7 +70,13 @@ change exists because a test needs AWS behaviour that moto lacks, and stays mini
    with the static body "body". Here an endpoint that does not exist is refused
    (ValidationError "Endpoint NAME of account ACCOUNT not found.", as AWS answers), and a
    text/csv body gets one label per row by the rule of extension 4 (rows of the four
-   features, no label column).
+   features, no label column), with the `x-Amzn-Invoked-Production-Variant` header naming
+   the endpoint's first variant. Rows the rule cannot read (not four numbers) are answered
+   as AWS answers a container's 4xx: HTTP 424 `ModelError` with `OriginalStatusCode` 400 and
+   the container's `OriginalMessage`. An endpoint still Creating answers HTTP 429
+   `ModelNotReadyException`, which AWS documents for a model that is still being deployed or
+   loaded (serverless and multi-model endpoints); what AWS answers for a Creating endpoint
+   is not documented, and the local engine answers the same, so a caller retries.
 
 9. Fault injection (a test hook, not AWS behaviour): `POST /_gatehouse/faults` with
    `{"operation": "ListExecutions", "error": "ThrottlingException", "status": 400,
@@ -296,6 +302,8 @@ def _millis(value):
 
 def _iris_label(features):
     """Extension 4's fixed rule on [sepal length, sepal width, petal length, petal width]."""
+    if len(features) != 4:
+        raise ValueError(f"a row has {len(features)} values; the model takes 4 features")
     petal_length, petal_width = float(features[2]), float(features[3])
     if petal_length < 2.5:
         return "setosa"
@@ -653,14 +661,41 @@ def invoke_endpoint(self):
             "ValidationError",
             f"Endpoint {name} of account {self.current_account} not found.",
         )
+    endpoint = backend.endpoints[name]
+    if endpoint.endpoint_status == "Creating":
+        raise _RuntimeError(
+            429,
+            "ModelNotReadyException",
+            {"Message": f"Endpoint {name} is still Creating: its model is being deployed."},
+        )
+    variant = (endpoint.production_variants or [{}])[0].get("VariantName", "AllTraffic")
     if "csv" in (self.headers.get("Content-Type") or ""):
         text = self.body.decode() if isinstance(self.body, bytes) else self.body
         try:
             labels = _label_csv(text, drop_first_column=False)
-        except (IndexError, ValueError):
-            raise JsonRESTError("ModelError", "The model could not read the CSV rows.")
-        return 200, {"Content-Type": "text/csv"}, labels
+        except (IndexError, ValueError) as error:
+            reason = f"The model could not read the CSV rows: {error}."
+            raise _RuntimeError(
+                424,
+                "ModelError",
+                {
+                    "Message": f"Received client error (400) from primary with message \"{reason}\".",
+                    "OriginalStatusCode": 400,
+                    "OriginalMessage": reason,
+                },
+            )
+        return 200, {"Content-Type": "text/csv", "x-Amzn-Invoked-Production-Variant": variant}, labels
     return _invoke_endpoint(self)
+
+
+class _RuntimeError(JsonRESTError):
+    """An error of the SageMaker runtime (restJson1): its HTTP status, and the error's fields
+    beside its type in the body."""
+
+    def __init__(self, status, code, fields):
+        super().__init__(code, fields.get("Message", ""))
+        self.code = status
+        self.description = json.dumps(dict(fields, __type=code))
 
 
 SageMakerRuntimeResponse.invoke_endpoint = invoke_endpoint

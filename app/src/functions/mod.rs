@@ -14,6 +14,8 @@ pub mod executions;
 #[cfg(feature = "ssr")]
 pub mod form_post;
 pub mod identity;
+#[cfg(feature = "ssr")]
+pub mod inference;
 pub mod lineage;
 #[cfg(feature = "ssr")]
 pub mod live;

@@ -9,6 +9,7 @@ pub mod countdown;
 pub mod endpoints;
 pub mod executions;
 pub mod identity;
+pub mod inference;
 pub mod lineage;
 pub mod live;
 pub mod navigation;

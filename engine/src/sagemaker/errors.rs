@@ -11,6 +11,9 @@ pub enum ErrorCode {
     ResourceNotFound,
     ResourceInUse,
     ModelError,
+    /// The SageMaker runtime's `ModelNotReadyException`: the endpoint's model is still being
+    /// deployed.
+    ModelNotReady,
     InternalFailure,
 }
 
@@ -64,6 +67,7 @@ impl SageMakerError {
                 ("SageMaker.AmazonSageMakerException", "ValidationException")
             }
             ErrorCode::ModelError => ("SageMaker.ModelErrorException", "ModelError"),
+            ErrorCode::ModelNotReady => ("SageMaker.AmazonSageMakerException", "ModelNotReady"),
             ErrorCode::InternalFailure => ("SageMaker.AmazonSageMakerException", "InternalFailure"),
         };
         StatesError::new(
@@ -90,7 +94,7 @@ impl SageMakerError {
         let (name, status) = match self.code {
             ErrorCode::ResourceNotFound => ("SageMaker.ResourceNotFoundException", 400),
             ErrorCode::ResourceInUse => ("SageMaker.ResourceInUseException", 400),
-            ErrorCode::ValidationException | ErrorCode::ModelError => {
+            ErrorCode::ValidationException | ErrorCode::ModelError | ErrorCode::ModelNotReady => {
                 ("SageMaker.SageMakerException", 400)
             }
             ErrorCode::InternalFailure => ("SageMaker.SageMakerException", 500),

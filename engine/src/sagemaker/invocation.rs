@@ -3,7 +3,7 @@
 //! a `TargetVariant` names — and the answer says which variant it was.
 
 use super::classifier::parse_features;
-use super::{model_error, LocalSageMaker, SageMakerError, ENDPOINT};
+use super::{model_error, ErrorCode, LocalSageMaker, SageMakerError, ENDPOINT};
 use serde_json::Value;
 
 /// The answer of one InvokeEndpoint call.
@@ -41,6 +41,15 @@ impl LocalSageMaker {
             ))
         })?;
         let status = endpoint["EndpointStatus"].as_str().unwrap_or_default();
+        if status == "Creating" {
+            return Err(SageMakerError {
+                code: ErrorCode::ModelNotReady,
+                message: format!(
+                    "Endpoint {name} is still Creating: its model is being deployed. Try again \
+                     once it is InService."
+                ),
+            });
+        }
         if !matches!(status, "InService" | "Updating") {
             return Err(SageMakerError::validation(format!(
                 "Endpoint {name} is not in service: its status is {status}."

@@ -63,7 +63,11 @@ async fn endpoints_create_update_roll_back_and_delete() {
         sm.describe_endpoint("serving").unwrap()["EndpointStatus"],
         "Creating"
     );
-    assert!(sm.invoke_endpoint("serving", VIRGINICA).is_err());
+    // Still Creating: the runtime's ModelNotReadyException, not an answer.
+    assert_eq!(
+        sm.invoke_endpoint("serving", VIRGINICA).unwrap_err().code,
+        ErrorCode::ModelNotReady
+    );
     assert_eq!(
         sm.wait_for_endpoint("serving").await.unwrap()["EndpointStatus"],
         "InService"

@@ -26,24 +26,20 @@ async fn status_of(client: &reqwest::Client, address: &std::net::SocketAddr, nam
         .to_string()
 }
 
-#[tokio::main]
-pub async fn run() {
-    let scratch =
-        std::env::temp_dir().join(format!("gatehouse-bench-lineage-{}", std::process::id()));
-    let (address, client, _) =
-        crate::start_signed_in(&scratch.join("data"), &scratch.join("site")).await;
-
+/// Starts a run per commit, approves each once it waits and waits until it has deployed to
+/// the pipeline's endpoint, one after the other.
+pub(crate) async fn deploy_commits(
+    client: &reqwest::Client,
+    address: &std::net::SocketAddr,
+    commits: &[String],
+) {
     let setup = Instant::now();
-    let commits: Vec<String> = (0..COMMITS)
-        .map(|k| format!("{:08x}-12-04-2026-10-{k:02}-00", 0x11ea_0000_u32 + k as u32))
-        .collect();
-    start_runs(&client, &address, &commits).await;
-    for commit in &commits {
-        // Waits for its approval, approves, and waits until it has deployed.
+    start_runs(client, address, commits).await;
+    for commit in commits {
         loop {
             let (status, body) = call(
-                &client,
-                &address,
+                client,
+                address,
                 "decide",
                 &[("id", commit), ("verdict", "approve"), ("comment", "bench")],
             )
@@ -58,13 +54,27 @@ pub async fn run() {
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
         loop {
-            match status_of(&client, &address, commit).await.as_str() {
+            match status_of(client, address, commit).await.as_str() {
                 "RUNNING" => tokio::time::sleep(Duration::from_millis(200)).await,
                 "SUCCEEDED" => break,
                 other => panic!("{commit} ended {other}"),
             }
         }
     }
+}
+
+#[tokio::main]
+pub async fn run() {
+    let scratch =
+        std::env::temp_dir().join(format!("gatehouse-bench-lineage-{}", std::process::id()));
+    let (address, client, _) =
+        crate::start_signed_in(&scratch.join("data"), &scratch.join("site")).await;
+
+    let setup = Instant::now();
+    let commits: Vec<String> = (0..COMMITS)
+        .map(|k| format!("{:08x}-12-04-2026-10-{k:02}-00", 0x11ea_0000_u32 + k as u32))
+        .collect();
+    deploy_commits(&client, &address, &commits).await;
     println!(
         "setup: {COMMITS} commits trained, approved and deployed in {:.1} s",
         setup.elapsed().as_secs_f64()

@@ -11,12 +11,15 @@
 //!   (local mode).
 //! - `list_page`: AWS API calls per executions-list page against moto with 1,000 executions
 //!   (aws mode; needs the server's `aws` feature and moto from scripts/bootstrap.sh).
+//! - `invoke`: the compatible inference API's throughput and latency, 1 and 32 clients, and a
+//!   1,000-row call (local mode).
 //! - `aws_pages`: AWS API calls of a commit's lineage page and of the endpoints page with 50
 //!   endpoints, against moto (aws mode, as `list_page`).
 
 #[cfg(feature = "aws")]
 mod aws_pages;
 mod decisions;
+mod invoke;
 mod lineage;
 #[cfg(feature = "aws")]
 mod list_page;
@@ -46,7 +49,14 @@ use clap::Parser;
 use server::config::Config;
 use server::startup::Application;
 
-const BENCHES: [&str; 5] = ["pages", "decisions", "lineage", "list_page", "aws_pages"];
+const BENCHES: [&str; 6] = [
+    "pages",
+    "decisions",
+    "lineage",
+    "invoke",
+    "list_page",
+    "aws_pages",
+];
 
 /// The value below which a share `p` of the sorted samples fall (nearest rank).
 pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -61,18 +71,51 @@ pub async fn start_signed_in(
     data_dir: &Path,
     site_root: &Path,
 ) -> (SocketAddr, reqwest::Client, reqwest::Response) {
-    let config = Config::try_parse_from([
+    let started = start_local(data_dir, site_root, &[]).await;
+    (started.address, started.client, started.signed_in)
+}
+
+/// A local-mode server and its first admin, signed in.
+pub struct Started {
+    pub address: SocketAddr,
+    /// Signed in as the admin (a session cookie).
+    pub client: reqwest::Client,
+    pub signed_in: reqwest::Response,
+    admin: (String, String),
+}
+
+impl Started {
+    /// A bearer access token for the admin, from `POST /auth/token`.
+    pub async fn token(&self) -> String {
+        let response = reqwest::Client::new()
+            .post(format!("http://{}/auth/token", self.address))
+            .json(&serde_json::json!({"username": self.admin.0, "password": self.admin.1}))
+            .send()
+            .await
+            .expect("token");
+        assert_eq!(response.status(), 200);
+        let body: serde_json::Value = response.json().await.expect("json");
+        body["access_token"].as_str().expect("token").to_string()
+    }
+}
+
+/// [`start_signed_in`] with more settings.
+pub async fn start_local(data_dir: &Path, site_root: &Path, extra: &[&str]) -> Started {
+    let data_dir = data_dir.display().to_string();
+    let site_root = site_root.display().to_string();
+    let mut args = vec![
         "gatehouse",
         "--bind",
         "127.0.0.1:0",
         "--data-dir",
-        &data_dir.display().to_string(),
+        &data_dir,
         "--site-root",
-        &site_root.display().to_string(),
+        &site_root,
         "--demo-run",
         "false",
-    ])
-    .expect("settings");
+    ];
+    args.extend_from_slice(extra);
+    let config = Config::try_parse_from(args).expect("settings");
     let mut application = Application::build(config).await.expect("server");
     let admin = application.take_initial_admin().expect("first start");
     let address = application.local_addr().expect("address");
@@ -93,7 +136,12 @@ pub async fn start_signed_in(
         .await
         .expect("sign in");
     assert_eq!(signed_in.status(), 303);
-    (address, client, signed_in)
+    Started {
+        address,
+        client,
+        signed_in,
+        admin: (admin.username.clone(), admin.password.expose().to_string()),
+    }
 }
 
 fn run(bench: &str) {
@@ -102,6 +150,7 @@ fn run(bench: &str) {
         "pages" => pages::run(),
         "decisions" => decisions::run(),
         "lineage" => lineage::run(),
+        "invoke" => invoke::run(),
         #[cfg(feature = "aws")]
         "list_page" => list_page::run(),
         #[cfg(feature = "aws")]

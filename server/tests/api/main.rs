@@ -4,8 +4,8 @@
 mod about;
 mod approvals;
 mod audit;
+mod aws_endpoints;
 mod aws_identity;
-mod aws_lineage;
 mod aws_pipeline;
 mod cognito;
 mod contract;
@@ -16,6 +16,7 @@ mod executions;
 mod health;
 mod helpers;
 mod identity;
+mod inference;
 mod live;
 mod moto;
 mod pages;

@@ -45,6 +45,7 @@ use std::time::{Duration, Instant};
 
 use app::control_plane::{ControlPlane, PipelineError};
 use app::models::commit_tags::{CommitTags, ResourceKind};
+use app::models::inference::Invocation;
 use app::models::lineage::Deployment;
 use app::models::pipeline::{
     Decision, Endpoint, EndpointConfig, ExecutionDetail, ExecutionPage, ExecutionQuery,
@@ -442,7 +443,7 @@ impl ControlPlane for AwsControlPlane {
         self.sagemaker.delete_endpoint(name).await
     }
 
-    async fn invoke_endpoint(&self, name: &str, csv: &str) -> Result<String, PipelineError> {
+    async fn invoke_endpoint(&self, name: &str, csv: &str) -> Result<Invocation, PipelineError> {
         self.sagemaker.invoke_endpoint(name, csv).await
     }
 

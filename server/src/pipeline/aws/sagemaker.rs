@@ -10,6 +10,7 @@
 //! server read it. A view of 50 endpoints costs 51 calls the first time and one after.
 
 use app::control_plane::PipelineError;
+use app::models::inference::Invocation;
 use app::models::pipeline::{
     Endpoint, EndpointConfig, Model, ProductionVariant, TrainingJob, TransformJob, VariantNow,
 };
@@ -401,8 +402,19 @@ impl SageMaker {
             })
     }
 
-    pub async fn invoke_endpoint(&self, name: &str, csv: &str) -> Result<String, PipelineError> {
-        let out = self
+    /// InvokeEndpoint with `text/csv`. The runtime's own errors are told apart by type: the
+    /// model's (`ModelError`, with the status and message the model gave) and a model not
+    /// ready yet; the rest as any SageMaker error (a missing endpoint is its
+    /// `ValidationError` "Endpoint X of account Y not found.").
+    pub async fn invoke_endpoint(
+        &self,
+        name: &str,
+        csv: &str,
+    ) -> Result<Invocation, PipelineError> {
+        use aws_sdk_sagemakerruntime::error::SdkError;
+        use aws_sdk_sagemakerruntime::operation::invoke_endpoint::InvokeEndpointError;
+
+        let sent = self
             .runtime
             .invoke_endpoint()
             .endpoint_name(name)
@@ -410,19 +422,54 @@ impl SageMaker {
             .accept("text/csv")
             .body(aws_smithy_types::Blob::new(csv.as_bytes().to_vec()))
             .send()
-            .await
-            .map_err(|e| {
-                sdk_error(
+            .await;
+        let out = match sent {
+            Ok(out) => out,
+            Err(SdkError::ServiceError(context)) => match context.err() {
+                InvokeEndpointError::ModelError(e) => {
+                    return Err(PipelineError::ModelError {
+                        message: e
+                            .original_message()
+                            .or(e.message())
+                            .unwrap_or("The model failed to answer.")
+                            .to_string(),
+                        original_status: e
+                            .original_status_code()
+                            .and_then(|s| u16::try_from(s).ok()),
+                    })
+                }
+                InvokeEndpointError::ModelNotReadyException(e) => {
+                    return Err(PipelineError::ModelNotReady(
+                        e.message()
+                            .unwrap_or("The endpoint's model is not ready yet.")
+                            .to_string(),
+                    ))
+                }
+                _ => {
+                    return Err(sdk_error(
+                        Service::SageMakerRuntime,
+                        "InvokeEndpoint",
+                        || format!("There is no endpoint {name}."),
+                        SdkError::ServiceError(context),
+                    ))
+                }
+            },
+            Err(other) => {
+                return Err(sdk_error(
                     Service::SageMakerRuntime,
                     "InvokeEndpoint",
                     || format!("There is no endpoint {name}."),
-                    e,
-                )
-            })?;
-        Ok(out
-            .body()
-            .map(|b| String::from_utf8_lossy(b.as_ref()).into_owned())
-            .unwrap_or_default())
+                    other,
+                ))
+            }
+        };
+        Ok(Invocation {
+            body: out
+                .body()
+                .map(|b| String::from_utf8_lossy(b.as_ref()).into_owned())
+                .unwrap_or_default(),
+            variant: out.invoked_production_variant().map(str::to_string),
+        })
     }
 }
 

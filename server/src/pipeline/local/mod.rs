@@ -3,6 +3,7 @@
 
 use app::control_plane::{ControlPlane, PipelineError};
 use app::models::commit_tags::{CommitTag, CommitTags, ResourceKind, COMMIT_TAG};
+use app::models::inference::Invocation;
 use app::models::lineage::Deployment;
 use app::models::pipeline::{
     Commit, Decision, Endpoint, EndpointConfig, ExecutionDetail, ExecutionPage, ExecutionQuery,
@@ -20,8 +21,8 @@ use super::{event_from_json, parse_rfc3339, state_timeout_seconds, token_sha256}
 
 mod translate;
 use translate::{
-    commit_from_input, endpoint, endpoint_config, engine_error, engine_status, millis, name_taken,
-    sagemaker_error, status_of, text, time_of,
+    commit_from_input, endpoint, endpoint_config, engine_error, engine_status, invocation_error,
+    millis, name_taken, sagemaker_error, status_of, text, time_of,
 };
 
 /// Most objects one read returns (as the AWS adapter).
@@ -609,10 +610,15 @@ impl ControlPlane for LocalControlPlane {
         ))
     }
 
-    async fn invoke_endpoint(&self, name: &str, csv: &str) -> Result<String, PipelineError> {
-        self.engine
+    async fn invoke_endpoint(&self, name: &str, csv: &str) -> Result<Invocation, PipelineError> {
+        let answer = self
+            .engine
             .sagemaker()
-            .invoke_endpoint(name, csv)
-            .map_err(sagemaker_error)
+            .invoke(name, csv, None)
+            .map_err(invocation_error)?;
+        Ok(Invocation {
+            body: answer.labels.join("\n"),
+            variant: Some(answer.variant_name),
+        })
     }
 }

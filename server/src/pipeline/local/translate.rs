@@ -168,9 +168,22 @@ pub(super) fn sagemaker_error(error: SageMakerError) -> PipelineError {
             PipelineError::Invalid(error.message)
         }
         ErrorCode::ResourceInUse => PipelineError::Conflict(error.message),
+        ErrorCode::ModelNotReady => PipelineError::ModelNotReady(error.message),
         ErrorCode::InternalFailure => {
             tracing::error!(error = %error.message, "local SageMaker failure");
             PipelineError::Unavailable("The local SageMaker failed; see the server log.".into())
         }
+    }
+}
+
+/// An invocation's error. The local model server answers rows it cannot read with 400 and a
+/// sentence, which SageMaker passes on as a `ModelError` with that original status.
+pub(super) fn invocation_error(error: SageMakerError) -> PipelineError {
+    match error.code {
+        ErrorCode::ModelError => PipelineError::ModelError {
+            message: error.message,
+            original_status: Some(400),
+        },
+        _ => sagemaker_error(error),
     }
 }

@@ -851,12 +851,19 @@ async fn approved_commits_update_one_endpoint_that_rolls_back_and_is_deleted(h: 
     // Nothing new served: the rollback still does.
     served_in_order(h, endpoint, [&old, &new, &old]).await;
 
-    // Inference: two iris rows (no label column), a label per row.
-    let answer = h
+    // Inference: two iris rows (no label column), a label per row, from the one variant.
+    let invocation = h
         .plane
         .invoke_endpoint(endpoint, "5.0,3.6,1.4,0.2\n6.9,3.1,5.4,2.1\n")
         .await
         .expect("invoke");
+    assert_eq!(
+        invocation.variant.as_deref(),
+        Some("AllTraffic"),
+        "[{}] {invocation:?}",
+        h.adapter
+    );
+    let answer = invocation.body;
     let labels: Vec<&str> = answer
         .lines()
         .map(str::trim)
@@ -870,6 +877,16 @@ async fn approved_commits_update_one_endpoint_that_rolls_back_and_is_deleted(h: 
     );
     assert_eq!(labels[0], "setosa", "[{}] {answer:?}", h.adapter);
     is_not_found(h.plane.invoke_endpoint("no-such-endpoint", "1,2,3,4").await);
+    // Rows the model cannot read are the model's error, with the status it answered.
+    for unreadable in ["5.0,3.6,1.4", "5.0,3.6,one,0.2", "5.0,3.6,1.4,0.2,9.9"] {
+        match h.plane.invoke_endpoint(endpoint, unreadable).await {
+            Err(PipelineError::ModelError {
+                original_status: Some(400),
+                message,
+            }) => assert!(!message.is_empty(), "[{}] {unreadable}", h.adapter),
+            other => panic!("[{}] {unreadable}: {other:?}", h.adapter),
+        }
+    }
 
     // Deleted: it stops answering, and its configs are free to go.
     h.plane.delete_endpoint(endpoint).await.expect("delete");

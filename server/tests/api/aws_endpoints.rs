@@ -1,7 +1,8 @@
-//! Lineage in aws mode reads the `gatehouse:commit` tags first and names second, against
-//! moto: endpoint configs made outside the pipeline — one named freely and tagged, one named
-//! after a commit and tagged with another, one named after a commit with no tag (the seed's
-//! convention) — each trace to the commit the tag names, else the name.
+//! Endpoints in aws mode, against moto. Lineage reads the `gatehouse:commit` tags first and
+//! names second: endpoint configs made outside the pipeline — one named freely and tagged,
+//! one named after a commit and tagged with another, one named after a commit with no tag
+//! (the seed's convention) — each trace to the commit the tag names, else the name. And the
+//! inference API invokes only endpoints the pipeline manages.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -62,12 +63,8 @@ async fn config_and_endpoint(
         .expect("create endpoint");
 }
 
-#[tokio::test]
-async fn lineage_reads_the_commit_tag_before_the_name() {
-    let (pool, _, app) = pipeline_server("tags", &[]).await;
-    pool.user("vic", &[Role::Viewer]).await;
-    let vic = app.signed_in_client("vic", PASSWORD).await;
-    let sagemaker = aws_sdk_sagemaker::Client::new(&MotoServer::shared().sdk_config().await);
+/// A model on moto (moto's runtime answers by a fixed rule on the iris features).
+async fn model(sagemaker: &aws_sdk_sagemaker::Client) -> String {
     let model = unique_name("tagged-model");
     sagemaker
         .create_model()
@@ -81,6 +78,16 @@ async fn lineage_reads_the_commit_tag_before_the_name() {
         .send()
         .await
         .expect("create model");
+    model
+}
+
+#[tokio::test]
+async fn lineage_reads_the_commit_tag_before_the_name() {
+    let (pool, _, app) = pipeline_server("tags", &[]).await;
+    pool.user("vic", &[Role::Viewer]).await;
+    let vic = app.signed_in_client("vic", PASSWORD).await;
+    let sagemaker = aws_sdk_sagemaker::Client::new(&MotoServer::shared().sdk_config().await);
+    let model = model(&sagemaker).await;
 
     let (tagged, untagged, misnamed) = (fresh_commit(), fresh_commit(), fresh_commit());
     let free = unique_name("blue");
@@ -131,4 +138,72 @@ async fn lineage_reads_the_commit_tag_before_the_name() {
         config == free.as_str() || config == misnamed.as_str(),
         "{chain}"
     );
+}
+
+#[tokio::test]
+async fn only_the_pipelines_endpoints_can_be_invoked() {
+    let (pool, _, app) = pipeline_server("invoke", &[]).await;
+    pool.user("vic", &[Role::Viewer]).await;
+    let token = app.access_token("vic", PASSWORD).await;
+    let sagemaker = aws_sdk_sagemaker::Client::new(&MotoServer::shared().sdk_config().await);
+    let model = model(&sagemaker).await;
+    // One per commit, as the seed's pipeline makes them; and one the pipeline never made.
+    let seed = fresh_commit();
+    let elsewhere = unique_name("team-b-endpoint");
+    config_and_endpoint(&sagemaker, &model, &seed, None).await;
+    config_and_endpoint(&sagemaker, &model, &elsewhere, None).await;
+    let invoke = |endpoint: String| {
+        let request = app
+            .client
+            .post(app.url(&format!(
+                "/v1/invokeSagemakerAPI?sagemaker_endpoint={endpoint}"
+            )))
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .body(r#"{"data": "4.5,1.3,0.3,0.3\n5.9,3,5.1,1.8"}"#);
+        async move { request.send().await.expect("invoke") }
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let answer = loop {
+        let response = invoke(seed.clone()).await;
+        // Just created, it is still Creating: not ready, try again shortly.
+        if response.status() == 429 {
+            assert!(response.headers().contains_key("retry-after"));
+            assert!(std::time::Instant::now() < deadline, "never in service");
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+            continue;
+        }
+        assert_eq!(response.status(), 200);
+        break response.json::<serde_json::Value>().await.expect("json");
+    };
+    assert_eq!(answer["result"], "setosa\nvirginica");
+    let refused = invoke(elsewhere.clone()).await;
+    assert_eq!(refused.status(), 404);
+    let message: serde_json::Value = refused.json().await.expect("json");
+    assert!(
+        message["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains(&format!("no pipeline endpoint named {elsewhere}")),
+        "{message}"
+    );
+    // The list names the commit's endpoint and not the other.
+    let listed: serde_json::Value = app
+        .client
+        .get(app.url("/v1/endpoints"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("endpoints")
+        .json()
+        .await
+        .expect("json");
+    let names: Vec<&str> = listed["endpoints"]
+        .as_array()
+        .expect("endpoints")
+        .iter()
+        .filter_map(|e| e["name"].as_str())
+        .collect();
+    assert!(names.contains(&seed.as_str()), "{listed}");
+    assert!(!names.contains(&elsewhere.as_str()), "{listed}");
 }
