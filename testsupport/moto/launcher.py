@@ -81,8 +81,9 @@ change exists because a test needs AWS behaviour that moto lacks, and stays mini
 9. Fault injection (a test hook, not AWS behaviour): `POST /_gatehouse/faults` with
    `{"operation": "ListExecutions", "error": "ThrottlingException", "status": 400,
    "count": 5, "match": "<text the request body must contain>"}` makes the next `count`
-   requests of that JSON-protocol operation (X-Amz-Target `*.ListExecutions`) whose body
-   contains `match` answer that error instead of reaching moto. `match` (say, a state
+   requests of that JSON-protocol operation (X-Amz-Target `*.ListExecutions`), or of the
+   SageMaker runtime's `InvokeEndpoint` (REST: `POST /endpoints/NAME/invocations`), whose path
+   or body contains `match` answer that error instead of reaching moto. `match` (say, a state
    machine ARN) keeps one test's faults away from the other tests sharing this server.
    `DELETE /_gatehouse/faults` clears them all.
 
@@ -929,11 +930,13 @@ class GatehouseHooks:
             return _json_response(start_response, "404 Not Found", {"error": "no such hook"})
         _count_call(environ)
         target = environ.get("HTTP_X_AMZ_TARGET", "")
-        if target and _faults:
+        operation = target.rsplit(".", 1)[-1] if target else _rest_operation(environ)
+        if operation and _faults:
             length = int(environ.get("CONTENT_LENGTH") or 0)
             raw = environ["wsgi.input"].read(length) if length else b""
             environ["wsgi.input"] = io.BytesIO(raw)
-            fault = _take_fault(target.rsplit(".", 1)[-1], raw.decode(errors="replace"))
+            seen = environ.get("PATH_INFO", "") + "\n" + raw.decode(errors="replace")
+            fault = _take_fault(operation, seen)
             if fault is not None:
                 body = json.dumps(
                     {"__type": fault["error"], "message": f"{fault['error']} (injected by the test)"}
@@ -949,6 +952,18 @@ class GatehouseHooks:
                 return [body]
         return self.app(environ, start_response)
 
+
+
+def _rest_operation(environ):
+    """The operation of a REST-protocol request that faults can be injected into."""
+    path = environ.get("PATH_INFO", "")
+    if (
+        environ.get("REQUEST_METHOD") == "POST"
+        and path.startswith("/endpoints/")
+        and path.endswith("/invocations")
+    ):
+        return "InvokeEndpoint"
+    return ""
 
 
 def main():

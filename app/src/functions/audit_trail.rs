@@ -26,7 +26,19 @@ pub fn entry(
     outcome: AuditOutcome,
     details: serde_json::Value,
 ) -> AuditEntry {
-    let origin = origin();
+    entry_from(origin(), who, action, target, outcome, details)
+}
+
+/// The entry for an action of `who`, stamped with `origin` (a request that is not a server
+/// function's, where the origin is not in Leptos's context).
+pub fn entry_from(
+    origin: RequestOrigin,
+    who: Option<&Identity>,
+    action: &str,
+    target: &str,
+    outcome: AuditOutcome,
+    details: serde_json::Value,
+) -> AuditEntry {
     AuditEntry {
         actor: who
             .map(|i| i.username.clone())

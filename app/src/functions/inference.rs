@@ -10,7 +10,8 @@
 use std::time::{Duration, Instant};
 
 use crate::control_plane::PipelineError;
-use crate::models::audit::{AuditEntry, AuditOutcome};
+use crate::functions::audit_trail::entry_from;
+use crate::models::audit::AuditOutcome;
 use crate::models::commit_tags::ResourceKind;
 use crate::models::endpoints::check_resource_name;
 use crate::models::identity::Identity;
@@ -66,8 +67,12 @@ fn invoke_error(error: PipelineError, endpoint: &str) -> InvokeError {
             message,
             original_status,
         },
-        PipelineError::ModelNotReady(message) => InvokeError::NotReady {
-            message,
+        PipelineError::ModelNotReady(reason) => InvokeError::NotReady {
+            message: format!(
+                "Endpoint {endpoint} cannot answer yet ({}); try again in \
+                 {NOT_READY_RETRY_SECS} s.",
+                reason.trim().trim_end_matches('.')
+            ),
             retry_after: NOT_READY_RETRY_SECS,
         },
         PipelineError::Throttled(message) => InvokeError::Throttled {
@@ -117,20 +122,8 @@ pub async fn invoke(
             }),
         ),
     };
-    let entry = AuditEntry {
-        actor: caller
-            .map(|i| i.username.clone())
-            .unwrap_or_else(|| "-".into()),
-        roles: caller
-            .map(|i| i.roles.iter().map(|r| r.as_str().to_string()).collect())
-            .unwrap_or_default(),
-        action: INVOKE.into(),
-        target: crate::models::pipeline::shorten(endpoint, 80),
-        outcome,
-        request_id: origin.request_id.clone(),
-        source_ip: origin.source_ip.clone(),
-        details: details.to_string(),
-    };
+    let target = crate::models::pipeline::shorten(endpoint, 80);
+    let entry = entry_from(origin.clone(), caller, INVOKE, &target, outcome, details);
     if let Err(error) = context.audit.append(entry).await {
         tracing::error!(%error, "cannot record an invocation");
         return Err(InvokeError::Unavailable(

@@ -177,6 +177,38 @@ async fn only_the_pipelines_endpoints_can_be_invoked() {
         break response.json::<serde_json::Value>().await.expect("json");
     };
     assert_eq!(answer["result"], "setosa\nvirginica");
+
+    // SageMaker's refusals, as the API tells them: throttling that outlasts the retries and
+    // a model not ready are 429 with Retry-After, the service down is 503.
+    let moto = MotoServer::shared();
+    for (error, status, count, expected) in [
+        ("ThrottlingException", 400, 3, 429),
+        ("ModelNotReadyException", 429, 1, 429),
+        ("ServiceUnavailable", 503, 3, 503),
+    ] {
+        moto.inject_fault(
+            "InvokeEndpoint",
+            error,
+            status,
+            count,
+            &format!("/endpoints/{seed}/"),
+        )
+        .await;
+        let response = invoke(seed.clone()).await;
+        assert_eq!(response.status(), expected, "{error}");
+        assert_eq!(
+            response.headers().contains_key("retry-after"),
+            expected == 429,
+            "{error}"
+        );
+        let body: serde_json::Value = response.json().await.expect("json");
+        assert!(
+            body["message"].as_str().is_some_and(|m| m.ends_with('.')),
+            "{error}: {body}"
+        );
+        assert_eq!(invoke(seed.clone()).await.status(), 200, "after {error}");
+    }
+
     let refused = invoke(elsewhere.clone()).await;
     assert_eq!(refused.status(), 404);
     let message: serde_json::Value = refused.json().await.expect("json");
