@@ -33,7 +33,6 @@ use leptos_router::{path, SsrMode};
 
 use components::nav::TopBar;
 use components::session::provide_session_user;
-use models::section::Section;
 use routes::{
     about::AboutPage,
     approval::ApprovalPage,
@@ -46,8 +45,8 @@ use routes::{
     executions::ExecutionsPage,
     lineage::LineagePage,
     me::MePage,
-    not_built::NotBuiltPage,
     not_found::NotFoundPage,
+    playground::PlaygroundPage,
     signin::{NewPasswordPage, SignInPage},
     users::UsersPage,
 };
@@ -100,7 +99,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/lineage/:commit") ssr=SsrMode::Async view=CommitLineagePage/>
                     <Route path=path!("/endpoints") ssr=SsrMode::Async view=EndpointsPage/>
                     <Route path=path!("/endpoints/:name") ssr=SsrMode::Async view=EndpointPage/>
-                    <Route path=path!("/playground") ssr=SsrMode::Async view=|| view! { <NotBuiltPage section=Section::Playground/> }/>
+                    <Route path=path!("/playground") ssr=SsrMode::Async view=PlaygroundPage/>
                     <Route path=path!("/audit") ssr=SsrMode::Async view=AuditPage/>
                     <Route path=path!("/admin/users") ssr=SsrMode::Async view=UsersPage/>
                     <Route path=path!("/me") ssr=SsrMode::Async view=MePage/>

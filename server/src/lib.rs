@@ -10,6 +10,7 @@ pub mod guard;
 pub mod inference;
 pub mod live;
 pub mod pipeline;
+pub mod playground;
 pub mod routes;
 pub mod sessions;
 pub mod startup;

@@ -417,6 +417,15 @@ fn router(
         .route("/auth/signout", post(handlers::sign_out))
         .route("/auth/token", post(handlers::token))
         .route("/events", get(crate::live::events).with_state(live))
+        .route(
+            "/playground",
+            post({
+                let (context, options) = (inference_context.clone(), leptos_options.clone());
+                move |request| {
+                    crate::playground::try_request(context.clone(), options.clone(), request)
+                }
+            }),
+        )
         .nest("/v1", crate::inference::routes(inference_context))
         .route(
             "/audit/export.csv",

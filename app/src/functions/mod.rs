@@ -19,3 +19,4 @@ pub mod inference;
 pub mod lineage;
 #[cfg(feature = "ssr")]
 pub mod live;
+pub mod playground;

@@ -14,4 +14,5 @@ pub mod lineage;
 pub mod live;
 pub mod navigation;
 pub mod pipeline;
+pub mod playground;
 pub mod section;

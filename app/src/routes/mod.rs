@@ -11,7 +11,7 @@ pub mod execution;
 pub mod executions;
 pub mod lineage;
 pub mod me;
-pub mod not_built;
 pub mod not_found;
+pub mod playground;
 pub mod signin;
 pub mod users;

@@ -73,7 +73,7 @@ async fn theme_switch_works_after_hydration_and_survives_a_reload() {
     browser.close().await;
 }
 
-/// Links navigate inside the hydrated app (no full page load) to the honest placeholders.
+/// Links navigate inside the hydrated app (no full page load).
 #[tokio::test]
 async fn navigation_after_hydration_stays_in_the_app() {
     let server = GatehouseServer::start().await;
@@ -113,10 +113,12 @@ async fn navigation_after_hydration_stays_in_the_app() {
             .await,
         true
     );
-    let notice = browser
-        .text_of(r#"[data-testid="not-built"] .notice"#)
-        .await;
-    assert_eq!(notice, "This page is not built yet.");
+    // Nothing deployed yet: the page says there is no endpoint to try.
+    let notice = browser.text_of(r#"[data-testid="no-endpoints"]"#).await;
+    assert!(
+        notice.contains("No pipeline endpoint to try yet"),
+        "{notice}"
+    );
     let current = browser.text_of(r#"nav a[aria-current="page"]"#).await;
     assert_eq!(current, "Playground");
 

@@ -324,3 +324,115 @@ async fn the_role_is_a_setting_and_the_rate_limit_answers_429_with_retry_after()
         .count();
     assert_eq!(refused, 1);
 }
+
+/// The playground: the form posts to the page, which answers with the labels, marks a row
+/// whose own label differs, names the commit and the variant, and gives a curl command that,
+/// run as it is shown, answers the same label.
+#[tokio::test]
+async fn the_playground_answers_a_row_and_pasted_rows_and_its_curl_command_agrees() {
+    let app = spawn_with(&[]).await;
+    deployed(&app).await;
+    let password = app.add_user("vic", &[Role::Viewer]).await;
+    let vic = app.signed_in_client("vic", &password).await;
+
+    // The form: one field per feature, with the test data's ranges as hints.
+    let page = crate::helpers::page_text(app.get_with(&vic, "/playground").await).await;
+    assert_eq!(
+        page.matches(r#"data-testid="feature-field""#).count(),
+        4,
+        "{page}"
+    );
+    assert!(
+        page.contains(r#"placeholder="4.3 – 7.9""#) || page.contains(" – "),
+        "{page}"
+    );
+
+    // One row typed into the fields.
+    let answer = vic
+        .post(app.url("/playground"))
+        .form(&[
+            ("endpoint", ENDPOINT),
+            ("feature_1", "5.9"),
+            ("feature_2", "3"),
+            ("feature_3", "5.1"),
+            ("feature_4", "1.8"),
+            ("rows", ""),
+        ])
+        .send()
+        .await
+        .expect("try");
+    assert_eq!(answer.status(), 200);
+    let page = answer.text().await.expect("html");
+    assert!(
+        page.contains(r#"data-testid="answer-label">virginica<"#),
+        "{page}"
+    );
+    assert!(
+        page.contains(r#"data-testid="answer-variant">AllTraffic<"#),
+        "{page}"
+    );
+    assert!(page.contains(r#"data-testid="answer-latency">"#), "{page}");
+    assert!(
+        page.contains(r#"href="/lineage/"#),
+        "the serving commit: {page}"
+    );
+
+    // Pasted rows with their label first: the one whose label differs is marked.
+    let answer = vic
+        .post(app.url("/playground"))
+        .form(&[
+            ("endpoint", ENDPOINT),
+            ("rows", "setosa,4.5,1.3,0.3,0.3\nsetosa,5.9,3,5.1,1.8\n"),
+        ])
+        .send()
+        .await
+        .expect("try");
+    let page = answer.text().await.expect("html");
+    assert_eq!(
+        page.matches(r#"data-testid="answer-row""#).count(),
+        2,
+        "{page}"
+    );
+    assert_eq!(page.matches(r#"class="differs""#).count(), 1, "{page}");
+    assert!(page.contains("1 differ from their label"), "{page}");
+
+    // The curl command, run as shown with a token, answers what the page did.
+    let curl = page
+        .split(r#"data-testid="copy-curl"><code>"#)
+        .nth(1)
+        .and_then(|rest| rest.split("</code>").next())
+        .expect("curl command");
+    let curl = curl
+        .replace("<!>", "")
+        .replace("&amp;", "&")
+        .replace("&quot;", "\"")
+        .replace("&#x27;", "'")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">");
+    let token = app.access_token("vic", &password).await;
+    let output = tokio::process::Command::new("sh")
+        .arg("-c")
+        .arg(&curl)
+        .env("GATEHOUSE_TOKEN", token)
+        .output()
+        .await
+        .expect("sh runs curl");
+    let answered: serde_json::Value =
+        serde_json::from_slice(&output.stdout).unwrap_or_else(|_| panic!("{curl}\n{output:?}"));
+    assert_eq!(answered["result"], "setosa\nvirginica", "{curl}");
+
+    // A bad row is a sentence on the page, not an error page.
+    let answer = vic
+        .post(app.url("/playground"))
+        .form(&[("endpoint", ENDPOINT), ("rows", "5.1,\"3.5")])
+        .send()
+        .await
+        .expect("try");
+    assert_eq!(answer.status(), 200);
+    let page = answer.text().await.expect("html");
+    assert!(
+        page.contains(r#"data-testid="try-error""#) && page.contains("not a CSV row"),
+        "{page}"
+    );
+}

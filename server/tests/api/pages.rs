@@ -42,12 +42,7 @@ async fn an_admin_can_open_every_section_of_the_navigation() {
             html.contains(&format!("<h1>{label}</h1>")),
             "{path}: {html}"
         );
-        let built = path != "/playground";
-        assert_eq!(
-            !html.contains("This page is not built yet."),
-            built,
-            "{path}: {html}"
-        );
+        assert!(!html.contains("not built yet"), "{path}: {html}");
     }
 }
 
