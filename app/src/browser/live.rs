@@ -9,7 +9,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{js_sys, EventSource, MessageEvent};
 
 use super::{document, loader};
-use crate::models::live::{concerns, LIVE_ATTRIBUTE, NEWS_KINDS, SINCE_ATTRIBUTE};
+use crate::models::live::{concerns, HOLD_ATTRIBUTE, LIVE_ATTRIBUTE, NEWS_KINDS, SINCE_ATTRIBUTE};
 use crate::models::navigation::encode_query_value;
 
 /// Opens the stream. Called once per page load, and only for a signed-in reader (the stream
@@ -75,6 +75,9 @@ fn close_when_the_page_goes(source: EventSource) {
 
 /// Whether any part of the page shown now is about this news.
 fn page_cares(kind: &str, execution: Option<&str>) -> bool {
+    if let Ok(Some(_)) = document().query_selector(&format!("[{HOLD_ATTRIBUTE}]")) {
+        return false;
+    }
     let Ok(parts) = document().query_selector_all(&format!("[{LIVE_ATTRIBUTE}]")) else {
         return false;
     };

@@ -8,6 +8,10 @@
 /// The attribute that carries a scope.
 pub const LIVE_ATTRIBUTE: &str = "data-live";
 
+/// Marks a page that shows the answer to a form it posted: showing it afresh (a GET) would
+/// drop the answer the reader is looking at, so news does not refresh it.
+pub const HOLD_ATTRIBUTE: &str = "data-live-hold";
+
 /// The attribute that carries the live news position a page was rendered at.
 pub const SINCE_ATTRIBUTE: &str = "data-live-since";
 

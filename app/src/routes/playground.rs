@@ -146,7 +146,9 @@ fn Form(setup: PlaygroundSetup, answer: Option<PlaygroundAnswer>) -> impl IntoVi
 fn Answer(answer: PlaygroundAnswer) -> impl IntoView {
     if let Some(error) = answer.error.clone() {
         return view! {
-            <div class="banner error" role="alert" data-testid="try-error">{error}</div>
+            <div class="banner error" role="alert" data-testid="try-error" data-live-hold="">
+                {error}
+            </div>
             <CopyAs snippets=answer.snippets/>
         }
         .into_any();
@@ -172,7 +174,8 @@ fn Answer(answer: PlaygroundAnswer) -> impl IntoView {
         })
         .collect_view();
     view! {
-        <section class="answer" data-testid="answer">
+        // The answer exists only in this POST's page: news must not refresh it away.
+        <section class="answer" data-testid="answer" data-live-hold="">
             <h2>"Answer"</h2>
             <dl class="facts">
                 <dt>"Latency"</dt>

@@ -142,6 +142,36 @@ async fn a_viewer_follows_the_lineage_to_the_endpoint(server: &GatehouseServer, 
     browser.close().await;
 }
 
+/// Fills the playground's form, sends it, and waits until the answer has `rows` rows.
+async fn send_to_the_playground(browser: &Browser, fields: &[(&str, &str)], rows: u64) {
+    let client = &browser.client;
+    let form = client
+        .form(Locator::Css(r#"[data-testid="try-form"]"#))
+        .await
+        .expect("the form");
+    for (name, value) in fields {
+        form.set_by_name(name, value).await.expect("a field");
+    }
+    client
+        .find(Locator::Css(r#"[data-testid="try"]"#))
+        .await
+        .expect("send")
+        .click()
+        .await
+        .expect("send the form");
+    wait_until(
+        &format!("{rows} labels"),
+        Duration::from_secs(30),
+        || async {
+            browser
+                .eval("return document.querySelectorAll('[data-testid=\"answer-row\"]').length;")
+                .await
+                == rows
+        },
+    )
+    .await;
+}
+
 /// A viewer opens the playground, gets a label for a row typed into the form and for pasted
 /// CSV rows (the one whose own label differs marked), sees the latency and the serving
 /// commit, and the curl command shown, run as it is with the viewer's token, answers the
@@ -160,59 +190,32 @@ async fn a_viewer_tries_the_playground(server: &GatehouseServer, serving: &str) 
         .eval("return document.querySelectorAll('[data-testid=\"feature-field\"]').length;")
         .await;
     assert_eq!(fields, 4, "a field per feature");
-    let form = client
-        .form(Locator::Css(r#"[data-testid="try-form"]"#))
-        .await
-        .expect("the form");
-    for (name, value) in [
-        ("feature_1", "5.9"),
-        ("feature_2", "3"),
-        ("feature_3", "5.1"),
-        ("feature_4", "1.8"),
-    ] {
-        form.set_by_name(name, value).await.expect("a feature");
-    }
-    client
-        .find(Locator::Css(r#"[data-testid="try"]"#))
-        .await
-        .expect("send")
-        .click()
-        .await
-        .expect("send the row");
-    wait_until("the row's label", Duration::from_secs(15), || async {
-        browser
-            .eval("return document.querySelector('[data-testid=\"answer-label\"]')?.textContent ?? null;")
-            .await
-            == "virginica"
-    })
+    send_to_the_playground(
+        &browser,
+        &[
+            ("feature_1", "5.9"),
+            ("feature_2", "3"),
+            ("feature_3", "5.1"),
+            ("feature_4", "1.8"),
+        ],
+        1,
+    )
     .await;
+    assert_eq!(
+        browser.text_of(r#"[data-testid="answer-label"]"#).await,
+        "virginica"
+    );
     let latency = browser.text_of(r#"[data-testid="answer-latency"]"#).await;
     assert!(latency.ends_with(" ms"), "{latency}");
     assert_eq!(
         browser.text_of(r#"[data-testid="answer-commit"]"#).await,
         serving[..8]
     );
-
-    let form = client
-        .form(Locator::Css(r#"[data-testid="try-form"]"#))
-        .await
-        .expect("the form");
-    form.set_by_name("rows", "setosa,4.5,1.3,0.3,0.3\nsetosa,5.9,3,5.1,1.8")
-        .await
-        .expect("rows");
-    client
-        .find(Locator::Css(r#"[data-testid="try"]"#))
-        .await
-        .expect("send")
-        .click()
-        .await
-        .expect("send the rows");
-    wait_until("two labels", Duration::from_secs(15), || async {
-        browser
-            .eval("return document.querySelectorAll('[data-testid=\"answer-row\"]').length;")
-            .await
-            == 2
-    })
+    send_to_the_playground(
+        &browser,
+        &[("rows", "setosa,4.5,1.3,0.3,0.3\nsetosa,5.9,3,5.1,1.8")],
+        2,
+    )
     .await;
     let marked = browser
         .eval("return document.querySelectorAll('[data-testid=\"answer-row\"].differs').length;")

@@ -325,6 +325,24 @@ async fn the_role_is_a_setting_and_the_rate_limit_answers_429_with_retry_after()
     assert_eq!(refused, 1);
 }
 
+/// Posts the playground's form for the pipeline's endpoint; the page it answers (200).
+async fn try_in_playground(
+    app: &TestApp,
+    client: &reqwest::Client,
+    fields: &[(&str, &str)],
+) -> String {
+    let mut form = vec![("endpoint", ENDPOINT)];
+    form.extend_from_slice(fields);
+    let answer = client
+        .post(app.url("/playground"))
+        .form(&form)
+        .send()
+        .await
+        .expect("try");
+    assert_eq!(answer.status(), 200);
+    answer.text().await.expect("html")
+}
+
 /// The playground: the form posts to the page, which answers with the labels, marks a row
 /// whose own label differs, names the commit and the variant, and gives a curl command that,
 /// run as it is shown, answers the same label.
@@ -342,27 +360,36 @@ async fn the_playground_answers_a_row_and_pasted_rows_and_its_curl_command_agree
         4,
         "{page}"
     );
+    // The first feature's hint is the range of that column in the demo's test split.
+    let test_data = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../engine/data/iris/test.csv"),
+    )
+    .expect("the demo's test data");
+    let column: Vec<f64> = test_data
+        .lines()
+        .filter_map(|l| l.split(',').nth(1)?.trim().parse().ok())
+        .collect();
+    let (min, max) = column
+        .iter()
+        .fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
     assert!(
-        page.contains(r#"placeholder="4.3 – 7.9""#) || page.contains(" – "),
-        "{page}"
+        page.contains(&format!(r#"placeholder="{min} – {max}""#)),
+        "{min} – {max}: {page}"
     );
 
     // One row typed into the fields.
-    let answer = vic
-        .post(app.url("/playground"))
-        .form(&[
-            ("endpoint", ENDPOINT),
+    let page = try_in_playground(
+        &app,
+        &vic,
+        &[
             ("feature_1", "5.9"),
             ("feature_2", "3"),
             ("feature_3", "5.1"),
             ("feature_4", "1.8"),
             ("rows", ""),
-        ])
-        .send()
-        .await
-        .expect("try");
-    assert_eq!(answer.status(), 200);
-    let page = answer.text().await.expect("html");
+        ],
+    )
+    .await;
     assert!(
         page.contains(r#"data-testid="answer-label">virginica<"#),
         "{page}"
@@ -378,16 +405,12 @@ async fn the_playground_answers_a_row_and_pasted_rows_and_its_curl_command_agree
     );
 
     // Pasted rows with their label first: the one whose label differs is marked.
-    let answer = vic
-        .post(app.url("/playground"))
-        .form(&[
-            ("endpoint", ENDPOINT),
-            ("rows", "setosa,4.5,1.3,0.3,0.3\nsetosa,5.9,3,5.1,1.8\n"),
-        ])
-        .send()
-        .await
-        .expect("try");
-    let page = answer.text().await.expect("html");
+    let page = try_in_playground(
+        &app,
+        &vic,
+        &[("rows", "setosa,4.5,1.3,0.3,0.3\nsetosa,5.9,3,5.1,1.8\n")],
+    )
+    .await;
     assert_eq!(
         page.matches(r#"data-testid="answer-row""#).count(),
         2,
@@ -423,14 +446,7 @@ async fn the_playground_answers_a_row_and_pasted_rows_and_its_curl_command_agree
     assert_eq!(answered["result"], "setosa\nvirginica", "{curl}");
 
     // A bad row is a sentence on the page, not an error page.
-    let answer = vic
-        .post(app.url("/playground"))
-        .form(&[("endpoint", ENDPOINT), ("rows", "5.1,\"3.5")])
-        .send()
-        .await
-        .expect("try");
-    assert_eq!(answer.status(), 200);
-    let page = answer.text().await.expect("html");
+    let page = try_in_playground(&app, &vic, &[("rows", "5.1,\"3.5")]).await;
     assert!(
         page.contains(r#"data-testid="try-error""#) && page.contains("not a CSV row"),
         "{page}"
