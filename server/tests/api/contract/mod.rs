@@ -748,7 +748,32 @@ async fn settled(h: &Harness) -> app::models::pipeline::Endpoint {
 async fn approved_commits_update_one_endpoint_that_rolls_back_and_is_deleted(h: &Harness) {
     let endpoint = h.endpoint_name.as_str();
     let old = start(h).await;
-    approve_and_deploy(h, &old).await;
+    approval_of(h, &old).await;
+    h.plane
+        .decide(&name(&old), &decision(Verdict::Approved, "ana"))
+        .await
+        .expect("approve");
+    // While the new endpoint is Creating (seconds on both backends) an invocation is told
+    // the model is not ready; before it exists, that there is no such endpoint.
+    let not_ready = std::cell::Cell::new(0);
+    eventually(
+        &format!("[{}] the new endpoint answers", h.adapter),
+        || async {
+            match h.plane.invoke_endpoint(endpoint, "5.0,3.6,1.4,0.2").await {
+                Ok(_) => Some(()),
+                Err(PipelineError::ModelNotReady(message)) => {
+                    assert!(!message.is_empty());
+                    not_ready.set(not_ready.get() + 1);
+                    None
+                }
+                Err(PipelineError::NotFound(_)) => None,
+                Err(other) => panic!("[{}] {other:?}", h.adapter),
+            }
+        },
+    )
+    .await;
+    assert!(not_ready.get() > 0, "[{}] never saw it Creating", h.adapter);
+    status_becomes(h, &old, ExecutionStatus::Succeeded).await;
     let new = start(h).await;
     approve_and_deploy(h, &new).await;
 
