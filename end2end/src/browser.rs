@@ -119,6 +119,26 @@ impl Browser {
             .unwrap_or_else(|error| panic!("script `{script}` failed: {error}"))
     }
 
+    /// What the page put on the clipboard, read as a page would read it: the session is first
+    /// granted the clipboard-read permission (WebDriver's Permissions extension), which a
+    /// reader would grant when asked.
+    pub async fn clipboard_text(&self) -> String {
+        self.client
+            .issue_cmd(GrantPermission("clipboard-read"))
+            .await
+            .expect("chromedriver grants the clipboard permission");
+        let text = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];\
+                 navigator.clipboard.readText().then(done, e => done('clipboard refused: ' + e));",
+                vec![],
+            )
+            .await
+            .expect("the clipboard is read");
+        text.as_str().unwrap_or_default().to_string()
+    }
+
     /// Waits until the page's islands are awake. The theme switch is the last island on every
     /// page and is enabled by its island, so its being enabled means all are.
     pub async fn wait_for_islands(&self) {
@@ -203,6 +223,29 @@ fn chromium_capabilities(profile: &Scratch, scripts: Scripts) -> Capabilities {
     capabilities.insert("goog:chromeOptions".into(), options);
     capabilities.insert("goog:loggingPrefs".into(), json!({ "browser": "ALL" }));
     capabilities
+}
+
+/// WebDriver's "Set Permission" extension command (W3C Permissions, which chromedriver
+/// implements): grants the named permission to the session's pages.
+#[derive(Debug)]
+struct GrantPermission(&'static str);
+
+impl WebDriverCompatibleCommand for GrantPermission {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/permissions",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
+        let body = json!({ "descriptor": { "name": self.0 }, "state": "granted" });
+        (http::Method::POST, Some(body.to_string()))
+    }
 }
 
 /// chromedriver's log endpoint (not part of W3C WebDriver, but kept by chromedriver for

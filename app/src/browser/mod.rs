@@ -4,8 +4,10 @@
 //! the browser fetches the server's rendering of the page and brings the document in line with
 //! it in place ([`morph`]), so nothing flashes, scroll stays where it was and a half-typed
 //! form keeps what was typed. [`loader`] does the fetching, one page at a time, newest wins;
-//! [`navigation`] sends links and forms through it, [`live`] sends news through it.
+//! [`navigation`] sends links and forms through it (and works the pages' [`copy`] buttons),
+//! [`live`] sends news through it.
 
+pub mod copy;
 pub mod countdowns;
 pub mod live;
 pub mod loader;

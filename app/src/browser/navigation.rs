@@ -1,5 +1,6 @@
 //! Follows same-site links and sends forms through the [`loader`](super::loader), so moving
-//! between pages and deciding on one does not reload the whole document.
+//! between pages and deciding on one does not reload the whole document; a click on a "Copy"
+//! button goes to [`copy`](super::copy).
 //!
 //! Only what is a page of this site is taken over; everything else stays the browser's: a
 //! modified click (new tab), a link to another site, a download (an address whose last part
@@ -12,11 +13,15 @@ use web_sys::{
 };
 
 use super::loader::{self, current_url, History, PageRequest};
-use super::{document, listen, window};
+use super::{copy, document, listen, window};
+use crate::models::copy::{COPY_ATTRIBUTE, SCRIPTED_ATTRIBUTE};
 
 /// Starts listening for clicks, form submissions and Back/Forward. Called once per page load.
 pub fn install() {
     let document = document();
+    if let Some(root) = document.document_element() {
+        let _ = root.set_attribute(SCRIPTED_ATTRIBUTE, "");
+    }
     listen(&document, "click", on_click);
     listen(&document, "submit", on_submit);
     listen(&window(), "popstate", |_| {
@@ -42,9 +47,19 @@ fn on_click(event: Event) {
     {
         return;
     }
-    let Some(link) = event
+    let clicked = event
         .target()
-        .and_then(|target| target.dyn_into::<Element>().ok())
+        .and_then(|target| target.dyn_into::<Element>().ok());
+    if let Some(button) = clicked.as_ref().and_then(|element| {
+        element
+            .closest(&format!("button[{COPY_ATTRIBUTE}]"))
+            .ok()
+            .flatten()
+    }) {
+        copy::copy_for(&button);
+        return;
+    }
+    let Some(link) = clicked
         .and_then(|element| element.closest("a[href]").ok().flatten())
         .and_then(|element| element.dyn_into::<HtmlAnchorElement>().ok())
     else {

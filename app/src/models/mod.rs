@@ -5,6 +5,7 @@ pub mod approvals;
 pub mod audit;
 pub mod commit;
 pub mod commit_tags;
+pub mod copy;
 pub mod countdown;
 pub mod endpoints;
 pub mod executions;

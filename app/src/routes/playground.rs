@@ -1,9 +1,9 @@
 //! `/playground` (viewer): try a pipeline endpoint with one row typed into a field per
 //! feature, or up to a thousand pasted CSV rows. The form posts to this page, which the
 //! server answers with the labels, the latency, the variant and the commit and model behind
-//! it, and the same request for curl, Python and Rust. Nothing here runs in the browser: the
-//! page is a form and its answer (the navigation island sends the form and shows the answer
-//! in place, as it does every form's).
+//! it, and the same request for curl, Python and Rust. Nothing here runs in the browser of its
+//! own: the page is a form and its answer (the navigation island sends the form and shows the
+//! answer in place, as it does every form's, and works the snippets' "Copy" buttons).
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -13,6 +13,7 @@ use crate::components::error_banner::ErrorBanner;
 use crate::components::role_gate::RoleGate;
 use crate::errors::AppError;
 use crate::functions::playground::get_playground;
+use crate::models::copy::COPY_LABEL;
 use crate::models::identity::Role;
 use crate::models::inference::MAX_PAYLOAD_BYTES;
 use crate::models::playground::{PlaygroundAnswer, PlaygroundSetup, Snippets};
@@ -217,17 +218,28 @@ fn CopyAs(snippets: Snippets) -> impl IntoView {
             "curl goes through Gatehouse (a token from POST /auth/token in $GATEHOUSE_TOKEN); \
              Python and Rust call SageMaker directly with your AWS credentials."
         </p>
-        <details open>
-            <summary>"curl"</summary>
-            <pre data-testid="copy-curl"><code>{snippets.curl}</code></pre>
-        </details>
-        <details>
-            <summary>"Python (boto3)"</summary>
-            <pre data-testid="copy-python"><code>{snippets.python}</code></pre>
-        </details>
-        <details>
-            <summary>"Rust (aws-sdk-sagemakerruntime)"</summary>
-            <pre data-testid="copy-rust"><code>{snippets.rust}</code></pre>
+        <Snippet summary="curl" id="copy-curl" code=snippets.curl open=true/>
+        <Snippet summary="Python (boto3)" id="copy-python" code=snippets.python open=false/>
+        <Snippet
+            summary="Rust (aws-sdk-sagemakerruntime)"
+            id="copy-rust"
+            code=snippets.rust
+            open=false
+        />
+    }
+}
+
+/// One request as code, with a button that copies it (the navigation island works the
+/// button; without JavaScript the stylesheet hides it and the code can be selected by hand).
+#[component]
+fn Snippet(summary: &'static str, id: &'static str, code: String, open: bool) -> impl IntoView {
+    view! {
+        <details open=open>
+            <summary>{summary}</summary>
+            <pre id=id data-testid=id><code>{code}</code></pre>
+            <button type="button" class="copy" data-testid=format!("{id}-button") data-copy=id>
+                {COPY_LABEL}
+            </button>
         </details>
     }
 }

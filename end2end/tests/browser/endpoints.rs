@@ -142,6 +142,145 @@ async fn a_viewer_follows_the_lineage_to_the_endpoint(server: &GatehouseServer, 
     browser.close().await;
 }
 
+/// Fills the playground's form, sends it, and waits until the answer has `rows` rows.
+async fn send_to_the_playground(browser: &Browser, fields: &[(&str, &str)], rows: u64) {
+    let client = &browser.client;
+    let form = client
+        .form(Locator::Css(r#"[data-testid="try-form"]"#))
+        .await
+        .expect("the form");
+    for (name, value) in fields {
+        form.set_by_name(name, value).await.expect("a field");
+    }
+    client
+        .find(Locator::Css(r#"[data-testid="try"]"#))
+        .await
+        .expect("send")
+        .click()
+        .await
+        .expect("send the form");
+    wait_until(
+        &format!("{rows} labels or an error"),
+        Duration::from_secs(30),
+        || async {
+            browser
+                .eval(
+                    "return document.querySelectorAll('[data-testid=\"answer-row\"]').length \
+                     + 1000 * document.querySelectorAll('[data-testid=\"try-error\"]').length;",
+                )
+                .await
+                .as_u64()
+                .is_some_and(|shown| shown == rows || shown >= 1000)
+        },
+    )
+    .await;
+    let error = browser
+        .eval(
+            "const e = document.querySelector('[data-testid=\"try-error\"]');\
+             return e === null ? null : e.textContent;",
+        )
+        .await;
+    assert!(error.is_null(), "the playground answered an error: {error}");
+}
+
+/// A viewer opens the playground, gets a label for a row typed into the form and for pasted
+/// CSV rows (the one whose own label differs marked), sees the latency and the serving
+/// commit, and the curl command shown, run as it is with the viewer's token, answers the
+/// same labels.
+async fn a_viewer_tries_the_playground(server: &GatehouseServer, serving: &str) {
+    let password = server.add_user("pia", &["viewer"]);
+    let browser = Browser::start().await;
+    let client = &browser.client;
+    client
+        .goto(&server.url("/playground"))
+        .await
+        .expect("open the playground");
+    browser.submit_sign_in("pia", &password).await;
+    browser.wait_for_islands().await;
+    let fields = browser
+        .eval("return document.querySelectorAll('[data-testid=\"feature-field\"]').length;")
+        .await;
+    assert_eq!(fields, 4, "a field per feature");
+    send_to_the_playground(
+        &browser,
+        &[
+            ("feature_1", "5.9"),
+            ("feature_2", "3"),
+            ("feature_3", "5.1"),
+            ("feature_4", "1.8"),
+        ],
+        1,
+    )
+    .await;
+    assert_eq!(
+        browser.text_of(r#"[data-testid="answer-label"]"#).await,
+        "virginica"
+    );
+    let latency = browser.text_of(r#"[data-testid="answer-latency"]"#).await;
+    assert!(latency.ends_with(" ms"), "{latency}");
+    assert_eq!(
+        browser.text_of(r#"[data-testid="answer-commit"]"#).await,
+        serving[..8]
+    );
+    send_to_the_playground(
+        &browser,
+        &[("rows", "setosa,4.5,1.3,0.3,0.3\nsetosa,5.9,3,5.1,1.8")],
+        2,
+    )
+    .await;
+    let marked = browser
+        .eval("return document.querySelectorAll('[data-testid=\"answer-row\"].differs').length;")
+        .await;
+    assert_eq!(marked, 1, "the row whose label differs");
+
+    // The curl command as the Copy button puts it on the clipboard, run with a token of the
+    // viewer's.
+    let shown = browser.text_of(r#"[data-testid="copy-curl"]"#).await;
+    client
+        .find(Locator::Css(r#"[data-testid="copy-curl-button"]"#))
+        .await
+        .expect("the curl snippet's Copy button")
+        .click()
+        .await
+        .expect("press Copy");
+    wait_until(
+        "the button to say Copied",
+        Duration::from_secs(10),
+        || async { browser.text_of(r#"[data-testid="copy-curl-button"]"#).await == "Copied" },
+    )
+    .await;
+    let curl = browser.clipboard_text().await;
+    assert_eq!(
+        curl.trim(),
+        shown.trim(),
+        "what was copied is what is shown"
+    );
+    let token: Value = reqwest::Client::new()
+        .post(server.url("/auth/token"))
+        .json(&serde_json::json!({"username": "pia", "password": password}))
+        .send()
+        .await
+        .expect("token")
+        .json()
+        .await
+        .expect("json");
+    let output = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(&curl)
+        .env(
+            "GATEHOUSE_TOKEN",
+            token["access_token"].as_str().expect("token"),
+        )
+        .output()
+        .expect("sh runs curl");
+    let answered: Value =
+        serde_json::from_slice(&output.stdout).unwrap_or_else(|_| panic!("{curl}\n{output:?}"));
+    assert_eq!(answered["result"], "setosa\nvirginica", "{curl}");
+    let errors = browser.console_errors().await;
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
+    browser.close().await;
+}
+
 /// Two approved commits are deployed to one endpoint; a viewer follows the newer one's
 /// lineage to it; an operator rolls it back to the first from its page and watches it go
 /// Updating, then InService on the first commit, without a reload; the lineage then shows
@@ -174,6 +313,7 @@ async fn an_operator_rolls_the_endpoint_back_and_watches_it_update_live() {
     .await;
     approve_and_deploy(&server, &admin, second).await;
     a_viewer_follows_the_lineage_to_the_endpoint(&server, second).await;
+    a_viewer_tries_the_playground(&server, second).await;
 
     let browser = Browser::start().await;
     let client = &browser.client;
