@@ -12,6 +12,8 @@
 
 #[cfg(feature = "ssr")]
 pub mod audit;
+#[cfg(feature = "ssr")]
+pub mod ballots;
 #[cfg(feature = "hydrate")]
 pub mod browser;
 pub mod components;

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::audit::AuditLog;
+use crate::ballots::Ballots;
 use crate::control_plane::ControlPlane;
 use crate::errors::AppError;
 use crate::models::about::Mode;
@@ -42,7 +43,11 @@ pub struct ServerContext {
     pub audit: Arc<dyn AuditLog>,
     /// What a decision on an approval needs (quorum, self-approval).
     pub approval_policy: ApprovalPolicy,
-    /// Decisions on one execution are taken one at a time in this process.
+    /// The approvals counted towards a quorum, shared by every Gatehouse process.
+    pub ballots: Arc<dyn Ballots>,
+    /// Decisions on one execution are taken one at a time in this process: fewer doomed
+    /// calls to the pipeline. Correctness does not rest on it (the ballot box and the
+    /// pipeline's task token each accept a thing once, whichever process asks).
     pub decision_locks: Arc<KeyedLocks>,
     /// The live news feed, for the position a page is rendered at.
     pub live: Arc<dyn LiveNews>,

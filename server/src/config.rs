@@ -52,6 +52,13 @@ pub struct Config {
     #[arg(long, env = "GATEHOUSE_LOG", default_value = "info")]
     pub log_filter: String,
 
+    /// How many reverse proxies in front of Gatehouse append to `X-Forwarded-For` (a load
+    /// balancer: 1; the Lambda Web Adapter behind a function URL: 1). The client's address
+    /// for the audit log and the sign-in throttle is then the one the outermost of them saw.
+    /// 0 (the default) trusts no header and takes the connection's address.
+    #[arg(long, env = "GATEHOUSE_TRUSTED_PROXIES", default_value_t = 0)]
+    pub trusted_proxies: u8,
+
     #[command(flatten)]
     pub sessions: SessionSettings,
 
@@ -255,6 +262,19 @@ pub struct AwsSettings {
     /// Create the audit table if it is missing (development and tests).
     #[arg(long, env = "GATEHOUSE_CREATE_AUDIT_TABLE")]
     pub create_audit_table: bool,
+
+    /// The DynamoDB table where instances agree on approval votes and failed sign-ins
+    /// (partition key `id` (S), TTL attribute `expires_at`).
+    #[arg(
+        long,
+        env = "GATEHOUSE_COORDINATION_TABLE",
+        default_value = "gatehouse-coordination"
+    )]
+    pub coordination_table: String,
+
+    /// Create the coordination table if it is missing (development and tests).
+    #[arg(long, env = "GATEHOUSE_CREATE_COORDINATION_TABLE")]
+    pub create_coordination_table: bool,
 }
 
 #[cfg(feature = "aws")]

@@ -78,6 +78,22 @@ const MIGRATIONS: &[&str] = &[
      BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
      CREATE TRIGGER audit_log_append_only_delete BEFORE DELETE ON audit_log
      BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
+    // 5: what several Gatehouse processes on this file must agree on (see shared_state):
+    //    approvals counted towards a quorum, one row per approver and waiting task, and failed
+    //    sign-in attempts per username and per client address.
+    "CREATE TABLE approval_votes (
+         execution TEXT NOT NULL,
+         scheduled_event_id INTEGER NOT NULL,
+         voter TEXT NOT NULL,
+         comment TEXT NOT NULL,
+         at_ms INTEGER NOT NULL,
+         PRIMARY KEY (execution, scheduled_event_id, voter)
+     );
+     CREATE TABLE signin_failures (
+         key TEXT PRIMARY KEY,
+         count INTEGER NOT NULL,
+         last_ms INTEGER NOT NULL
+     );",
 ];
 
 #[derive(Clone, Debug)]

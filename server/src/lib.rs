@@ -6,6 +6,8 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod db;
+#[cfg(feature = "aws")]
+pub mod dynamo;
 pub mod guard;
 pub mod inference;
 pub mod live;
@@ -13,6 +15,7 @@ pub mod pipeline;
 pub mod playground;
 pub mod routes;
 pub mod sessions;
+pub mod shared_state;
 pub mod startup;
 pub mod telemetry;
 pub mod users;

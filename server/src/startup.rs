@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use app::audit::AuditLog;
+use app::ballots::Ballots;
 use app::control_plane::ControlPlane;
 use app::models::about::Mode;
 use app::models::identity::Role;
@@ -49,6 +50,7 @@ use crate::pipeline::local::LocalControlPlane;
 use crate::routes::health::{healthz, readyz, Readiness};
 use crate::sessions::sqlite_store::SqliteSessionStore;
 use crate::sessions::SessionBackend;
+use crate::shared_state::sqlite::{SqliteBallots, SqliteFailureCounts};
 use crate::users::{random_password, LocalUsers, UserError};
 
 #[cfg(feature = "aws")]
@@ -152,6 +154,8 @@ struct Identity {
     users: Option<Arc<dyn UserDirectory>>,
     initial_admin: Option<InitialAdmin>,
     sessions: SessionBackend,
+    /// The approval votes, kept beside the sessions where every instance sees them.
+    ballots: Arc<dyn Ballots>,
 }
 
 /// A bound, fully built server that has not started answering yet.
@@ -276,13 +280,15 @@ async fn local_identity(config: &Config) -> Result<Identity, StartupError> {
         LocalTokenLifetimes::default(),
     );
     let audit: Arc<dyn AuditLog> = Arc::new(SqliteAuditLog::new(db.clone()));
+    let failures = Arc::new(SqliteFailureCounts::new(db.clone()));
+    let ballots = Arc::new(SqliteBallots::new(db.clone()));
     let store = SqliteSessionStore::new(db);
     sweep_expired_sessions(store.clone());
     let access = Access {
         provider: Arc::new(provider),
         audit: Arc::clone(&audit),
         verifier: signer.verifier(),
-        throttle: SignInThrottle::new(ThrottlePolicy::default()),
+        throttle: SignInThrottle::new(ThrottlePolicy::default(), failures),
         policy: config.sessions.policy(),
     };
     Ok(Identity {
@@ -292,6 +298,7 @@ async fn local_identity(config: &Config) -> Result<Identity, StartupError> {
         users: Some(Arc::new(users)),
         initial_admin,
         sessions: SessionBackend::Sqlite(store),
+        ballots,
     })
 }
 
@@ -355,6 +362,7 @@ fn router(
     session_layer: SessionManagerLayer<SessionBackend>,
 ) -> Router {
     let site_root = config.site_root.display().to_string();
+    let trusted_proxies = config.trusted_proxies;
     let leptos_options = LeptosOptions::builder()
         .output_name(OUTPUT_NAME)
         .site_root(site_root)
@@ -386,6 +394,7 @@ fn router(
         pipeline,
         audit: Arc::clone(&identity.audit),
         approval_policy: config.pipeline.approval_policy(),
+        ballots: Arc::clone(&identity.ballots),
         decision_locks: Arc::default(),
         live: Arc::clone(&live) as Arc<dyn app::state::LiveNews>,
         invoke_role: config.inference.invoke_role,
@@ -453,6 +462,9 @@ fn router(
         ))
         .layer(session_layer)
         .layer(middleware::from_fn(refuse_cross_site))
+        .layer(middleware::from_fn(move |request, next| {
+            crate::access::client::find_client_address(trusted_proxies, request, next)
+        }))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))

@@ -134,6 +134,27 @@ change exists because a test needs AWS behaviour that moto lacks, and stays mini
    ARN itself here. Checked, not extended: GetResources filters by tag key and value and by
    `sagemaker:<type>`, and pages by ResourcesPerPage, as AWS does.
 
+15. A task token takes one outcome. In AWS, SendTaskSuccess/SendTaskFailure on a token whose
+   task is already closed (a decision sent before) fails with TaskTimedOut ("The task token
+   has either expired or the task associated with the token has already been closed"), so of
+   two decisions sent at once by two Gatehouse instances exactly one goes through. moto 5.2.5
+   keeps the callback in its pool after the first outcome and takes a second one, overwriting
+   the first while the execution has not moved on yet (parser/asl/eval/callback/callback.py,
+   CallbackPoolManager.notify): a reject and an approve racing on two servers both answered
+   200. Here the first outcome closes the callback (under a lock) and a later one answers
+   TaskTimedOut. SendTaskSuccess/SendTaskFailure also look for the token only in executions
+   whose interpreter has started: moto's SendTaskFailure walked every execution of the
+   account and failed with a 500 on one without a worker (another test's, stopped early), and
+   both answered a closed callback with TaskDoesNotExist (they test the wrapper exception's
+   type instead of the consumer error inside it).
+
+16. DynamoDB requests are taken one at a time. DynamoDB serves concurrent requests; moto
+   5.2.5's backend is not safe for them: TransactWriteItems deep-copies the tables it touches
+   (dynamodb/models/__init__.py, transact_write_items) while another request's thread changes
+   them, and fails with a 500 ("dictionary changed size during iteration"). Two Gatehouse
+   servers appending to one audit table at once met it. Here one lock serialises the
+   DynamoDB requests; what each request does is moto's own.
+
 Checked and not extended (moto 5.2.5 already behaves as AWS does for what the tests use):
 - GetUser refuses a disabled user (NotAuthorizedException) and a deleted one
   (UserNotFoundException); InitiateAuth refuses a disabled user (NotAuthorizedException).
@@ -786,6 +807,98 @@ _parser_execution.Execution.stop = stop_now
 _parser_execution.BaseExecutionWorkerCommunication._reflect_execution_status = reflect_execution_status
 ParserEnvironment.set_error = set_error
 StepFunctionResponse.stop_execution = stop_execution
+
+
+# Extension 15: a task token takes one outcome.
+from moto.core.exceptions import AWSError  # noqa: E402
+from moto.stepfunctions.parser.api import SendTaskFailureOutput, SendTaskSuccessOutput  # noqa: E402
+from moto.stepfunctions.parser.asl.eval.callback.callback import (  # noqa: E402
+    CallbackConsumerTimeout,
+    CallbackNotifyConsumerError,
+    CallbackOutcomeFailure,
+    CallbackOutcomeSuccess,
+    CallbackPoolManager,
+)
+from moto.stepfunctions.parser.models import StepFunctionsParserBackend  # noqa: E402
+
+_notify_lock = threading.Lock()
+_callback_notify = CallbackPoolManager.notify
+
+
+class _CallbackClosed(Exception):
+    pass
+
+
+class TaskTimedOut(AWSError):
+    TYPE = "TaskTimedOut"
+    STATUS = 400
+
+
+class TaskDoesNotExist(AWSError):
+    TYPE = "TaskDoesNotExist"
+    STATUS = 400
+
+
+def notify_once(self, callback_id, outcome):
+    with _notify_lock:
+        endpoint = self._pool.get(callback_id, None)
+        if endpoint is not None and getattr(endpoint, "gatehouse_closed", False):
+            raise _CallbackClosed()
+        notified = _callback_notify(self, callback_id, outcome)
+        if notified:
+            endpoint.gatehouse_closed = True
+        return notified
+
+
+def _send_task_outcome(backend, task_token, outcome):
+    for execution in backend._get_executions():
+        env = getattr(getattr(execution, "exec_worker", None), "env", None)
+        if env is None:
+            continue
+        try:
+            if env.callback_pool_manager.notify(callback_id=task_token, outcome=outcome):
+                return
+        except _CallbackClosed:
+            raise TaskTimedOut("The task associated with the token has already been closed.")
+        except CallbackNotifyConsumerError as error:
+            if isinstance(error.callback_consumer_error, CallbackConsumerTimeout):
+                raise TaskTimedOut("The task token has expired.")
+            raise TaskDoesNotExist("The task associated with the token does not exist.")
+    raise InvalidToken("The task token is not one this account issued.")
+
+
+def parser_send_task_success(self, task_token, outcome):
+    _send_task_outcome(self, task_token, CallbackOutcomeSuccess(callback_id=task_token, output=outcome))
+    return SendTaskSuccessOutput()
+
+
+def parser_send_task_failure(self, task_token, error=None, cause=None):
+    _send_task_outcome(
+        self,
+        task_token,
+        CallbackOutcomeFailure(callback_id=task_token, error=error, cause=cause),
+    )
+    return SendTaskFailureOutput()
+
+
+CallbackPoolManager.notify = notify_once
+StepFunctionsParserBackend.send_task_success = parser_send_task_success
+StepFunctionsParserBackend.send_task_failure = parser_send_task_failure
+
+
+# Extension 16: DynamoDB requests one at a time.
+from moto.dynamodb.responses import DynamoHandler  # noqa: E402
+
+_dynamodb_lock = threading.Lock()
+_dynamodb_call_action = DynamoHandler.call_action
+
+
+def dynamodb_call_action(self):
+    with _dynamodb_lock:
+        return _dynamodb_call_action(self)
+
+
+DynamoHandler.call_action = dynamodb_call_action
 
 
 # Extensions 9 and 10: the test hooks, in front of moto's own dispatcher.

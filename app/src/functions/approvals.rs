@@ -85,6 +85,7 @@ pub async fn decide(
 pub(crate) mod server {
     use serde_json::{json, Value};
 
+    use crate::ballots::BallotKey;
     use crate::control_plane::{ControlPlane, PipelineError};
     use crate::errors::AppError;
     use crate::functions::audit_trail::record;
@@ -259,38 +260,21 @@ pub(crate) mod server {
         Some((endpoint.name, figures))
     }
 
-    /// Approvals counted so far for this approval (its `TaskScheduled` event), from the audit
-    /// log: the log is where every vote is recorded, in both modes.
+    /// Approvals counted so far for this approval (its `TaskScheduled` event): none to read
+    /// when one approval decides.
     async fn votes(
         context: &ServerContext,
         execution: &str,
         scheduled_event_id: i64,
     ) -> Result<Vec<Vote>, AppError> {
-        let records = context
-            .audit
-            .search(&AuditQuery {
-                action: Some("approval.vote".into()),
-                target: Some(execution.into()),
-                outcome: Some(AuditOutcome::Success),
-                limit: 1000,
-                ..AuditQuery::default()
-            })
-            .await?;
-        let mut votes: Vec<Vote> = Vec::new();
-        for record in records.into_iter().rev() {
-            let details: Value = serde_json::from_str(&record.entry.details).unwrap_or_default();
-            if record.entry.target == execution
-                && details["scheduled_event_id"].as_i64() == Some(scheduled_event_id)
-                && !votes.iter().any(|v| v.by == record.entry.actor)
-            {
-                votes.push(Vote {
-                    by: record.entry.actor,
-                    at: record.at,
-                    comment: details["comment"].as_str().unwrap_or_default().to_string(),
-                });
-            }
+        if context.approval_policy.quorum <= 1 {
+            return Ok(Vec::new());
         }
-        Ok(votes)
+        let ballot = BallotKey {
+            execution: execution.to_string(),
+            scheduled_event_id,
+        };
+        Ok(context.ballots.votes(&ballot).await?)
     }
 
     pub async fn view(
@@ -468,20 +452,31 @@ pub(crate) mod server {
             ));
         }
         if verdict == Verdict::Approved && policy.quorum > 1 {
-            let votes = votes(context, &detail.summary.name, pending.scheduled_event_id).await?;
-            if votes.iter().any(|v| v.by == caller.username) {
-                return Err(AppError::Conflict(
-                    "You approved already; the decision waits for other approvers.".into(),
-                ));
-            }
-            let approvals = votes.len() as u32 + 1;
+            let ballot = BallotKey {
+                execution: detail.summary.name.clone(),
+                scheduled_event_id: pending.scheduled_event_id,
+            };
+            let vote = Vote {
+                by: caller.username.clone(),
+                at: Timestamp::now(),
+                comment: comment.clone(),
+            };
+            let cast = context.ballots.cast(&ballot, vote).await?;
+            let approvals = u32::try_from(cast.votes.len()).unwrap_or(u32::MAX);
             details["approvals"] = json!(approvals);
             if approvals < policy.quorum {
+                if !cast.counted {
+                    return Err(AppError::Conflict(
+                        "You approved already; the decision waits for other approvers.".into(),
+                    ));
+                }
                 return Ok(DecideAnswer::Counted {
                     approvals,
                     needed: policy.quorum,
                 });
             }
+            // The quorum is met: by this vote, or earlier by one whose decision did not reach
+            // the pipeline (the task token accepts one decision, so deciding again is safe).
         }
         // What the decider was shown, kept with the decision: the lineage reads it from the
         // audit record instead of reading the test data and predictions again.

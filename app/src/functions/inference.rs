@@ -135,7 +135,8 @@ pub async fn invoke(
     result
 }
 
-fn millis(duration: Duration) -> f64 {
+/// A duration in milliseconds, to two decimals (as the audit and the playground show it).
+pub(crate) fn millis(duration: Duration) -> f64 {
     (duration.as_secs_f64() * 1000.0 * 100.0).round() / 100.0
 }
 

@@ -18,10 +18,8 @@ pub async fn get_playground(endpoint: Option<String>) -> Result<PlaygroundSetup,
 
 #[cfg(feature = "ssr")]
 pub mod server {
-    use std::time::Duration;
-
     use crate::errors::AppError;
-    use crate::functions::inference::{invocable, invoke};
+    use crate::functions::inference::{invocable, invoke, millis};
     use crate::functions::lineage::server::commit_tags;
     use crate::models::commit_tags::ResourceKind;
     use crate::models::identity::Identity;
@@ -110,6 +108,19 @@ pub mod server {
     }
 
     impl Tried {
+        /// How many features the form offered: it draws a field per feature of the serving
+        /// commit's test data, and sends each, filled or not. Pasted rows with one value more
+        /// than that carry their own label first.
+        fn feature_count(&self) -> usize {
+            self.fields
+                .keys()
+                .filter(|k| {
+                    k.strip_prefix("feature_")
+                        .is_some_and(|n| n.parse::<usize>().is_ok())
+                })
+                .count()
+        }
+
         /// The rows typed: pasted, or the feature fields `feature_1`, `feature_2`, … in order.
         fn typed(&self) -> String {
             if !self.rows.trim().is_empty() {
@@ -140,14 +151,7 @@ pub mod server {
     ) -> PlaygroundAnswer {
         let endpoint = tried.endpoint.trim().to_string();
         let typed = tried.typed();
-        let features = match invocable(context).await {
-            Ok(endpoints) => match endpoints.iter().find(|e| e.name == endpoint) {
-                Some(found) => features_of(context, found).await.len(),
-                None => 0,
-            },
-            Err(_) => 0,
-        };
-        let (csv, expected) = split_labels(&typed, features);
+        let (csv, expected) = split_labels(&typed, tried.feature_count());
         let result = invoke(context, caller, origin, &endpoint, &csv).await;
         let mut answer = PlaygroundAnswer {
             snippets: snippets(site, &endpoint, &csv),
@@ -182,10 +186,6 @@ pub mod server {
             Err(error) => answer.error = Some(error.message()),
         }
         answer
-    }
-
-    fn millis(duration: Duration) -> f64 {
-        (duration.as_secs_f64() * 1000.0 * 100.0).round() / 100.0
     }
 
     /// The model behind the variant that answered, and the commit of the config serving.

@@ -5,7 +5,7 @@
 //! explains. The token endpoint speaks JSON and real status codes.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::extract::rejection::{FormRejection, JsonRejection};
 use axum::extract::State;
@@ -21,6 +21,7 @@ use super::events::{AuthAction, AuthEvent, Outcome};
 use super::session_state::{unix_now, PendingChallenge, SignedIn, PENDING_CHALLENGE, SIGNED_IN};
 use super::Access;
 use crate::auth::{Identity, ProviderError, Redacted, SignInOutcome, Tokens};
+use crate::guard::throttle::SignInThrottle;
 use app::models::navigation::safe_next;
 
 /// How long a new-password challenge may wait for its answer (Cognito's session lasts 3 min).
@@ -105,9 +106,10 @@ impl Access {
             source_ip: Some(origin.address.0),
             request_id: Some(&origin.request_id.0),
         };
-        if let Some(wait) =
-            self.throttle
-                .wait_before_attempt(username, origin.address.0, Instant::now())
+        if let Some(wait) = self
+            .throttle
+            .wait_before_attempt(username, origin.address.0, SignInThrottle::now_ms())
+            .await
         {
             let _ = event(AuthAction::SignInThrottled, Outcome::Failure, None)
                 .record(&*self.audit)
@@ -116,13 +118,14 @@ impl Access {
         }
         match self.provider.sign_in(username, &password).await {
             Ok(outcome) => {
-                self.throttle.record_success(username);
+                self.throttle.record_success(username).await;
                 Ok(outcome)
             }
             Err(error) => {
                 if matches!(error, ProviderError::BadCredentials) {
                     self.throttle
-                        .record_failure(username, origin.address.0, Instant::now());
+                        .record_failure(username, origin.address.0, SignInThrottle::now_ms())
+                        .await;
                 }
                 let _ = event(
                     AuthAction::SignIn,

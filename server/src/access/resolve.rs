@@ -9,12 +9,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use std::net::SocketAddr;
-
 use app::audit::AuditLog;
 use app::state::{Caller, Credential, RequestOrigin};
 use axum::body::Body;
-use axum::extract::ConnectInfo;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, Request, StatusCode};
 use axum::middleware::Next;
@@ -23,6 +20,7 @@ use axum::Json;
 use serde_json::json;
 use tower_sessions::Session;
 
+use super::client::ClientAddress;
 use super::events::{AuthAction, AuthEvent, Outcome};
 use super::session_state::{unix_now, SignedIn, SIGNED_IN};
 use super::Access;
@@ -85,11 +83,10 @@ fn origin_of(request: &Request<Body>) -> RequestOrigin {
             .and_then(|value| value.to_str().ok())
             .unwrap_or("-")
             .to_string(),
-        source_ip: request
-            .extensions()
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(address)| address.ip().to_string())
-            .unwrap_or_else(|| "-".into()),
+        source_ip: match ClientAddress::of(request.extensions()).0 {
+            address if address.is_unspecified() => "-".into(),
+            address => address.to_string(),
+        },
     }
 }
 

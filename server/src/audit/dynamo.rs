@@ -23,7 +23,7 @@ use aws_sdk_dynamodb::Client;
 
 use super::chain::link;
 use super::writer::{ChainStore, Writer};
-use crate::sessions::dynamo_store::{code, failure};
+use crate::dynamo::{code, failure};
 
 const CHAIN: &str = "chain";
 const SEQ: &str = "seq";

@@ -4,13 +4,16 @@
 //! After `free_failures` failures the key must wait `base_delay · 2^(extra failures)`, capped
 //! at `max_delay`. A success clears the username's count (not the address's: one address
 //! guessing many accounts stays slowed). Counts are forgotten after `forget_after` without
-//! failures. State is in memory: a restart forgives, which is acceptable for a delay (not a
-//! lock-out), and keeps a database write off the sign-in path.
+//! failures. The counts live where every Gatehouse process sees them ([`FailureCounts`]: the
+//! SQLite file, or DynamoDB in aws mode), so attempts spread over several instances add up;
+//! times are wall-clock milliseconds for the same reason. When the counts cannot be read or
+//! written the attempt goes ahead (and the failure is logged): the throttle slows guessing,
+//! it must not lock everyone out while a table is unreachable.
 
-use std::collections::HashMap;
+use std::fmt::Debug;
 use std::net::IpAddr;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 #[derive(Debug, Clone, Copy)]
 pub struct ThrottlePolicy {
@@ -31,77 +34,96 @@ impl Default for ThrottlePolicy {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Key {
-    User(String),
-    Address(IpAddr),
+/// The failures counted under one key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Failures {
+    pub count: u32,
+    /// When the latest was, in Unix milliseconds.
+    pub last_ms: i64,
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Failures {
-    count: u32,
-    last: Instant,
+/// Where failed attempts are counted, shared by every Gatehouse process. Errors are
+/// sentences for logs.
+#[async_trait::async_trait]
+pub trait FailureCounts: Send + Sync + Debug {
+    /// The failures under each key, in the order asked (`None`: none counted).
+    async fn read(&self, keys: &[String]) -> Result<Vec<Option<Failures>>, String>;
+
+    /// One more failure under each key, at `now_ms`; a count whose last failure is older than
+    /// `forget_after_ms` starts again from one.
+    async fn add(&self, keys: &[String], now_ms: i64, forget_after_ms: i64) -> Result<(), String>;
+
+    /// Forgets `key`'s failures.
+    async fn clear(&self, key: &str) -> Result<(), String>;
 }
 
-#[derive(Debug, Default)]
+fn user_key(username: &str) -> String {
+    format!("signin-user#{}", username.to_ascii_lowercase())
+}
+
+fn address_key(address: IpAddr) -> String {
+    format!("signin-address#{address}")
+}
+
+#[derive(Debug, Clone)]
 pub struct SignInThrottle {
     policy: ThrottlePolicy,
-    failures: Mutex<HashMap<Key, Failures>>,
+    counts: Arc<dyn FailureCounts>,
 }
 
 impl SignInThrottle {
-    pub fn new(policy: ThrottlePolicy) -> Self {
-        Self {
-            policy,
-            failures: Mutex::new(HashMap::new()),
-        }
+    pub fn new(policy: ThrottlePolicy, counts: Arc<dyn FailureCounts>) -> Self {
+        Self { policy, counts }
     }
 
-    /// How long this attempt must still wait, if at all (`now` is passed for testability).
-    pub fn wait_before_attempt(
+    /// The wall clock in Unix milliseconds, the time every process agrees on.
+    pub fn now_ms() -> i64 {
+        app::models::pipeline::Timestamp::now().millis()
+    }
+
+    fn forget_after_ms(&self) -> i64 {
+        i64::try_from(self.policy.forget_after.as_millis()).unwrap_or(i64::MAX)
+    }
+
+    /// How long this attempt must still wait, if at all.
+    pub async fn wait_before_attempt(
         &self,
         username: &str,
         address: IpAddr,
-        now: Instant,
+        now_ms: i64,
     ) -> Option<Duration> {
-        let Ok(mut failures) = self.failures.lock() else {
-            return None;
+        let keys = [user_key(username), address_key(address)];
+        let counted = match self.counts.read(&keys).await {
+            Ok(counted) => counted,
+            Err(error) => {
+                tracing::error!(%error, "sign-in throttle: the failure counts cannot be read");
+                return None;
+            }
         };
-        let forget_after = self.policy.forget_after;
-        failures.retain(|_, entry| now.saturating_duration_since(entry.last) < forget_after);
-        [
-            Key::User(username.to_ascii_lowercase()),
-            Key::Address(address),
-        ]
-        .iter()
-        .filter_map(|key| failures.get(key))
-        .filter_map(|entry| {
-            let delay = self.delay_for(entry.count)?;
-            let ready_at = entry.last + delay;
-            (ready_at > now).then(|| ready_at - now)
-        })
-        .max()
+        let stale_before = now_ms.saturating_sub(self.forget_after_ms());
+        counted
+            .into_iter()
+            .flatten()
+            .filter(|failures| failures.last_ms >= stale_before)
+            .filter_map(|failures| {
+                let delay = self.delay_for(failures.count)?;
+                let delay_ms = i64::try_from(delay.as_millis()).unwrap_or(i64::MAX);
+                let ready_at = failures.last_ms.saturating_add(delay_ms);
+                (ready_at > now_ms).then(|| Duration::from_millis((ready_at - now_ms) as u64))
+            })
+            .max()
     }
 
-    pub fn record_failure(&self, username: &str, address: IpAddr, now: Instant) {
-        if let Ok(mut failures) = self.failures.lock() {
-            for key in [
-                Key::User(username.to_ascii_lowercase()),
-                Key::Address(address),
-            ] {
-                let entry = failures.entry(key).or_insert(Failures {
-                    count: 0,
-                    last: now,
-                });
-                entry.count = entry.count.saturating_add(1);
-                entry.last = now;
-            }
+    pub async fn record_failure(&self, username: &str, address: IpAddr, now_ms: i64) {
+        let keys = [user_key(username), address_key(address)];
+        if let Err(error) = self.counts.add(&keys, now_ms, self.forget_after_ms()).await {
+            tracing::error!(%error, "sign-in throttle: a failure could not be counted");
         }
     }
 
-    pub fn record_success(&self, username: &str) {
-        if let Ok(mut failures) = self.failures.lock() {
-            failures.remove(&Key::User(username.to_ascii_lowercase()));
+    pub async fn record_success(&self, username: &str) {
+        if let Err(error) = self.counts.clear(&user_key(username)).await {
+            tracing::error!(%error, "sign-in throttle: a success could not clear the count");
         }
     }
 
@@ -121,85 +143,127 @@ impl SignInThrottle {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::db::Database;
+    use crate::shared_state::sqlite::SqliteFailureCounts;
 
     const HOME: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 0, 1));
     const OTHER: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 0, 2));
+    const START: i64 = 1_700_000_000_000;
 
-    #[test]
-    fn the_first_failures_are_free_then_the_wait_doubles() {
-        let throttle = SignInThrottle::new(ThrottlePolicy::default());
-        let start = Instant::now();
+    fn throttle() -> SignInThrottle {
+        let counts = SqliteFailureCounts::new(Database::in_memory().expect("db"));
+        SignInThrottle::new(ThrottlePolicy::default(), Arc::new(counts))
+    }
+
+    fn secs(s: u64) -> Option<Duration> {
+        Some(Duration::from_secs(s))
+    }
+
+    #[tokio::test]
+    async fn the_first_failures_are_free_then_the_wait_doubles() {
+        let throttle = throttle();
         for _ in 0..2 {
-            throttle.record_failure("ana", HOME, start);
+            throttle.record_failure("ana", HOME, START).await;
         }
-        assert_eq!(throttle.wait_before_attempt("ana", HOME, start), None);
-        throttle.record_failure("ana", HOME, start);
+        assert_eq!(throttle.wait_before_attempt("ana", HOME, START).await, None);
+        throttle.record_failure("ana", HOME, START).await;
         assert_eq!(
-            throttle.wait_before_attempt("ana", HOME, start),
-            Some(Duration::from_secs(1))
+            throttle.wait_before_attempt("ana", HOME, START).await,
+            secs(1)
         );
-        throttle.record_failure("ana", HOME, start);
+        throttle.record_failure("ana", HOME, START).await;
         assert_eq!(
-            throttle.wait_before_attempt("ana", HOME, start),
-            Some(Duration::from_secs(2))
+            throttle.wait_before_attempt("ana", HOME, START).await,
+            secs(2)
         );
-        throttle.record_failure("ana", HOME, start);
+        throttle.record_failure("ana", HOME, START).await;
         assert_eq!(
-            throttle.wait_before_attempt("ana", HOME, start),
-            Some(Duration::from_secs(4))
+            throttle.wait_before_attempt("ana", HOME, START).await,
+            secs(4)
         );
-        let later = start + Duration::from_secs(4);
-        assert_eq!(throttle.wait_before_attempt("ana", HOME, later), None);
+        assert_eq!(
+            throttle
+                .wait_before_attempt("ana", HOME, START + 1_500)
+                .await,
+            Some(Duration::from_millis(2_500)),
+            "the wait counts from the last failure"
+        );
+        assert_eq!(
+            throttle
+                .wait_before_attempt("ana", HOME, START + 4_000)
+                .await,
+            None
+        );
     }
 
-    #[test]
-    fn the_username_is_throttled_from_any_address() {
-        let throttle = SignInThrottle::new(ThrottlePolicy::default());
-        let now = Instant::now();
+    #[tokio::test]
+    async fn the_username_is_throttled_from_any_address() {
+        let throttle = throttle();
         for _ in 0..4 {
-            throttle.record_failure("ana", HOME, now);
-        }
-        assert!(throttle.wait_before_attempt("ANA", OTHER, now).is_some());
-    }
-
-    #[test]
-    fn an_address_guessing_many_users_is_throttled_for_every_user() {
-        let throttle = SignInThrottle::new(ThrottlePolicy::default());
-        let now = Instant::now();
-        for user in ["a", "b", "c", "d", "e"] {
-            throttle.record_failure(user, HOME, now);
+            throttle.record_failure("ana", HOME, START).await;
         }
         assert!(throttle
-            .wait_before_attempt("fresh-user", HOME, now)
+            .wait_before_attempt("ANA", OTHER, START)
+            .await
             .is_some());
-        assert_eq!(throttle.wait_before_attempt("fresh-user", OTHER, now), None);
     }
 
-    #[test]
-    fn success_clears_the_username_but_not_the_address() {
-        let throttle = SignInThrottle::new(ThrottlePolicy::default());
-        let now = Instant::now();
-        for _ in 0..4 {
-            throttle.record_failure("ana", HOME, now);
+    #[tokio::test]
+    async fn an_address_guessing_many_users_is_throttled_for_every_user() {
+        let throttle = throttle();
+        for user in ["a", "b", "c", "d", "e"] {
+            throttle.record_failure(user, HOME, START).await;
         }
-        throttle.record_success("ana");
-        assert_eq!(throttle.wait_before_attempt("ana", OTHER, now), None);
-        assert!(throttle.wait_before_attempt("ana", HOME, now).is_some());
+        assert!(throttle
+            .wait_before_attempt("fresh-user", HOME, START)
+            .await
+            .is_some());
+        assert_eq!(
+            throttle
+                .wait_before_attempt("fresh-user", OTHER, START)
+                .await,
+            None
+        );
     }
 
-    #[test]
-    fn the_wait_is_capped_and_old_failures_are_forgotten() {
+    #[tokio::test]
+    async fn success_clears_the_username_but_not_the_address() {
+        let throttle = throttle();
+        for _ in 0..4 {
+            throttle.record_failure("ana", HOME, START).await;
+        }
+        throttle.record_success("ana").await;
+        assert_eq!(
+            throttle.wait_before_attempt("ana", OTHER, START).await,
+            None
+        );
+        assert!(throttle
+            .wait_before_attempt("ana", HOME, START)
+            .await
+            .is_some());
+    }
+
+    #[tokio::test]
+    async fn the_wait_is_capped_and_old_failures_are_forgotten() {
         let policy = ThrottlePolicy::default();
-        let throttle = SignInThrottle::new(policy);
-        let now = Instant::now();
+        let throttle = throttle();
         for _ in 0..64 {
-            throttle.record_failure("ana", HOME, now);
+            throttle.record_failure("ana", HOME, START).await;
         }
         assert_eq!(
-            throttle.wait_before_attempt("ana", OTHER, now),
+            throttle.wait_before_attempt("ana", OTHER, START).await,
             Some(policy.max_delay)
         );
-        let much_later = now + policy.forget_after;
-        assert_eq!(throttle.wait_before_attempt("ana", OTHER, much_later), None);
+        let much_later = START + policy.forget_after.as_millis() as i64 + 1;
+        assert_eq!(
+            throttle.wait_before_attempt("ana", OTHER, much_later).await,
+            None
+        );
+        // A failure after the forgetting time starts the count again: free.
+        throttle.record_failure("ana", OTHER, much_later).await;
+        assert_eq!(
+            throttle.wait_before_attempt("ana", OTHER, much_later).await,
+            None
+        );
     }
 }

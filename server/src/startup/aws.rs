@@ -17,6 +17,7 @@ use crate::guard::throttle::{SignInThrottle, ThrottlePolicy};
 use crate::pipeline::aws::AwsControlPlane;
 use crate::sessions::dynamo_store::DynamoSessionStore;
 use crate::sessions::SessionBackend;
+use crate::shared_state::dynamo::{CoordinationTable, DynamoBallots, DynamoFailureCounts};
 
 /// Identity and pipeline on AWS, with the SDK configuration given or, without one, the one
 /// the SDK reads from the environment.
@@ -119,11 +120,24 @@ async fn aws_identity(
             .map_err(|error| StartupError::NotConfigured(format!("audit table: {error}")))?;
     }
     let audit: Arc<dyn AuditLog> = Arc::new(audit);
+    let coordination = CoordinationTable::new(
+        aws_sdk_dynamodb::Client::new(sdk),
+        config.aws.coordination_table.clone(),
+    );
+    if config.aws.create_coordination_table {
+        coordination
+            .ensure_table()
+            .await
+            .map_err(|error| StartupError::NotConfigured(format!("coordination table: {error}")))?;
+    }
     let access = Access {
         provider: Arc::new(provider),
         audit: Arc::clone(&audit),
         verifier,
-        throttle: SignInThrottle::new(ThrottlePolicy::default()),
+        throttle: SignInThrottle::new(
+            ThrottlePolicy::default(),
+            Arc::new(DynamoFailureCounts::new(coordination.clone())),
+        ),
         policy: config.sessions.policy(),
     };
     Ok(Identity {
@@ -133,6 +147,7 @@ async fn aws_identity(
         users: None,
         initial_admin: None,
         sessions: SessionBackend::Dynamo(store),
+        ballots: Arc::new(DynamoBallots::new(coordination)),
     })
 }
 

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use app::models::identity::Role;
 
-use crate::helpers::{new_client, page_text, spawn_app, Scratch};
+use crate::helpers::{new_client, page_text, spawn, spawn_app, Scratch, Spawn, TestApp};
 
 fn gatehouse() -> Command {
     Command::new(env!("CARGO_BIN_EXE_gatehouse"))
@@ -312,4 +312,49 @@ async fn kill_9_during_a_burst_keeps_every_answered_action_and_the_chain() {
     let (code, _, stderr) = verify(&data_dir);
     assert_eq!(code, 1);
     assert!(stderr.contains("at record 42"), "{stderr}");
+}
+
+/// The address audit records and the throttle use: the connection's unless a setting says a
+/// proxy stands in front; then the one that proxy appended to `X-Forwarded-For`, never the
+/// entries a client wrote itself.
+#[tokio::test]
+async fn the_client_address_comes_from_a_trusted_proxy_only_when_configured() {
+    let source_of_failed_sign_in = |app: &TestApp| {
+        let connection =
+            rusqlite::Connection::open(server::cli::database_path(&app.data_dir)).expect("open");
+        connection
+            .query_row(
+                "SELECT source_ip FROM audit_log WHERE action = 'auth.sign_in' \
+                 AND outcome = 'failure' ORDER BY seq DESC LIMIT 1",
+                [],
+                |row| row.get::<_, String>(0),
+            )
+            .expect("a failed sign-in record")
+    };
+    let forged_then_seen = "198.51.100.1, 203.0.113.7";
+    let sign_in = |app: &TestApp| {
+        let url = app.url("/auth/token");
+        async move {
+            let answer = new_client()
+                .post(url)
+                .header("x-forwarded-for", forged_then_seen)
+                .json(&serde_json::json!({ "username": "nobody", "password": "wrong" }))
+                .send()
+                .await
+                .expect("token request");
+            assert_eq!(answer.status(), 401);
+        }
+    };
+
+    let direct = spawn_app().await;
+    sign_in(&direct).await;
+    assert_eq!(source_of_failed_sign_in(&direct), "127.0.0.1");
+
+    let behind_a_proxy = spawn(Spawn {
+        args: vec!["--trusted-proxies".into(), "1".into()],
+        ..Spawn::default()
+    })
+    .await;
+    sign_in(&behind_a_proxy).await;
+    assert_eq!(source_of_failed_sign_in(&behind_a_proxy), "203.0.113.7");
 }

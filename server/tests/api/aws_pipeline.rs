@@ -37,7 +37,7 @@ fn first_page() -> ExecutionQuery {
 }
 
 /// Waits until the run `name` waits for a decision (on moto it trains and transforms first).
-async fn wait_for_approval(
+pub(crate) async fn wait_for_approval(
     adapter: &AwsControlPlane,
     name: &str,
 ) -> app::models::pipeline::PendingApproval {
@@ -373,7 +373,12 @@ pub(crate) async fn pipeline_server(
     (pool, arn, app)
 }
 
-async fn spawn_aws(pool: &Pool, extra: &[&str]) -> Result<crate::helpers::TestApp, String> {
+/// A server in aws mode on the shared moto with `pool`'s users. Its tables are its own unless
+/// `extra` names them (two instances of one deployment share theirs).
+pub(crate) async fn spawn_aws(
+    pool: &Pool,
+    extra: &[&str],
+) -> Result<crate::helpers::TestApp, String> {
     let mut args = vec![
         "--cognito-user-pool-id".to_string(),
         pool.pool_id.clone(),
@@ -381,13 +386,18 @@ async fn spawn_aws(pool: &Pool, extra: &[&str]) -> Result<crate::helpers::TestAp
         pool.public.client_id.clone(),
         "--cognito-jwks-url".into(),
         format!("{}/{}/.well-known/jwks.json", pool.endpoint, pool.pool_id),
-        "--session-table".into(),
-        unique_name("sessions"),
         "--create-session-table".into(),
         "--create-audit-table".into(),
+        "--create-coordination-table".into(),
     ];
-    if !extra.contains(&"--audit-table") {
-        args.extend(["--audit-table".into(), unique_name("audit")]);
+    for (setting, prefix) in [
+        ("--session-table", "sessions"),
+        ("--audit-table", "audit"),
+        ("--coordination-table", "coordination"),
+    ] {
+        if !extra.contains(&setting) {
+            args.extend([setting.to_string(), unique_name(prefix)]);
+        }
     }
     args.extend(extra.iter().map(|a| a.to_string()));
     try_spawn(Spawn {

@@ -404,11 +404,19 @@ async fn the_playground_answers_a_row_and_pasted_rows_and_its_curl_command_agree
         "the serving commit: {page}"
     );
 
-    // Pasted rows with their label first: the one whose label differs is marked.
+    // Pasted rows with their label first: the one whose label differs is marked. The
+    // browser sends the feature fields too, empty: they tell how many values a row has
+    // before its label.
     let page = try_in_playground(
         &app,
         &vic,
-        &[("rows", "setosa,4.5,1.3,0.3,0.3\nsetosa,5.9,3,5.1,1.8\n")],
+        &[
+            ("feature_1", ""),
+            ("feature_2", ""),
+            ("feature_3", ""),
+            ("feature_4", ""),
+            ("rows", "setosa,4.5,1.3,0.3,0.3\nsetosa,5.9,3,5.1,1.8\n"),
+        ],
     )
     .await;
     assert_eq!(

@@ -6,6 +6,7 @@ mod approvals;
 mod audit;
 mod aws_endpoints;
 mod aws_identity;
+mod aws_instances;
 mod aws_pipeline;
 mod cognito;
 mod contract;
