@@ -72,7 +72,8 @@ NO_MOTO_API = {"AWS::CodeConnections::Connection", "AWS::ECS::ExpressGatewayServ
 DROPPED = [
     "AWS::S3::Bucket PublicAccessBlockConfiguration, OwnershipControls, LifecycleConfiguration",
     "AWS::ECR::Repository ImageScanningConfiguration, LifecyclePolicy",
-    "AWS::Lambda::Function Architectures (always x86_64)",
+    "AWS::Lambda::Function Architectures (always x86_64), PackageType (always Zip)",
+    "AWS::IAM::Role ManagedPolicyArns",
     "AWS::DynamoDB::Table TimeToLiveSpecification, PointInTimeRecoverySpecification, DeletionProtectionEnabled",
     "AWS::ECS::Cluster CapacityProviders",
 ]
@@ -262,6 +263,8 @@ class Deployed:
                 return f"arn:aws:logs:{self.d.region}:123456789012:log-group:{physical}:*"
             if rtype == "AWS::CodeBuild::Project":
                 return f"arn:aws:codebuild:{self.d.region}:123456789012:project/{physical}"
+        if attribute == "Name" and rtype == "AWS::StepFunctions::StateMachine":
+            return physical.rsplit(":", 1)[-1]
         if attribute == "TopicName" and rtype == "AWS::SNS::Topic":
             return physical.rsplit(":", 1)[-1]
         if attribute == "FunctionUrl" and rtype == "AWS::Lambda::Url":
@@ -463,6 +466,8 @@ class Deployed:
             cond = spec.get("Condition")
             if cond and not self.condition(cond):
                 continue
+            if all(self.how.get(lid) == "cloudformation" for lid in _referenced(spec["Value"])):
+                continue
             try:
                 self.outputs[key] = str(self.resolve(spec["Value"]))
             except KeyError:
@@ -480,6 +485,28 @@ class Deployed:
                 for lid in resources
             },
         }
+
+
+def _referenced(value):
+    """Logical ids a template value names through Ref, Fn::GetAtt or Fn::Sub."""
+    found = set()
+    if isinstance(value, list):
+        for v in value:
+            found |= _referenced(v)
+    elif isinstance(value, dict):
+        for fn, arg in value.items():
+            if fn == "Ref" and isinstance(arg, str) and not arg.startswith("AWS::"):
+                found.add(arg)
+            elif fn == "Fn::GetAtt":
+                found.add((arg if isinstance(arg, list) else arg.split(".", 1))[0])
+            elif fn == "Fn::Sub":
+                text = arg[0] if isinstance(arg, list) else arg
+                found |= {n.split(".", 1)[0] for n in re.findall(r"\$\{([^}!]+)\}", text) if not n.startswith("AWS::")}
+                if isinstance(arg, list):
+                    found |= _referenced(arg[1])
+            else:
+                found |= _referenced(arg)
+    return found
 
 
 # Resources made through the APIs need those they name made first.
