@@ -13,7 +13,11 @@
 #      Cargo.lock, and wasm-opt from the npm package binaryen (Debian's binaryen 108 emits a
 #      wasm that fails to hydrate) into /opt/gatehouse/bin.
 #   4. moto (the AWS-API server the AWS adapters are tested against, on loopback) in a Python
-#      venv at /opt/gatehouse/moto; testsupport/moto/launcher.py runs it.
+#      venv at /opt/gatehouse/moto, with its CloudFormation support (the infra deploy test creates
+#      the SAM stacks in it); testsupport/moto/launcher.py runs it.
+#   5. The infrastructure checks' tools in a Python venv at /opt/gatehouse/infra-tools: cfn-lint,
+#      aws-sam-cli (sam validate --lint), aws-sam-translator and pytest; scripts/check-infra.sh
+#      runs them.
 set -euo pipefail
 
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -23,6 +27,10 @@ source "$repo_root/scripts/env.sh"
 CARGO_LEPTOS_VERSION=0.3.11
 BINARYEN_VERSION=132.0.0
 MOTO_VERSION=5.2.5
+SAM_CLI_VERSION=1.170.0
+SAM_TRANSLATOR_VERSION=1.115.0
+CFN_LINT_VERSION=1.58.0
+PYTEST_VERSION=9.2.0
 MIN_RUSTC=1.96
 tools=$GATEHOUSE_TOOLS
 
@@ -163,15 +171,30 @@ wasm_opt() {
 moto() {
   local venv=$tools/moto
   if [ "$("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("moto"))' 2>/dev/null)" = "$MOTO_VERSION" ] &&
-    "$venv/bin/python" -c 'import moto.server, flask, joserfc' 2>/dev/null; then
+    "$venv/bin/python" -c 'import moto.server, flask, joserfc, cfnlint, graphql, jsonpath_ng, aws_xray_sdk' 2>/dev/null; then
     say "ok: moto $MOTO_VERSION in $venv"
     return
   fi
   say "installing moto $MOTO_VERSION into $venv (a Python venv)"
   [ -x "$venv/bin/python" ] || /usr/bin/python3 -m venv "$venv" || die "python3 -m venv $venv failed"
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-    "moto[server,cognitoidp,stepfunctions,sagemaker,dynamodb,s3]==$MOTO_VERSION" >&2 ||
+    "moto[server,cognitoidp,stepfunctions,sagemaker,dynamodb,s3,cloudformation]==$MOTO_VERSION" >&2 ||
     die "pip install moto $MOTO_VERSION failed"
+}
+
+infra_tools() {
+  local venv=$tools/infra-tools
+  if [ "$("$venv/bin/python" -c 'import importlib.metadata as m; print(" ".join(m.version(p) for p in ("aws-sam-cli", "aws-sam-translator", "cfn-lint", "pytest")))' 2>/dev/null)" = \
+    "$SAM_CLI_VERSION $SAM_TRANSLATOR_VERSION $CFN_LINT_VERSION $PYTEST_VERSION" ]; then
+    say "ok: aws-sam-cli $SAM_CLI_VERSION, aws-sam-translator $SAM_TRANSLATOR_VERSION, cfn-lint $CFN_LINT_VERSION in $venv"
+    return
+  fi
+  say "installing aws-sam-cli $SAM_CLI_VERSION, aws-sam-translator $SAM_TRANSLATOR_VERSION, cfn-lint $CFN_LINT_VERSION, pytest $PYTEST_VERSION into $venv (a Python venv)"
+  [ -x "$venv/bin/python" ] || /usr/bin/python3 -m venv "$venv" || die "python3 -m venv $venv failed"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+    "aws-sam-cli==$SAM_CLI_VERSION" "aws-sam-translator==$SAM_TRANSLATOR_VERSION" \
+    "cfn-lint==$CFN_LINT_VERSION" "pytest==$PYTEST_VERSION" >&2 ||
+    die "pip install of the infrastructure tools failed"
 }
 
 mkdir -p "$tools/bin"
@@ -182,4 +205,5 @@ cargo_leptos
 wasm_bindgen
 wasm_opt
 moto
+infra_tools
 say "toolchain ready"

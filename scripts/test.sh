@@ -86,6 +86,11 @@ step "build and clippy: release servers, with aws mode and local-only, from the 
 reuses_test_build
 reuses_test_build --no-default-features
 
+step "infrastructure: cfn-lint, sam validate, the stacks deployed into moto (infra/tests)"
+# After the engine's build, which made the gatehouse-engine binary that validates the deployed
+# state machine. No Rust build of its own.
+"$repo_root/scripts/check-infra.sh"
+
 step "unit, integration and doc tests"
 # Eight threads: the integration tests mostly wait (on moto, timers, servers they start):
 # measured on 2 cores, 91 s with the default two threads, 58 s with four, 43 s with eight.
