@@ -224,7 +224,11 @@ def test_tables_have_the_key_schemas_the_server_uses(deployed):
         {"AttributeName": "chain", "KeyType": "HASH"}, {"AttributeName": "seq", "KeyType": "RANGE"}]
     assert sorted((a["AttributeName"], a["AttributeType"]) for a in audit["AttributeDefinitions"]) == [
         ("chain", "S"), ("seq", "N")]
-    for table in (sessions, audit):
+    coordination = ddb.describe_table(TableName=dashboard["CoordinationTableName"])["Table"]
+    # server/src/shared_state/dynamo.rs: partition key `id` (S).
+    assert coordination["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
+    assert coordination["AttributeDefinitions"] == [{"AttributeName": "id", "AttributeType": "S"}]
+    for table in (sessions, audit, coordination):
         assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
 
 
@@ -279,6 +283,8 @@ def test_dashboard_role_reaches_only_the_pipeline_and_its_tables(deployed):
     assert as_list(s["ItsExecutions"]["Resource"]) == [
         f"arn:aws:states:us-east-1:123456789012:execution:{pipeline['StateMachineName']}:*"]
     assert as_list(s["Sessions"]["Resource"]) == [sessions_arn]
+    coordination_arn = ddb.describe_table(TableName=dashboard["CoordinationTableName"])["Table"]["TableArn"]
+    assert as_list(s["Coordination"]["Resource"]) == [coordination_arn]
     assert as_list(s["AuditAppendOnly"]["Resource"]) == [audit_arn]
     # Append-only: nothing in the role may update or delete an audit record.
     for statement in s.values():
@@ -304,6 +310,8 @@ def test_dashboard_function_runs_the_image_in_aws_mode_behind_a_streaming_url(de
     assert v["GATEHOUSE_COGNITO_CLIENT_ID"] == stack.outputs["UserPoolClientId"]
     assert v["GATEHOUSE_SESSION_TABLE"] == stack.outputs["SessionsTableName"]
     assert v["GATEHOUSE_AUDIT_TABLE"] == stack.outputs["AuditTableName"]
+    assert v["GATEHOUSE_COORDINATION_TABLE"] == stack.outputs["CoordinationTableName"]
+    assert v["GATEHOUSE_TRUSTED_PROXIES"] == "1"
     assert v["AWS_LWA_INVOKE_MODE"] == "response_stream"
     url = lam.get_function_url_config(FunctionName=name)
     assert (url["AuthType"], url["InvokeMode"]) == ("NONE", "RESPONSE_STREAM")
