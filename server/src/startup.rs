@@ -116,6 +116,9 @@ pub enum StartupError {
     NotConfigured(String),
     #[error("cannot start the pipeline: {0}")]
     Pipeline(String),
+    /// Only a build without the `aws` feature has it, so its sentence tells the two builds
+    /// apart (infra/dashboard/stage.sh looks for it).
+    #[cfg(not(feature = "aws"))]
     #[error(
         "this gatehouse was built for local mode only, without the AWS SDK; build it with \
          the `aws` feature for aws mode (cargo leptos build --release --bin-features aws)"

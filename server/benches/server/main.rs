@@ -15,6 +15,8 @@
 //!   1,000-row call (local mode).
 //! - `aws_pages`: AWS API calls of a commit's lineage page and of the endpoints page with 50
 //!   endpoints, against moto (aws mode, as `list_page`).
+//! - `startup`: the aws-mode binary's start to first ready answer, idle memory and size
+//!   (aws mode against moto; needs the built site).
 
 #[cfg(feature = "aws")]
 mod aws_pages;
@@ -24,6 +26,8 @@ mod lineage;
 #[cfg(feature = "aws")]
 mod list_page;
 mod pages;
+#[cfg(feature = "aws")]
+mod startup;
 
 #[cfg(feature = "aws")]
 #[allow(dead_code)]
@@ -49,13 +53,14 @@ use clap::Parser;
 use server::config::Config;
 use server::startup::Application;
 
-const BENCHES: [&str; 6] = [
+const BENCHES: [&str; 7] = [
     "pages",
     "decisions",
     "lineage",
     "invoke",
     "list_page",
     "aws_pages",
+    "startup",
 ];
 
 /// The value below which a share `p` of the sorted samples fall (nearest rank).
@@ -155,8 +160,10 @@ fn run(bench: &str) {
         "list_page" => list_page::run(),
         #[cfg(feature = "aws")]
         "aws_pages" => aws_pages::run(),
+        #[cfg(feature = "aws")]
+        "startup" => startup::run(),
         #[cfg(not(feature = "aws"))]
-        "list_page" | "aws_pages" => {
+        "list_page" | "aws_pages" | "startup" => {
             println!("skipped: this build has no aws feature (AWS adapters)")
         }
         _ => unreachable!("names are checked before any bench runs"),
