@@ -480,6 +480,31 @@ mod tests {
         assert!(eval("States.Format('{}', $.o)", json!({"o": {"a": 1}})).is_err());
     }
 
+    // https://docs.aws.amazon.com/step-functions/latest/dg/workflow-variables.html ("in
+    // JSONPath fields that accept intrinsic functions, variables can be used in the
+    // arguments, for example States.Format('The order number is {}', $order.number)")
+    #[test]
+    fn arguments_read_variables() {
+        let mut variables = Variables::new();
+        variables.apply(
+            json!({"order": {"number": 12}})
+                .as_object()
+                .unwrap()
+                .clone(),
+        );
+        let call =
+            Intrinsic::parse("States.Format('The order number is {}', $order.number)").unwrap();
+        let out = call
+            .evaluate(&Sources::new(&json!({}), &json!({}), &variables))
+            .unwrap();
+        assert_eq!(out, json!("The order number is 12"));
+        let missing = call
+            .evaluate(&Sources::new(&json!({}), &json!({}), &Variables::new()))
+            .unwrap_err();
+        assert_eq!(missing.error, "States.Runtime");
+        assert!(missing.cause.contains("'$order'"), "{}", missing.cause);
+    }
+
     // https://docs.aws.amazon.com/step-functions/latest/dg/intrinsic-functions.html#asl-intrsc-func-json-manipulate
     #[test]
     fn json_string_conversions_from_the_docs() {
