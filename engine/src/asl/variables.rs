@@ -95,12 +95,6 @@ pub struct Variables {
     outer: Option<Arc<Variables>>,
 }
 
-impl PartialEq for Variables {
-    fn eq(&self, other: &Self) -> bool {
-        self.local == other.local && self.outer == other.outer
-    }
-}
-
 impl Variables {
     /// The empty top-level scope of an execution.
     pub fn new() -> Variables {
