@@ -1,6 +1,7 @@
 //! Choice rules: comparisons (and their `…Path` forms), type tests, `And`/`Or`/`Not`.
 
 use crate::asl::jsonpath::JsonPath;
+use crate::asl::variables::Sources;
 use crate::error::StatesError;
 use serde_json::{Map, Value};
 use std::cmp::Ordering;
@@ -119,6 +120,13 @@ const TESTS: &[(&str, TypeTest)] = &[
 /// Fields a rule may carry besides its operator.
 const STRUCTURAL: &[&str] = &["Variable", "Next", "Comment", "Assign", "Output"];
 
+/// `Next` and `Assign` belong to a top-level rule: they say what happens when it matches.
+fn top_level_only(rule: &Map<String, Value>) -> Option<&'static str> {
+    ["Next", "Assign"]
+        .into_iter()
+        .find(|field| rule.contains_key(*field))
+}
+
 pub fn parse_timestamp(text: &str) -> Option<OffsetDateTime> {
     OffsetDateTime::parse(text, &Rfc3339).ok()
 }
@@ -156,8 +164,10 @@ impl Condition {
                     let obj = item
                         .as_object()
                         .ok_or_else(|| format!("{operator}[{i}] must be an object"))?;
-                    if obj.contains_key("Next") {
-                        return Err(format!("{operator}[{i}]: a nested rule cannot have 'Next'"));
+                    if let Some(field) = top_level_only(obj) {
+                        return Err(format!(
+                            "{operator}[{i}]: a nested rule cannot have '{field}'"
+                        ));
                     }
                     parsed.push(Self::parse(obj).map_err(|e| format!("{operator}[{i}]: {e}"))?);
                 }
@@ -169,8 +179,8 @@ impl Condition {
             }
             "Not" => {
                 let obj = value.as_object().ok_or("'Not' must be an object")?;
-                if obj.contains_key("Next") {
-                    return Err("Not: a nested rule cannot have 'Next'".into());
+                if let Some(field) = top_level_only(obj) {
+                    return Err(format!("Not: a nested rule cannot have '{field}'"));
                 }
                 return Ok(Condition::Not(Box::new(
                     Self::parse(obj).map_err(|e| format!("Not: {e}"))?,
@@ -227,11 +237,13 @@ impl Condition {
         })
     }
 
-    pub fn evaluate(&self, input: &Value, context: &Value) -> Result<bool, StatesError> {
+    /// Whether the rule holds; its paths read the state's effective input, the context
+    /// object or workflow variables.
+    pub fn evaluate(&self, sources: &Sources) -> Result<bool, StatesError> {
         match self {
             Condition::And(all) => {
                 for c in all {
-                    if !c.evaluate(input, context)? {
+                    if !c.evaluate(sources)? {
                         return Ok(false);
                     }
                 }
@@ -239,22 +251,22 @@ impl Condition {
             }
             Condition::Or(any) => {
                 for c in any {
-                    if c.evaluate(input, context)? {
+                    if c.evaluate(sources)? {
                         return Ok(true);
                     }
                 }
                 Ok(false)
             }
-            Condition::Not(inner) => Ok(!inner.evaluate(input, context)?),
+            Condition::Not(inner) => Ok(!inner.evaluate(sources)?),
             Condition::Test {
                 variable,
                 test,
                 expected,
             } => {
                 if *test == TypeTest::IsPresent {
-                    return Ok(variable.is_present(input, context) == *expected);
+                    return Ok(variable.is_present(sources) == *expected);
                 }
-                let value = select(variable, input, context)?;
+                let value = select(variable, sources)?;
                 let holds = match test {
                     TypeTest::IsNull => value.is_null(),
                     TypeTest::IsNumeric => value.is_number(),
@@ -271,10 +283,10 @@ impl Condition {
                 relation,
                 operand,
             } => {
-                let left = select(variable, input, context)?;
+                let left = select(variable, sources)?;
                 let right = match operand {
                     Operand::Literal(v) => v.clone(),
-                    Operand::Path(p) => select(p, input, context)?,
+                    Operand::Path(p) => select(p, sources)?,
                 };
                 Ok(compare(&left, *kind, *relation, &right))
             }
@@ -282,8 +294,8 @@ impl Condition {
     }
 }
 
-fn select(path: &JsonPath, input: &Value, context: &Value) -> Result<Value, StatesError> {
-    path.select(input, context).map_err(|_| {
+fn select(path: &JsonPath, sources: &Sources) -> Result<Value, StatesError> {
+    path.select(sources).map_err(|_| {
         StatesError::runtime(format!(
             "Invalid path '{path}': The choice state's condition path references an invalid value."
         ))
@@ -376,12 +388,13 @@ fn wildcard_match(pattern: &str, text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::asl::variables::Variables;
     use serde_json::json;
 
     fn holds(rule: Value, input: Value) -> Result<bool, StatesError> {
         Condition::parse(rule.as_object().unwrap())
             .unwrap()
-            .evaluate(&input, &json!({}))
+            .evaluate(&Sources::new(&input, &json!({}), &Variables::new()))
     }
 
     // https://docs.aws.amazon.com/step-functions/latest/dg/state-choice.html
@@ -496,6 +509,10 @@ mod tests {
         assert!(
             parse(json!({"And": [{"Variable": "$.x", "IsNull": true, "Next": "A"}]}))
                 .contains("Next")
+        );
+        assert!(
+            parse(json!({"Not": {"Variable": "$.x", "IsNull": true, "Assign": {"a": 1}}}))
+                .contains("'Assign'")
         );
     }
 }

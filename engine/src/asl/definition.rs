@@ -1,6 +1,7 @@
 //! The typed form of a state machine definition and its parser. Parsing validates as it
 //! goes and reports every problem with the state and field it concerns.
 
+use crate::asl::assign::Assign;
 use crate::asl::choice::{parse_timestamp, Condition};
 use crate::asl::intrinsics::Intrinsic;
 use crate::asl::jsonpath::JsonPath;
@@ -14,11 +15,12 @@ use time::OffsetDateTime;
 mod fields;
 mod handlers;
 mod map_state;
+mod scopes;
 pub use map_state::MaxConcurrency;
 
 use fields::{
-    allowed_fields, parse_path, parse_path_field, parse_seconds, parse_template, parse_text_source,
-    COMMON,
+    allowed_fields, parse_assign, parse_path, parse_path_field, parse_seconds, parse_template,
+    parse_text_source, COMMON,
 };
 use handlers::{parse_catch, parse_retry};
 
@@ -85,6 +87,8 @@ pub enum TextSource {
 pub struct ChoiceBranch {
     pub condition: Condition,
     pub next: String,
+    /// Evaluated only when this rule is the one that matches.
+    pub assign: Option<Assign>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -145,6 +149,8 @@ pub struct Catcher {
     pub error_equals: Vec<String>,
     pub result_path: PathField,
     pub next: String,
+    /// Assigns in the scope of the state that caught the error; `$` is the error output.
+    pub assign: Option<Assign>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -160,6 +166,8 @@ pub struct State {
     pub next: Option<String>,
     pub retry: Vec<Retrier>,
     pub catch: Vec<Catcher>,
+    /// For a Choice state, evaluated only when the `Default` transition is taken.
+    pub assign: Option<Assign>,
 }
 
 /// A state machine, or a Parallel branch, or a Map's item processor.
@@ -180,6 +188,9 @@ impl StateMachine {
     pub fn parse(definition: &Value) -> Result<StateMachine, DefinitionError> {
         let mut issues = Vec::new();
         let machine = parse_machine(definition, "", true, &mut issues);
+        if let Some(m) = &machine {
+            scopes::check(m, &mut issues);
+        }
         match machine {
             Some(m) if issues.is_empty() => Ok(m),
             _ => Err(DefinitionError { issues }),
@@ -404,7 +415,7 @@ fn parse_state(
             if key == "Assign" {
                 ctx.issue(
                     key,
-                    "variables (Assign) are not supported by the local engine",
+                    format!("a {kind_name} state cannot assign variables: Assign is allowed on Pass, Task, Choice, Wait, Parallel and Map states"),
                 );
             } else if ["Arguments", "Output"].contains(&key.as_str()) {
                 ctx.issue(
@@ -477,10 +488,12 @@ fn parse_state(
                             );
                             continue;
                         };
+                        let assign = parse_assign(rule, &format!("{field}.Assign"), &mut ctx);
                         match Condition::parse(rule) {
                             Ok(condition) => choices.push(ChoiceBranch {
                                 condition,
                                 next: next.to_string(),
+                                assign,
                             }),
                             Err(e) => ctx.issue(&field, e),
                         }
@@ -573,6 +586,7 @@ fn parse_state(
         next: if terminal_by_type { None } else { next },
         retry: parse_retry(obj, &mut ctx),
         catch: parse_catch(obj, &mut ctx),
+        assign: parse_assign(obj, "Assign", &mut ctx),
         kind,
     })
 }
@@ -652,12 +666,151 @@ mod tests {
         let found = issues(json!({"StartAt": "A",
             "States": {"A": {"Type": "Pass", "Output": "{% $states.input %}", "End": true}}}));
         assert!(found[0].contains("JSONata"), "{found:?}");
-        let found = issues(json!({"StartAt": "A",
-            "States": {"A": {"Type": "Pass", "Assign": {"x": 1}, "End": true}}}));
+        let found = issues(json!({"StartAt": "A", "States": {"A": {"Type": "Pass",
+            "QueryLanguage": "JSONata", "Assign": {"x": "{% 1 %}"}, "End": true}}}));
+        assert!(found[0].contains("JSONata is not supported"), "{found:?}");
+    }
+
+    // https://docs.aws.amazon.com/step-functions/latest/dg/workflow-variables.html
+    // ("States that support variables": Pass, Task, Map, Parallel, Choice, Wait; "the Assign
+    // field is available at the top level of each state (except Succeed and Fail), inside
+    // Choice state rules, and inside Catch fields")
+    #[test]
+    fn assign_is_read_where_the_docs_allow_it() {
+        let machine = StateMachine::parse(&json!({"StartAt": "P", "States": {
+            "P": {"Type": "Pass", "Assign": {"a": 1}, "Next": "W"},
+            "W": {"Type": "Wait", "Seconds": 0, "Assign": {"b": 1}, "Next": "C"},
+            "C": {"Type": "Choice", "Assign": {"c": 1}, "Default": "T",
+                  "Choices": [{"Variable": "$a", "NumericEquals": 1, "Assign": {"d": 1}, "Next": "T"}]},
+            "T": {"Type": "Task", "Resource": "r", "Assign": {"e.$": "$.x"}, "Next": "Par",
+                  "Catch": [{"ErrorEquals": ["States.ALL"], "Assign": {"f.$": "$.Cause"}, "Next": "Par"}]},
+            "Par": {"Type": "Parallel", "Assign": {"g": 1}, "Next": "M",
+                    "Branches": [{"StartAt": "B", "States": {"B": {"Type": "Succeed"}}}]},
+            "M": {"Type": "Map", "Assign": {"h": 1}, "End": true, "MaxConcurrencyPath": "$a",
+                  "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Succeed"}}}}
+        }}))
+        .unwrap();
+        let names = |state: &str| -> Vec<String> {
+            machine
+                .state(state)
+                .unwrap()
+                .assign
+                .as_ref()
+                .unwrap()
+                .names()
+                .map(str::to_string)
+                .collect()
+        };
+        assert_eq!(names("P"), vec!["a"]);
+        assert_eq!(names("M"), vec!["h"]);
+        let StateKind::Choice { choices, .. } = &machine.state("C").unwrap().kind else {
+            panic!("not a choice")
+        };
+        assert!(choices[0].assign.is_some());
+        assert!(machine.state("T").unwrap().catch[0].assign.is_some());
+
+        for kind in [
+            json!({"Type": "Succeed"}),
+            json!({"Type": "Fail", "Error": "E"}),
+        ] {
+            let mut state = kind.clone();
+            state["Assign"] = json!({"x": 1});
+            let found = issues(json!({"StartAt": "A", "States": {"A": state}}));
+            assert!(
+                found[0].contains("States.A.Assign: a")
+                    && found[0].contains("cannot assign variables"),
+                "{found:?}"
+            );
+        }
+        let found = issues(json!({"StartAt": "A", "States": {"A": {"Type": "Pass",
+            "Assign": {"x.y": 1, "states": 2}, "End": true}}}));
+        assert!(found[0].starts_with("States.A.Assign: 'x.y'"), "{found:?}");
+        assert!(found[1].contains("reserved"), "{found:?}");
+        let found = issues(
+            json!({"StartAt": "C", "States": {"C": {"Type": "Choice", "Default": "D",
+            "Choices": [{"Not": {"Variable": "$.a", "IsNull": true, "Assign": {"x": 1}}, "Next": "D"}]},
+            "D": {"Type": "Succeed"}}}),
+        );
         assert!(
-            found[0].contains("States.A.Assign: variables (Assign) are not supported"),
+            found[0].contains("a nested rule cannot have 'Assign'"),
             "{found:?}"
         );
+        let found = issues(
+            json!({"StartAt": "C", "States": {"C": {"Type": "Choice", "Default": "D",
+            "Choices": [{"Variable": "$.a", "IsNull": true, "Assign": {"1x": 1}, "Next": "D"}]},
+            "D": {"Type": "Succeed"}}}),
+        );
+        assert!(
+            found[0].starts_with("States.C.Choices[0].Assign: '1x'"),
+            "{found:?}"
+        );
+    }
+
+    // https://docs.aws.amazon.com/step-functions/latest/dg/workflow-variables.html
+    // ("Using variables in JSONPath states": a variable can be read in any field that
+    // accepts a JSONPath expression "with the exception of ResultPath")
+    #[test]
+    fn result_path_cannot_read_a_variable() {
+        let found = issues(json!({"StartAt": "A", "States": {
+            "A": {"Type": "Pass", "ResultPath": "$x.y", "Next": "T"},
+            "T": {"Type": "Task", "Resource": "r", "End": true,
+                  "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$err", "Next": "A"}]}}}));
+        assert!(
+            found[0].starts_with("States.A.ResultPath: '$x.y' reads a variable"),
+            "{found:?}"
+        );
+        assert!(
+            found[1].starts_with("States.T.Catch[0].ResultPath: '$err' reads a variable"),
+            "{found:?}"
+        );
+        // Every other path field may.
+        StateMachine::parse(&json!({"StartAt": "A", "States": {
+            "A": {"Type": "Pass", "InputPath": "$x", "OutputPath": "$y.z", "Parameters": {"p.$": "$v"}, "Next": "W"},
+            "W": {"Type": "Wait", "SecondsPath": "$s", "Next": "F"},
+            "F": {"Type": "Fail", "ErrorPath": "$e", "CausePath": "States.Format('{}', $c)"}}}))
+        .unwrap();
+    }
+
+    // https://docs.aws.amazon.com/step-functions/latest/dg/workflow-variables.html
+    // ("Variable scope": "a variable assigned in an inner scope cannot have the same name
+    // as one assigned in an outer scope"; a catcher's Assign belongs to the scope in which
+    // the Parallel/Map state exists)
+    #[test]
+    fn inner_scopes_cannot_assign_outer_names() {
+        let found = issues(json!({"StartAt": "Init", "States": {
+            "Init": {"Type": "Pass", "Assign": {"myVariable": 1}, "Next": "P"},
+            "P": {"Type": "Parallel", "Next": "M", "Branches": [
+                {"StartAt": "B", "States": {"B": {"Type": "Pass", "Assign": {"myVariable": 2, "own": 1}, "End": true}}},
+                {"StartAt": "B2", "States": {"B2": {"Type": "Pass", "Assign": {"own": 2}, "End": true}}}
+            ]},
+            "M": {"Type": "Map", "End": true,
+                  "Catch": [{"ErrorEquals": ["States.ALL"], "Assign": {"caught": 1}, "Next": "Init"}],
+                  "ItemProcessor": {"StartAt": "I", "States": {
+                      "I": {"Type": "Choice", "Default": "J",
+                            "Choices": [{"Variable": "$.a", "IsNull": true, "Assign": {"caught": 1}, "Next": "J"}]},
+                      "J": {"Type": "Map", "End": true, "ItemProcessor": {"StartAt": "K", "States": {
+                          "K": {"Type": "Pass", "Assign": {"myVariable.$": "$"}, "End": true}}}}}}}
+        }}));
+        assert_eq!(found.len(), 3, "{found:?}");
+        assert!(
+            found[0].starts_with("States.M.ItemProcessor.States.I.Choices[0].Assign: the variable 'caught' is assigned in an outer scope"),
+            "{found:?}"
+        );
+        assert!(
+            found[1].starts_with("States.M.ItemProcessor.States.J.ItemProcessor.States.K.Assign: the variable 'myVariable'"),
+            "{found:?}"
+        );
+        assert!(
+            found[2].starts_with("States.P.Branches[0].States.B.Assign: the variable 'myVariable'"),
+            "{found:?}"
+        );
+        // Reading an outer variable, or one no state assigns, is accepted when the
+        // definition is created (a read of an unassigned variable fails when it runs).
+        StateMachine::parse(&json!({"StartAt": "Init", "States": {
+            "Init": {"Type": "Pass", "Assign": {"x": 1}, "Next": "M"},
+            "M": {"Type": "Map", "ItemsPath": "$x", "End": true, "ItemProcessor": {"StartAt": "I", "States": {
+                "I": {"Type": "Pass", "Assign": {"innerX.$": "$x", "other.$": "$neverAssigned"}, "End": true}}}}}}))
+        .unwrap();
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! parsed once when the definition is validated, evaluated per state execution.
 
 use crate::asl::jsonpath::{JsonPath, PathError};
+use crate::asl::variables::Sources;
 use crate::error::StatesError;
 use base64::Engine as _;
 use serde_json::{Map, Value};
@@ -127,15 +128,17 @@ impl Intrinsic {
         parser::parse(text)
     }
 
-    pub fn evaluate(&self, input: &Value, context: &Value) -> Result<Value, StatesError> {
+    /// Evaluates the call; its path arguments read the state's data, the context object
+    /// or workflow variables.
+    pub fn evaluate(&self, sources: &Sources) -> Result<Value, StatesError> {
         let mut args = Vec::with_capacity(self.args.len());
         for arg in &self.args {
             args.push(match arg {
                 Argument::Literal(v) => restore_braces(v),
                 Argument::Path(p) => p
-                    .select(input, context)
+                    .select(sources)
                     .map_err(|e| StatesError::runtime(e.to_string()))?,
-                Argument::Call(inner) => inner.evaluate(input, context)?,
+                Argument::Call(inner) => inner.evaluate(sources)?,
             });
         }
         if let Function::Format = self.function {
@@ -441,6 +444,7 @@ fn hash(data: &[u8], algorithm: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::asl::variables::Variables;
     use serde_json::json;
 
     const PAGE: &str =
@@ -449,7 +453,7 @@ mod tests {
     fn eval(text: &str, input: Value) -> Result<Value, StatesError> {
         Intrinsic::parse(text)
             .unwrap_or_else(|e| panic!("{text}: {e} ({PAGE})"))
-            .evaluate(&input, &json!({}))
+            .evaluate(&Sources::new(&input, &json!({}), &Variables::new()))
     }
 
     // https://docs.aws.amazon.com/step-functions/latest/dg/intrinsic-functions.html#asl-intrsc-func-generic
@@ -474,6 +478,31 @@ mod tests {
         let err = eval("States.Format('{} {}', 1)", json!({})).unwrap_err();
         assert_eq!(err.error, "States.IntrinsicFailure");
         assert!(eval("States.Format('{}', $.o)", json!({"o": {"a": 1}})).is_err());
+    }
+
+    // https://docs.aws.amazon.com/step-functions/latest/dg/workflow-variables.html ("in
+    // JSONPath fields that accept intrinsic functions, variables can be used in the
+    // arguments, for example States.Format('The order number is {}', $order.number)")
+    #[test]
+    fn arguments_read_variables() {
+        let mut variables = Variables::new();
+        variables.apply(
+            json!({"order": {"number": 12}})
+                .as_object()
+                .unwrap()
+                .clone(),
+        );
+        let call =
+            Intrinsic::parse("States.Format('The order number is {}', $order.number)").unwrap();
+        let out = call
+            .evaluate(&Sources::new(&json!({}), &json!({}), &variables))
+            .unwrap();
+        assert_eq!(out, json!("The order number is 12"));
+        let missing = call
+            .evaluate(&Sources::new(&json!({}), &json!({}), &Variables::new()))
+            .unwrap_err();
+        assert_eq!(missing.error, "States.Runtime");
+        assert!(missing.cause.contains("'$order'"), "{}", missing.cause);
     }
 
     // https://docs.aws.amazon.com/step-functions/latest/dg/intrinsic-functions.html#asl-intrsc-func-json-manipulate

@@ -1,11 +1,13 @@
-//! JSONPath as Step Functions' JSONPath dialect uses it: `$` (the state input) or `$$`
-//! (the context object), then `.field`, `['field']`, `[index]`, `[*]`, `[start:end:step]`,
-//! unions `[a,b]`, recursive descent `..field` and filters `[?(@.a > 1)]`.
+//! JSONPath as Step Functions' JSONPath dialect uses it: `$` (the state input), `$$` (the
+//! context object) or `$name` (a workflow variable), then `.field`, `['field']`, `[index]`,
+//! `[*]`, `[start:end:step]`, unions `[a,b]`, recursive descent `..field` and filters
+//! `[?(@.a > 1)]`.
 //!
 //! A path made only of fields and indexes is *definite*: it selects one value and fails
 //! when that value is absent. Any other path selects a list (possibly empty), which is how
 //! Step Functions returns wildcard and filter matches.
 
+use crate::asl::variables::{is_name_continue, is_name_start, Sources};
 use serde_json::{Map, Value};
 use std::fmt;
 
@@ -18,16 +20,26 @@ pub enum PathError {
     Syntax { path: String, reason: String },
     #[error("the JSONPath '{path}' could not be found in the input '{input}'")]
     NoMatch { path: String, input: String },
+    #[error("the JSONPath '{path}' reads the variable '${name}', which has no value here: no state before this one in its scope assigned it")]
+    UndefinedVariable { path: String, name: String },
+    #[error("the JSONPath '{path}' could not be found in the value of the variable '${name}': '{value}'")]
+    NoMatchInVariable {
+        path: String,
+        name: String,
+        value: String,
+    },
     #[error("unable to apply the reference path '{path}': {reason}")]
     CannotSet { path: String, reason: String },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Root {
     /// `$`: the data the state is working on.
     Input,
     /// `$$`: the context object.
     Context,
+    /// `$name`: a workflow variable.
+    Variable(String),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -88,9 +100,20 @@ impl JsonPath {
         let (root, rest) = if let Some(rest) = source.strip_prefix("$$") {
             (Root::Context, rest)
         } else if let Some(rest) = source.strip_prefix('$') {
-            (Root::Input, rest)
+            match rest.chars().next() {
+                Some(c) if is_name_start(c) => {
+                    let end = rest
+                        .char_indices()
+                        .find(|(_, c)| !is_name_continue(*c))
+                        .map_or(rest.len(), |(i, _)| i);
+                    (Root::Variable(rest[..end].to_string()), &rest[end..])
+                }
+                _ => (Root::Input, rest),
+            }
         } else {
-            return Err(syntax("a path must start with '$' or '$$'"));
+            return Err(syntax(
+                "a path must start with '$' (the input), '$$' (the context object) or '$name' (a variable)",
+            ));
         };
         let mut parser = StepParser {
             chars: rest.chars().collect(),
@@ -107,8 +130,16 @@ impl JsonPath {
         })
     }
 
-    pub fn root(&self) -> Root {
-        self.root
+    pub fn root(&self) -> &Root {
+        &self.root
+    }
+
+    /// The variable this path reads (`x` for `$x.a`), if it reads one.
+    pub fn variable(&self) -> Option<&str> {
+        match &self.root {
+            Root::Variable(name) => Some(name),
+            _ => None,
+        }
     }
 
     pub fn as_str(&self) -> &str {
@@ -127,34 +158,60 @@ impl JsonPath {
         self.root == Root::Input && self.is_definite()
     }
 
-    /// Selects from `input` (for `$`) or `context` (for `$$`).
-    pub fn select(&self, input: &Value, context: &Value) -> Result<Value, PathError> {
-        let doc = match self.root {
-            Root::Input => input,
-            Root::Context => context,
-        };
+    /// A definite path on the state's data or on a variable (what the `…Path` fields that
+    /// take a reference path accept besides `ResultPath`).
+    pub fn is_data_reference_path(&self) -> bool {
+        self.root != Root::Context && self.is_definite()
+    }
+
+    /// The document the path starts from, or why there is none.
+    fn document<'a>(&self, sources: &Sources<'a>) -> Result<&'a Value, PathError> {
+        match &self.root {
+            Root::Input => Ok(sources.input),
+            Root::Context => Ok(sources.context),
+            Root::Variable(name) => {
+                sources
+                    .variables
+                    .get(name)
+                    .ok_or_else(|| PathError::UndefinedVariable {
+                        path: self.source.clone(),
+                        name: name.clone(),
+                    })
+            }
+        }
+    }
+
+    /// Selects from the state's data (`$`), the context object (`$$`) or a variable
+    /// (`$name`).
+    pub fn select(&self, sources: &Sources) -> Result<Value, PathError> {
+        let doc = self.document(sources)?;
         let found = apply_steps(&self.steps, doc);
         if self.is_definite() {
             found
                 .into_iter()
                 .next()
                 .cloned()
-                .ok_or_else(|| PathError::NoMatch {
-                    path: self.source.clone(),
-                    input: doc.to_string(),
+                .ok_or_else(|| match &self.root {
+                    Root::Variable(name) => PathError::NoMatchInVariable {
+                        path: self.source.clone(),
+                        name: name.clone(),
+                        value: doc.to_string(),
+                    },
+                    _ => PathError::NoMatch {
+                        path: self.source.clone(),
+                        input: doc.to_string(),
+                    },
                 })
         } else {
             Ok(Value::Array(found.into_iter().cloned().collect()))
         }
     }
 
-    /// Whether a definite path finds a value (what `IsPresent` tests).
-    pub fn is_present(&self, input: &Value, context: &Value) -> bool {
-        let doc = match self.root {
-            Root::Input => input,
-            Root::Context => context,
-        };
-        !apply_steps(&self.steps, doc).is_empty()
+    /// Whether a definite path finds a value (what `IsPresent` tests); a variable that has
+    /// no value is not present.
+    pub fn is_present(&self, sources: &Sources) -> bool {
+        self.document(sources)
+            .is_ok_and(|doc| !apply_steps(&self.steps, doc).is_empty())
     }
 
     /// Places `value` at this reference path inside `target`, creating the missing objects
@@ -510,10 +567,11 @@ impl StepParser {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::asl::variables::Variables;
     use serde_json::json;
 
     fn select(path: &str, input: &Value) -> Result<Value, PathError> {
-        JsonPath::parse(path)?.select(input, &Value::Null)
+        JsonPath::parse(path)?.select(&Sources::new(input, &Value::Null, &Variables::new()))
     }
 
     // https://docs.aws.amazon.com/step-functions/latest/dg/amazon-states-language-paths.html
@@ -588,7 +646,62 @@ mod tests {
     fn context_root_reads_the_context_object() {
         let path = JsonPath::parse("$$.Execution.Id").unwrap();
         let ctx = json!({"Execution": {"Id": "arn:x"}});
-        assert_eq!(path.select(&json!({}), &ctx).unwrap(), json!("arn:x"));
+        let none = Variables::new();
+        assert_eq!(
+            path.select(&Sources::new(&json!({}), &ctx, &none)).unwrap(),
+            json!("arn:x")
+        );
+    }
+
+    // https://docs.aws.amazon.com/step-functions/latest/dg/workflow-variables.html
+    // ("Using variables in JSONPath states": "$x or $order.numItems"; ResultPath cannot use
+    // variables)
+    #[test]
+    fn variables_are_read_with_a_dollar_and_their_name() {
+        let mut vars = Variables::new();
+        vars.apply(
+            json!({"x": 3, "order": {"numItems": 2, "items": ["a", "b"]}})
+                .as_object()
+                .unwrap()
+                .clone(),
+        );
+        let read = |p: &str| {
+            JsonPath::parse(p).unwrap().select(&Sources::new(
+                &json!({"x": "input"}),
+                &json!({}),
+                &vars,
+            ))
+        };
+        assert_eq!(read("$x").unwrap(), json!(3));
+        assert_eq!(read("$.x").unwrap(), json!("input"));
+        assert_eq!(read("$order.numItems").unwrap(), json!(2));
+        assert_eq!(read("$order.items[1]").unwrap(), json!("b"));
+        assert_eq!(read("$order.items[*]").unwrap(), json!(["a", "b"]));
+        assert_eq!(read("$order['numItems']").unwrap(), json!(2));
+        let undefined = read("$nope.a").unwrap_err();
+        assert!(
+            matches!(&undefined, PathError::UndefinedVariable { name, .. } if name == "nope"),
+            "{undefined}"
+        );
+        assert!(undefined.to_string().contains("no state before this one"));
+        let missing = read("$order.none").unwrap_err();
+        assert!(
+            missing
+                .to_string()
+                .contains("value of the variable '$order'"),
+            "{missing}"
+        );
+        let path = JsonPath::parse("$order.numItems").unwrap();
+        assert_eq!(path.variable(), Some("order"));
+        assert!(!path.is_reference_path());
+        assert!(path.is_data_reference_path());
+        assert!(path.set(json!({}), json!(1)).is_err());
+        let empty = json!({});
+        let sources = Sources::new(&empty, &empty, &vars);
+        assert!(path.is_present(&sources));
+        assert!(!JsonPath::parse("$nope").unwrap().is_present(&sources));
+        assert!(JsonPath::parse("$x-y").is_err());
+        assert!(JsonPath::parse("$_x").is_err());
     }
 
     #[test]

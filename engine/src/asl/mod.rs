@@ -1,9 +1,11 @@
 //! The Amazon States Language (JSONPath dialect): definitions, paths, templates, choice
-//! rules and intrinsic functions. Pure data and functions, no I/O.
+//! rules, intrinsic functions and workflow variables. Pure data and functions, no I/O.
 
+pub mod assign;
 pub mod choice;
 pub mod definition;
 pub mod intrinsics;
 pub mod jsonpath;
 pub mod substitutions;
 pub mod template;
+pub mod variables;

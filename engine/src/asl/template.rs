@@ -1,9 +1,11 @@
-//! Payload templates: `Parameters`, `ResultSelector` and `ItemSelector`. Keys ending in
-//! `.$` take their value from a path (`$...` on the data, `$$...` on the context object) or
-//! from an intrinsic function; every other value is copied as written.
+//! Payload templates: `Parameters`, `ResultSelector`, `ItemSelector` and the values of
+//! `Assign`. Keys ending in `.$` take their value from a path (`$...` on the data, `$$...`
+//! on the context object, `$name...` on a variable) or from an intrinsic function; every
+//! other value is copied as written.
 
 use crate::asl::intrinsics::{looks_like_intrinsic, Intrinsic};
-use crate::asl::jsonpath::JsonPath;
+use crate::asl::jsonpath::{JsonPath, PathError};
+use crate::asl::variables::Sources;
 use crate::error::{names, StatesError};
 use serde_json::{Map, Value};
 
@@ -23,27 +25,7 @@ impl Template {
             Value::Object(map) => {
                 let mut fields = Vec::with_capacity(map.len());
                 for (key, v) in map {
-                    if let Some(name) = key.strip_suffix(".$") {
-                        let Value::String(text) = v else {
-                            return Err(format!("the value of '{key}' must be a path or an intrinsic function string"));
-                        };
-                        let compiled = if looks_like_intrinsic(text) {
-                            Template::Intrinsic {
-                                key: key.clone(),
-                                call: Intrinsic::parse(text)
-                                    .map_err(|e| format!("'{key}': {e}"))?,
-                            }
-                        } else {
-                            Template::Path {
-                                key: key.clone(),
-                                path: JsonPath::parse(text).map_err(|e| format!("'{key}': {e}"))?,
-                            }
-                        };
-                        fields.push((name.to_string(), compiled));
-                    } else {
-                        let inner = Template::compile(v).map_err(|e| format!("{key}.{e}"))?;
-                        fields.push((key.clone(), inner));
-                    }
+                    fields.push(Self::compile_field(key, v)?);
                 }
                 Ok(Template::Object(fields))
             }
@@ -57,40 +39,82 @@ impl Template {
         }
     }
 
-    pub fn evaluate(&self, input: &Value, context: &Value) -> Result<Value, StatesError> {
+    /// One field of an object template: its output name (without `.$`) and its template.
+    pub fn compile_field(key: &str, value: &Value) -> Result<(String, Template), String> {
+        let Some(name) = key.strip_suffix(".$") else {
+            let inner = Template::compile(value).map_err(|e| format!("{key}.{e}"))?;
+            return Ok((key.to_string(), inner));
+        };
+        let Value::String(text) = value else {
+            return Err(format!(
+                "the value of '{key}' must be a path or an intrinsic function string"
+            ));
+        };
+        let compiled = if looks_like_intrinsic(text) {
+            Template::Intrinsic {
+                key: key.to_string(),
+                call: Intrinsic::parse(text).map_err(|e| format!("'{key}': {e}"))?,
+            }
+        } else {
+            Template::Path {
+                key: key.to_string(),
+                path: JsonPath::parse(text).map_err(|e| format!("'{key}': {e}"))?,
+            }
+        };
+        Ok((name.to_string(), compiled))
+    }
+
+    pub fn evaluate(&self, sources: &Sources) -> Result<Value, StatesError> {
         match self {
             Template::Literal(v) => Ok(v.clone()),
             Template::Object(fields) => {
                 let mut out = Map::with_capacity(fields.len());
                 for (name, template) in fields {
-                    out.insert(name.clone(), template.evaluate(input, context)?);
+                    out.insert(name.clone(), template.evaluate(sources)?);
                 }
                 Ok(Value::Object(out))
             }
             Template::Array(items) => items
                 .iter()
-                .map(|t| t.evaluate(input, context))
+                .map(|t| t.evaluate(sources))
                 .collect::<Result<Vec<_>, _>>()
                 .map(Value::Array),
-            // Step Functions fails the execution with States.Runtime here (the documented
-            // States.ParameterPathFailure is not what executions report).
-            Template::Path { key, path } => path.select(input, context).map_err(|_| {
-                StatesError::new(
-                    names::RUNTIME,
-                    format!(
-                        "The JSONPath '{path}' specified for the field '{key}' could not be found in the input '{input}'"
-                    ),
-                )
-            }),
-            Template::Intrinsic { call, .. } => call.evaluate(input, context),
+            Template::Path { key, path } => path
+                .select(sources)
+                .map_err(|e| path_failure(path, key, sources, e)),
+            Template::Intrinsic { call, .. } => call.evaluate(sources),
         }
     }
+}
+
+/// Step Functions fails the execution with States.Runtime when a `.$` path selects nothing
+/// (the documented States.ParameterPathFailure is not what executions report). A variable
+/// with no value gets a sentence of its own.
+fn path_failure(path: &JsonPath, key: &str, sources: &Sources, e: PathError) -> StatesError {
+    let cause = match e {
+        PathError::UndefinedVariable { name, .. } => format!(
+            "The JSONPath '{path}' specified for the field '{key}' reads the variable '${name}', which has no value: no state before this one in its scope assigned it"
+        ),
+        PathError::NoMatchInVariable { name, value, .. } => format!(
+            "The JSONPath '{path}' specified for the field '{key}' could not be found in the value of the variable '${name}': '{value}'"
+        ),
+        _ => format!(
+            "The JSONPath '{path}' specified for the field '{key}' could not be found in the input '{}'",
+            sources.input
+        ),
+    };
+    StatesError::new(names::RUNTIME, cause)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::asl::variables::Variables;
     use serde_json::json;
+
+    fn eval(template: &Template, input: &Value, context: &Value) -> Result<Value, StatesError> {
+        template.evaluate(&Sources::new(input, context, &Variables::new()))
+    }
 
     // https://docs.aws.amazon.com/step-functions/latest/dg/input-output-inputpath-params.html
     // ("Parameters": the "comment"/"MyDetails" example and its output)
@@ -115,7 +139,7 @@ mod tests {
             }
         });
         assert_eq!(
-            template.evaluate(&input, &json!({})).unwrap(),
+            eval(&template, &input, &json!({})).unwrap(),
             json!({
                 "comment": "Selecting what I care about.",
                 "MyDetails": {"size": "small", "exists": "in stock", "StaticValue": "foo"}
@@ -134,12 +158,12 @@ mod tests {
             "list": [{"x.$": "$.who"}]
         }))
         .unwrap();
-        let out = template
-            .evaluate(
-                &json!({"who": "ana"}),
-                &json!({"State": {"Name": "NextState"}}),
-            )
-            .unwrap();
+        let out = eval(
+            &template,
+            &json!({"who": "ana"}),
+            &json!({"State": {"Name": "NextState"}}),
+        )
+        .unwrap();
         assert_eq!(
             out,
             json!({"Comment": "Now in a state", "MyStateName": "NextState", "greeting": "hi ana", "list": [{"x": "ana"}]})
@@ -154,9 +178,7 @@ mod tests {
     #[test]
     fn missing_path_is_a_runtime_error_naming_path_field_and_input() {
         let template = Template::compile(&json!({"a.$": "$.nope"})).unwrap();
-        let err = template
-            .evaluate(&json!({"x": "a"}), &json!({}))
-            .unwrap_err();
+        let err = eval(&template, &json!({"x": "a"}), &json!({})).unwrap_err();
         assert_eq!(err.error, "States.Runtime");
         assert_eq!(
             err.cause,

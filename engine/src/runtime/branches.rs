@@ -1,10 +1,13 @@
 //! Parallel and Map states: their branches and iterations run as nested machines under
-//! the state's attempt key, and the first failure cancels the rest.
+//! the state's attempt key, and the first failure cancels the rest. Each branch and each
+//! iteration is a variable scope of its own inside the state's scope: it reads the outer
+//! variables and its own assignments end with it.
 
-use crate::asl::definition::{MaxConcurrency, PathField, State, StateKind, StateMachine};
+use crate::asl::definition::{MaxConcurrency, PathField, StateKind, StateMachine};
+use crate::asl::variables::Sources;
 use crate::error::StatesError;
 use crate::runtime::history;
-use crate::runtime::runner::{effective_parameters, run_machine};
+use crate::runtime::runner::{effective_parameters, run_machine, Visit};
 use crate::runtime::{io, ExecutionRun};
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -20,16 +23,14 @@ fn close_cancelled_tokens(run: &ExecutionRun, attempt_key: &str) {
 }
 
 pub(crate) async fn parallel(
-    run: &Arc<ExecutionRun>,
-    state: &Arc<State>,
+    visit: &Visit<'_>,
     branches: &[Arc<StateMachine>],
-    raw: &Value,
-    key: &str,
     attempt: u32,
     last: &mut i64,
 ) -> Result<Value, StatesError> {
-    let input = effective_parameters(run, state, raw, attempt)?;
-    let akey = format!("{key}/a{attempt}");
+    let run = visit.run;
+    let input = effective_parameters(visit, attempt)?;
+    let akey = format!("{}/a{attempt}", visit.key);
     let started = run.emit(
         &format!("{akey}/started"),
         "ParallelStateStarted",
@@ -45,6 +46,7 @@ pub(crate) async fn parallel(
             input.clone(),
             format!("{akey}/b{i}"),
             started,
+            visit.vars.inner_scope(),
         );
         set.spawn(async move { (i, fut.await) });
     }
@@ -81,13 +83,11 @@ pub(crate) async fn parallel(
 }
 
 pub(crate) async fn map(
-    run: &Arc<ExecutionRun>,
-    state: &Arc<State>,
-    raw: &Value,
-    key: &str,
+    visit: &Visit<'_>,
     attempt: u32,
     last: &mut i64,
 ) -> Result<Value, StatesError> {
+    let (run, state) = (visit.run, visit.state);
     let StateKind::Map {
         processor,
         items_path,
@@ -98,10 +98,11 @@ pub(crate) async fn map(
         return Err(StatesError::runtime("not a Map state"));
     };
     let ctx = run.context(&state.name, run.env.clock.now(), attempt, None);
-    let effective = io::input_path(&state.input_path, raw, &ctx)?;
+    let effective = io::input_path(&state.input_path, &visit.sources(visit.raw, &ctx))?;
+    let on_input = visit.sources(&effective, &ctx);
     let items = match items_path {
         PathField::Path(p) => p
-            .select(&effective, &ctx)
+            .select(&on_input)
             .map_err(|e| StatesError::runtime(e.to_string()))?,
         _ => effective.clone(),
     };
@@ -111,7 +112,7 @@ pub(crate) async fn map(
             state.name
         )));
     };
-    let akey = format!("{key}/a{attempt}");
+    let akey = format!("{}/a{attempt}", visit.key);
     let started = run.emit(
         &format!("{akey}/started"),
         "MapStateStarted",
@@ -119,7 +120,7 @@ pub(crate) async fn map(
         Some(json!({"length": items.len()})),
     )?;
     *last = started;
-    let limit = match concurrency_bound(max_concurrency, &effective, &state.name)? {
+    let limit = match concurrency_bound(max_concurrency, &on_input, &state.name)? {
         0 => items.len().max(1),
         n => n,
     };
@@ -130,7 +131,7 @@ pub(crate) async fn map(
             Some(selector) => {
                 let mut item_ctx = ctx.clone();
                 item_ctx["Map"] = json!({"Item": {"Index": index, "Value": item}});
-                selector.evaluate(&effective, &item_ctx)?
+                selector.evaluate(&on_input.with_context(&item_ctx))?
             }
             None => item,
         };
@@ -140,6 +141,7 @@ pub(crate) async fn map(
             permits.clone(),
             state.name.clone(),
         );
+        let scope_vars = visit.vars.inner_scope();
         let scope = format!("{akey}/i{index}");
         set.spawn(async move {
             let _permit = permits.acquire_owned().await;
@@ -157,6 +159,7 @@ pub(crate) async fn map(
                     iteration_input,
                     scope.clone(),
                     began,
+                    scope_vars,
                 )
                 .await?;
                 let done = run.emit(
@@ -211,20 +214,25 @@ pub(crate) async fn map(
 }
 
 /// The Map state's concurrency bound (0: none). `MaxConcurrencyPath` is resolved against
-/// the state's input and must select a non-negative integer.
+/// the state's effective input (`sources.input`) or a variable and must select a
+/// non-negative integer.
 fn concurrency_bound(
     bound: &MaxConcurrency,
-    input: &Value,
+    sources: &Sources,
     state: &str,
 ) -> Result<usize, StatesError> {
     let path = match bound {
         MaxConcurrency::Fixed(n) => return Ok(*n),
         MaxConcurrency::Path(path) => path,
     };
-    let value = path.select(input, &Value::Null).map_err(|_| {
-        StatesError::runtime(format!(
-            "The MaxConcurrencyPath '{path}' of the Map state '{state}' could not be found in the input '{input}'"
-        ))
+    let value = path.select(sources).map_err(|e| match path.variable() {
+        Some(_) => StatesError::runtime(format!(
+            "The MaxConcurrencyPath '{path}' of the Map state '{state}' could not be resolved: {e}"
+        )),
+        None => StatesError::runtime(format!(
+            "The MaxConcurrencyPath '{path}' of the Map state '{state}' could not be found in the input '{}'",
+            sources.input
+        )),
     })?;
     value
         .as_u64()

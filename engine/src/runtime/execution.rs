@@ -2,6 +2,7 @@
 //! `TimeoutSeconds`, then SUCCEEDED, FAILED or TIMED_OUT written with its event.
 
 use crate::asl::definition::StateMachine;
+use crate::asl::variables::Variables;
 use crate::clock::epoch_millis;
 use crate::error::{names, StatesError};
 use crate::runtime::runner::run_machine;
@@ -17,7 +18,14 @@ pub(crate) async fn run_to_completion(run: &Arc<ExecutionRun>, machine: Arc<Stat
     let deadline = machine
         .timeout_seconds
         .map(|t| crate::clock::after(run.start, std::time::Duration::from_secs(t)));
-    let work = run_machine(run.clone(), machine, run.input.clone(), String::new(), 1);
+    let work = run_machine(
+        run.clone(),
+        machine,
+        run.input.clone(),
+        String::new(),
+        1,
+        Variables::new(),
+    );
     let result = match deadline {
         Some(deadline) => tokio::select! {
             r = work => Some(r),

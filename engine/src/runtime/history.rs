@@ -44,8 +44,21 @@ pub fn state_entered(name: &str, input: &Value) -> Value {
     json!({"name": name, "input": input.to_string(), "inputDetails": {"truncated": false}})
 }
 
-pub fn state_exited(name: &str, output: &Value) -> Value {
-    json!({"name": name, "output": output.to_string(), "outputDetails": {"truncated": false}})
+/// A `…StateExited` event's details. A state that assigned variables lists them as
+/// `assignedVariables` (each value as serialized JSON) with `assignedVariablesDetails`, as
+/// the API reference's StateExitedEventDetails describes; the engine never truncates them.
+pub fn state_exited(name: &str, output: &Value, assigned: Option<&Map<String, Value>>) -> Value {
+    let mut details =
+        json!({"name": name, "output": output.to_string(), "outputDetails": {"truncated": false}});
+    if let Some(assigned) = assigned.filter(|a| !a.is_empty()) {
+        let serialized: Map<String, Value> = assigned
+            .iter()
+            .map(|(name, value)| (name.clone(), Value::String(value.to_string())))
+            .collect();
+        details["assignedVariables"] = Value::Object(serialized);
+        details["assignedVariablesDetails"] = json!({"truncated": false});
+    }
+    details
 }
 
 pub fn error_details(error: &str, cause: &str) -> Value {
@@ -80,5 +93,27 @@ mod tests {
             details_field("MapIterationStarted"),
             "mapIterationStartedEventDetails"
         );
+    }
+
+    // https://docs.aws.amazon.com/step-functions/latest/apireference/API_StateExitedEventDetails.html
+    // (assignedVariables: "Map of variable name and value as a serialized JSON
+    // representation"; assignedVariablesDetails: {"truncated"})
+    #[test]
+    fn exited_events_list_assigned_variables_as_serialized_json() {
+        let assigned =
+            json!({"productName": "product1", "count": 42, "available": true, "o": {"a": [1]}});
+        let details = state_exited("S", &json!({}), assigned.as_object());
+        assert_eq!(
+            details["assignedVariables"],
+            json!({"productName": "\"product1\"", "count": "42", "available": "true", "o": "{\"a\":[1]}"})
+        );
+        assert_eq!(
+            details["assignedVariablesDetails"],
+            json!({"truncated": false})
+        );
+        let plain = state_exited("S", &json!(1), None);
+        assert!(plain.get("assignedVariables").is_none());
+        let empty = state_exited("S", &json!(1), json!({}).as_object());
+        assert!(empty.get("assignedVariablesDetails").is_none());
     }
 }

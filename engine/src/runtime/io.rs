@@ -2,39 +2,40 @@
 //! size limit, with the error names Step Functions gives their failures.
 
 use crate::asl::definition::PathField;
+use crate::asl::jsonpath::PathError;
+use crate::asl::variables::Sources;
 use crate::error::{names, StatesError};
 use serde_json::{Map, Value};
 
 /// Step Functions' limit on a state's input, output or result: 256 KiB.
 pub const MAX_PAYLOAD_BYTES: usize = 256 * 1024;
 
-fn select(
-    field: &PathField,
-    value: &Value,
-    context: &Value,
-    which: &str,
-) -> Result<Value, StatesError> {
+/// Applies `InputPath` or `OutputPath` to `sources.input`; the path may also read the
+/// context object or a variable.
+fn select(field: &PathField, sources: &Sources, which: &str) -> Result<Value, StatesError> {
     match field {
-        PathField::Default => Ok(value.clone()),
+        PathField::Default => Ok(sources.input.clone()),
         PathField::Discard => Ok(Value::Object(Map::new())),
-        PathField::Path(path) => path.select(value, context).map_err(|_| {
-            StatesError::runtime(format!(
-                "Invalid {which} '{path}': the path could not be found in the input '{value}'"
-            ))
+        PathField::Path(path) => path.select(sources).map_err(|e| match e {
+            PathError::UndefinedVariable { .. } | PathError::NoMatchInVariable { .. } => {
+                StatesError::runtime(format!("Invalid {which} '{path}': {e}"))
+            }
+            _ => StatesError::runtime(format!(
+                "Invalid {which} '{path}': the path could not be found in the input '{}'",
+                sources.input
+            )),
         }),
     }
 }
 
-pub fn input_path(field: &PathField, raw: &Value, context: &Value) -> Result<Value, StatesError> {
-    select(field, raw, context, "InputPath")
+/// The state's effective input: `InputPath` applied to its input (`sources.input`).
+pub fn input_path(field: &PathField, sources: &Sources) -> Result<Value, StatesError> {
+    select(field, sources, "InputPath")
 }
 
-pub fn output_path(
-    field: &PathField,
-    value: &Value,
-    context: &Value,
-) -> Result<Value, StatesError> {
-    select(field, value, context, "OutputPath")
+/// The state's output: `OutputPath` applied to `sources.input`.
+pub fn output_path(field: &PathField, sources: &Sources) -> Result<Value, StatesError> {
+    select(field, sources, "OutputPath")
 }
 
 /// Combines the state's raw input with its result.
@@ -85,7 +86,16 @@ pub fn check_size(value: &Value, limit: usize, what: &str) -> Result<(), StatesE
 mod tests {
     use super::*;
     use crate::asl::jsonpath::JsonPath;
+    use crate::asl::variables::Variables;
     use serde_json::json;
+
+    fn input_path(field: &PathField, raw: &Value, ctx: &Value) -> Result<Value, StatesError> {
+        super::input_path(field, &Sources::new(raw, ctx, &Variables::new()))
+    }
+
+    fn output_path(field: &PathField, value: &Value, ctx: &Value) -> Result<Value, StatesError> {
+        super::output_path(field, &Sources::new(value, ctx, &Variables::new()))
+    }
 
     fn path(p: &str) -> PathField {
         PathField::Path(JsonPath::parse(p).unwrap())

@@ -1,11 +1,13 @@
 //! Running executions: the interpreter, its journal-backed replay, task tokens.
 
+pub(crate) mod basic;
 pub(crate) mod branches;
 pub(crate) mod execution;
 pub mod history;
 pub mod io;
 pub(crate) mod resource;
 pub(crate) mod runner;
+pub(crate) mod step;
 pub(crate) mod task;
 pub(crate) mod tokens;
 

@@ -3,14 +3,23 @@
 //! execution is restarted, completed steps are replayed from the journal and the
 //! interrupted one runs again with the same keys, so no event is written twice and no
 //! task is started twice (task attempts have their own journal entries, see `task.rs`).
+//!
+//! Workflow variables live in the scope a machine runs in (the execution, a Parallel branch,
+//! a Map iteration): a step reads them as they were when it was entered, and the variables
+//! it assigned are stored when it is over. They are journaled with the step, so replaying
+//! the journal rebuilds them.
 
-use crate::asl::definition::{State, StateKind, StateMachine, TextSource, WaitFor};
+use crate::asl::assign::Assign;
+use crate::asl::definition::{State, StateKind, StateMachine};
+use crate::asl::variables::{Sources, Variables};
 use crate::clock::after;
-use crate::error::{names, StatesError};
+use crate::error::StatesError;
+use crate::runtime::basic;
 use crate::runtime::branches::{map, parallel};
 use crate::runtime::history::{self, state_entered, state_exited};
+use crate::runtime::step::StepOutcome;
 use crate::runtime::{io, task, ExecutionRun};
-use serde_json::{json, Value};
+use serde_json::{Map, Value};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -18,63 +27,62 @@ use std::time::Duration;
 
 pub(crate) type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
-/// How a step ended.
-struct StepOutcome {
-    next: Option<String>,
-    result: Result<Value, StatesError>,
-    last_event: i64,
-    /// Events written in one transaction with the journal entry: the `…StateExited`
-    /// event, and for states that do nothing observable in between (Pass, Choice,
-    /// Succeed, Fail) also their `…StateEntered`. Chained by `previousEventId`.
-    pending_events: Vec<(String, Value)>,
+/// One visit of a state: what every part of its execution reads.
+pub(crate) struct Visit<'a> {
+    pub run: &'a Arc<ExecutionRun>,
+    pub state: &'a Arc<State>,
+    /// The state's input.
+    pub raw: &'a Value,
+    /// The step key its events and journal entries are keyed under.
+    pub key: &'a str,
+    /// The variables as they were when the state was entered.
+    pub vars: &'a Variables,
 }
 
-impl StepOutcome {
-    fn to_journal(&self, state: &str) -> Value {
-        match &self.result {
-            Ok(output) => {
-                json!({"state": state, "next": self.next, "output": output, "last_event": self.last_event})
-            }
-            Err(e) => json!({"state": state, "error": e, "last_event": self.last_event}),
-        }
-    }
-
-    fn from_journal(record: &Value) -> Option<StepOutcome> {
-        let last_event = record.get("last_event")?.as_i64()?;
-        if let Some(error) = record.get("error") {
-            let error: StatesError = serde_json::from_value(error.clone()).ok()?;
-            return Some(StepOutcome {
-                next: None,
-                result: Err(error),
-                last_event,
-                pending_events: Vec::new(),
-            });
-        }
-        Some(StepOutcome {
-            next: record
-                .get("next")
-                .and_then(Value::as_str)
-                .map(str::to_string),
-            result: Ok(record.get("output")?.clone()),
-            last_event,
-            pending_events: Vec::new(),
-        })
+impl Visit<'_> {
+    /// What the state's paths read: `$` is `input`, `$$` is `context`, `$name` a variable.
+    pub fn sources<'b>(&'b self, input: &'b Value, context: &'b Value) -> Sources<'b> {
+        Sources::new(input, context, self.vars)
     }
 }
 
-/// Runs a machine (the execution, a branch or an iteration) to its end. Returns the
-/// output and the id of the last event written in this scope.
+/// What a state that did not fail produced.
+pub(crate) struct Done {
+    pub output: Value,
+    pub next: Option<String>,
+    pub assigned: Option<Map<String, Value>>,
+}
+
+/// Computes a state's assignments (with `$` the value its state type gives `Assign`) and
+/// checks them against the limits; they are stored once the step is over.
+pub(crate) fn assignments(
+    assign: Option<&Assign>,
+    sources: &Sources,
+) -> Result<Option<Map<String, Value>>, StatesError> {
+    let Some(assign) = assign.filter(|a| !a.is_empty()) else {
+        return Ok(None);
+    };
+    let values = assign.evaluate(sources)?;
+    sources.variables.check(&values)?;
+    Ok(Some(values))
+}
+
+/// Runs a machine (the execution, a branch or an iteration) to its end, in the variable
+/// scope `variables`. Returns the output and the id of the last event written in this
+/// scope.
 pub(crate) fn run_machine(
     run: Arc<ExecutionRun>,
     machine: Arc<StateMachine>,
     input: Value,
     scope: String,
     previous: i64,
+    variables: Variables,
 ) -> BoxFuture<Result<(Value, i64), StatesError>> {
     Box::pin(async move {
         let mut current = machine.start_at.clone();
         let mut data = input;
         let mut previous = previous;
+        let mut variables = variables;
         for step in 1u64.. {
             let events = run.event_count.load(std::sync::atomic::Ordering::Relaxed);
             if events >= run.env.limits.max_history_events {
@@ -96,7 +104,8 @@ pub(crate) fn run_machine(
             let outcome = match recorded {
                 Some(outcome) => outcome,
                 None => {
-                    let mut outcome = run_state(&run, &state, data, &key, previous).await;
+                    let mut outcome =
+                        run_state(&run, &state, data, &key, previous, &variables).await;
                     let events = std::mem::take(&mut outcome.pending_events);
                     let name = state.name.clone();
                     let locate =
@@ -122,6 +131,9 @@ pub(crate) fn run_machine(
             };
             previous = outcome.last_event;
             let output = outcome.result?;
+            if let Some(assigned) = outcome.assigned {
+                variables.apply(assigned);
+            }
             match outcome.next {
                 Some(next) => {
                     current = next;
@@ -153,6 +165,7 @@ async fn run_state(
     raw: Value,
     key: &str,
     previous: i64,
+    vars: &Variables,
 ) -> StepOutcome {
     let entered = run.env.clock.now();
     let entered_key = format!("{key}/entered");
@@ -162,264 +175,113 @@ async fn run_state(
         previous,
         Some(state_entered(&state.name, &raw)),
     );
+    let visit = Visit {
+        run,
+        state,
+        raw: &raw,
+        key,
+        vars,
+    };
     if is_instant(state) {
         // Nothing can be observed between entering and leaving: one transaction will do.
         // (Its error names the entered event once that has an id, in `run_machine`.)
-        let mut outcome = state_body(run, state, raw, key, previous, entered).await;
+        let mut outcome = state_body(&visit, previous, entered).await;
         outcome.pending_events.insert(0, (entered_key, event));
         return outcome;
     }
     match run.append(&entered_key, &event) {
         Ok(entered_id) => {
-            let mut outcome = state_body(run, state, raw, key, entered_id, entered).await;
+            let mut outcome = state_body(&visit, entered_id, entered).await;
             outcome.result = outcome
                 .result
                 .map_err(|e| io::locate(e, &state.name, entered_id));
             outcome
         }
-        Err(e) => StepOutcome {
-            next: None,
-            result: Err(e),
-            last_event: previous,
-            pending_events: Vec::new(),
-        },
+        Err(e) => StepOutcome::failed(e, previous),
     }
 }
 
-async fn state_body(
-    run: &Arc<ExecutionRun>,
-    state: &Arc<State>,
-    raw: Value,
-    key: &str,
-    last: i64,
-    entered: time::OffsetDateTime,
-) -> StepOutcome {
+async fn state_body(visit: &Visit<'_>, last: i64, entered: time::OffsetDateTime) -> StepOutcome {
+    let (run, state, raw) = (visit.run, visit.state, visit.raw);
     let mut last = last;
     let ctx = run.context(&state.name, entered, 0, None);
-    let result = match io::check_size(
-        &raw,
+    let sources = visit.sources(raw, &ctx);
+    if let Err(e) = io::check_size(
+        raw,
         run.env.limits.max_payload_bytes,
         &format!("input of state '{}'", state.name),
     ) {
-        Err(e) => Err(e),
-        Ok(()) => match &state.kind {
-            StateKind::Pass { result } => pass(state, &raw, result.as_ref(), &ctx),
-            StateKind::Choice { .. } => {
-                return choice(run, state, &raw, &ctx, key, last);
+        return StepOutcome::failed(e, last);
+    }
+    let done = match &state.kind {
+        StateKind::Pass { result } => basic::pass(visit, &sources, result.as_ref()),
+        StateKind::Choice { .. } => basic::choice(visit, &sources),
+        StateKind::Wait(wait) => basic::wait(visit, &sources, wait, entered).await,
+        StateKind::Succeed => basic::succeed(visit, &sources),
+        StateKind::Fail { error, cause } => Err(basic::fail(visit, &sources, error, cause)),
+        StateKind::Task(_) | StateKind::Parallel { .. } | StateKind::Map { .. } => {
+            match with_retries(visit, &mut last).await {
+                Ok(done) => Ok(done),
+                Err(error) => catch(visit, &sources, error),
             }
-            StateKind::Wait(wait) => wait_state(run, state, &raw, wait, &ctx, key, entered).await,
-            StateKind::Succeed => io::input_path(&state.input_path, &raw, &ctx)
-                .and_then(|v| io::output_path(&state.output_path, &v, &ctx)),
-            StateKind::Fail { error, cause } => {
-                let text = |source: &Option<TextSource>| -> Result<String, StatesError> {
-                    Ok(match source {
-                        None => String::new(),
-                        Some(TextSource::Literal(s)) => s.clone(),
-                        Some(TextSource::Path(p)) => match p.select(&raw, &ctx) {
-                            Ok(Value::String(s)) => s,
-                            Ok(other) => {
-                                return Err(StatesError::runtime(format!(
-                                    "the path '{p}' of state '{}' selected {other}, not a string",
-                                    state.name
-                                )))
-                            }
-                            Err(e) => return Err(StatesError::runtime(e.to_string())),
-                        },
-                        Some(TextSource::Intrinsic(i)) => match i.evaluate(&raw, &ctx)? {
-                            Value::String(s) => s,
-                            other => other.to_string(),
-                        },
-                    })
-                };
-                let failure = match (text(error), text(cause)) {
-                    (Ok(error), Ok(cause)) => StatesError::new(error, cause),
-                    (Err(e), _) | (_, Err(e)) => e,
-                };
-                return StepOutcome {
-                    next: None,
-                    result: Err(failure),
-                    last_event: last,
-                    pending_events: Vec::new(),
-                };
-            }
-            StateKind::Task(_) | StateKind::Parallel { .. } | StateKind::Map { .. } => {
-                let outcome = with_retries(run, state, &raw, key, &mut last).await;
-                match outcome {
-                    Ok(output) => Ok(output),
-                    Err(error) => {
-                        let catcher = state
-                            .catch
-                            .iter()
-                            .find(|c| c.error_equals.iter().any(|p| error.matches(p)));
-                        match catcher {
-                            Some(c) => {
-                                match io::result_path(&c.result_path, &raw, error.to_catch_output())
-                                {
-                                    Ok(output) => {
-                                        return exit(
-                                            run,
-                                            state,
-                                            key,
-                                            last,
-                                            Some(c.next.clone()),
-                                            output,
-                                        );
-                                    }
-                                    Err(e) => Err(e),
-                                }
-                            }
-                            None => Err(error),
-                        }
-                    }
-                }
-            }
-        },
+        }
     };
-    let result = result.and_then(|output| {
+    let done = done.and_then(|done| {
         io::check_size(
-            &output,
+            &done.output,
             run.env.limits.max_payload_bytes,
             &format!("output of state '{}'", state.name),
         )?;
-        Ok(output)
+        Ok(done)
     });
-    match result {
-        Ok(output) => exit(run, state, key, last, state.next.clone(), output),
-        Err(e) => StepOutcome {
-            next: None,
-            result: Err(e),
-            last_event: last,
-            pending_events: Vec::new(),
-        },
+    match done {
+        Ok(done) => exit(visit, last, done),
+        Err(e) => StepOutcome::failed(e, last),
     }
 }
 
-fn exit(
-    run: &ExecutionRun,
-    state: &State,
-    key: &str,
-    last: i64,
-    next: Option<String>,
-    output: Value,
-) -> StepOutcome {
+/// The first catcher that matches `error` turns it into a transition: its `ResultPath`
+/// places the error output in the state's input, and its `Assign` (with `$` the error
+/// output) assigns in the scope of the state.
+fn catch(visit: &Visit<'_>, sources: &Sources, error: StatesError) -> Result<Done, StatesError> {
+    let Some(catcher) = visit
+        .state
+        .catch
+        .iter()
+        .find(|c| c.error_equals.iter().any(|p| error.matches(p)))
+    else {
+        return Err(error);
+    };
+    let error_output = error.to_catch_output();
+    let assigned = assignments(catcher.assign.as_ref(), &sources.with_input(&error_output))?;
+    let output = io::result_path(&catcher.result_path, visit.raw, error_output)?;
+    Ok(Done {
+        output,
+        next: Some(catcher.next.clone()),
+        assigned,
+    })
+}
+
+fn exit(visit: &Visit<'_>, last: i64, done: Done) -> StepOutcome {
+    let (run, state) = (visit.run, visit.state);
     let event_type = format!("{}StateExited", state.kind.event_prefix());
     let event = history::event(
         &event_type,
         run.env.clock.now(),
         last,
-        Some(state_exited(&state.name, &output)),
+        Some(state_exited(
+            &state.name,
+            &done.output,
+            done.assigned.as_ref(),
+        )),
     );
     StepOutcome {
-        next,
-        result: Ok(output),
+        next: done.next,
+        result: Ok(done.output),
         last_event: last,
-        pending_events: vec![(format!("{key}/exited"), event)],
+        pending_events: vec![(format!("{}/exited", visit.key), event)],
+        assigned: done.assigned,
     }
-}
-
-fn pass(
-    state: &State,
-    raw: &Value,
-    result: Option<&Value>,
-    ctx: &Value,
-) -> Result<Value, StatesError> {
-    let effective = io::input_path(&state.input_path, raw, ctx)?;
-    let produced = match (result, &state.parameters) {
-        (Some(r), _) => r.clone(),
-        (None, Some(params)) => params.evaluate(&effective, ctx)?,
-        (None, None) => effective,
-    };
-    let combined = io::result_path(&state.result_path, raw, produced)?;
-    io::output_path(&state.output_path, &combined, ctx)
-}
-
-fn choice(
-    run: &ExecutionRun,
-    state: &State,
-    raw: &Value,
-    ctx: &Value,
-    key: &str,
-    last: i64,
-) -> StepOutcome {
-    let StateKind::Choice { choices, default } = &state.kind else {
-        return StepOutcome {
-            next: None,
-            result: Err(StatesError::runtime("not a Choice state")),
-            last_event: last,
-            pending_events: Vec::new(),
-        };
-    };
-    let decided = (|| {
-        let effective = io::input_path(&state.input_path, raw, ctx)?;
-        let mut next = None;
-        for branch in choices {
-            if branch.condition.evaluate(&effective, ctx)? {
-                next = Some(branch.next.clone());
-                break;
-            }
-        }
-        let next = match next.or_else(|| default.clone()) {
-            Some(n) => n,
-            None => {
-                return Err(StatesError::new(
-                    names::NO_CHOICE_MATCHED,
-                    format!(
-                        "No Choice Rules matched the input in state '{}'",
-                        state.name
-                    ),
-                ))
-            }
-        };
-        Ok((next, io::output_path(&state.output_path, &effective, ctx)?))
-    })();
-    match decided {
-        Ok((next, output)) => exit(run, state, key, last, Some(next), output),
-        Err(e) => StepOutcome {
-            next: None,
-            result: Err(e),
-            last_event: last,
-            pending_events: Vec::new(),
-        },
-    }
-}
-
-async fn wait_state(
-    run: &ExecutionRun,
-    state: &State,
-    raw: &Value,
-    wait: &WaitFor,
-    ctx: &Value,
-    key: &str,
-    entered: time::OffsetDateTime,
-) -> Result<Value, StatesError> {
-    let effective = io::input_path(&state.input_path, raw, ctx)?;
-    let target = match wait {
-        WaitFor::Seconds(n) => after(entered, Duration::from_secs(*n)),
-        WaitFor::Timestamp(t) => *t,
-        WaitFor::SecondsPath(p) => {
-            let v = p
-                .select(&effective, ctx)
-                .map_err(|e| StatesError::runtime(e.to_string()))?;
-            let secs = v.as_u64().ok_or_else(|| {
-                StatesError::runtime(format!(
-                    "SecondsPath '{p}' of state '{}' must select a non-negative integer, found {v}",
-                    state.name
-                ))
-            })?;
-            after(entered, Duration::from_secs(secs))
-        }
-        WaitFor::TimestampPath(p) => {
-            let v = p
-                .select(&effective, ctx)
-                .map_err(|e| StatesError::runtime(e.to_string()))?;
-            v.as_str().and_then(crate::asl::choice::parse_timestamp).ok_or_else(|| {
-                StatesError::runtime(format!("TimestampPath '{p}' of state '{}' must select an RFC 3339 timestamp, found {v}", state.name))
-            })?
-        }
-    };
-    let deadline = run.journaled_deadline(&format!("{key}/until"), || target)?;
-    run.env.clock.sleep_until(deadline).await;
-    io::output_path(&state.output_path, &effective, ctx)
 }
 
 /// The delay before retry number `count` (0-based) of a retrier.
@@ -437,39 +299,46 @@ pub(crate) fn retry_delay(retrier: &crate::asl::definition::Retrier, count: u32)
 }
 
 /// Runs a Task, Parallel or Map state's attempts until one succeeds or no retrier
-/// applies. Returns the state's output (after ResultSelector, ResultPath, OutputPath).
-async fn with_retries(
-    run: &Arc<ExecutionRun>,
-    state: &Arc<State>,
-    raw: &Value,
-    key: &str,
-    last: &mut i64,
-) -> Result<Value, StatesError> {
+/// applies. Returns the state's output (after ResultSelector, ResultPath, OutputPath) and
+/// its assignments, whose `$` is the task's or the branches' raw result (`Assign` is
+/// evaluated alongside `ResultSelector`, from the same result).
+async fn with_retries(visit: &Visit<'_>, last: &mut i64) -> Result<Done, StatesError> {
+    let (run, state, raw, key) = (visit.run, visit.state, visit.raw, visit.key);
     let mut counts = vec![0u32; state.retry.len()];
     let mut attempt = 0u32;
     loop {
         let entered = run.env.clock.now();
         let result = match &state.kind {
-            StateKind::Task(spec) => task::attempt(run, state, spec, raw, key, attempt, last).await,
-            StateKind::Parallel { branches } => {
-                parallel(run, state, branches, raw, key, attempt, last).await
-            }
-            StateKind::Map { .. } => map(run, state, raw, key, attempt, last).await,
+            StateKind::Task(spec) => task::attempt(visit, spec, attempt, last).await,
+            StateKind::Parallel { branches } => parallel(visit, branches, attempt, last).await,
+            StateKind::Map { .. } => map(visit, attempt, last).await,
             _ => Err(StatesError::runtime(
                 "only Task, Parallel and Map states retry",
             )),
         }
         .and_then(|result| {
             let ctx = run.context(&state.name, entered, attempt, None);
+            // Kept for `Assign` only when there is one, so a state without variables copies
+            // nothing.
+            let kept = state.assign.is_some().then(|| result.clone());
             let selected = match &state.result_selector {
-                Some(selector) => selector.evaluate(&result, &ctx)?,
+                Some(selector) => selector.evaluate(&visit.sources(&result, &ctx))?,
                 None => result,
             };
             let combined = io::result_path(&state.result_path, raw, selected)?;
-            io::output_path(&state.output_path, &combined, &ctx)
+            let output = io::output_path(&state.output_path, &visit.sources(&combined, &ctx))?;
+            let assigned = match &kept {
+                Some(result) => assignments(state.assign.as_ref(), &visit.sources(result, &ctx))?,
+                None => None,
+            };
+            Ok(Done {
+                output,
+                next: state.next.clone(),
+                assigned,
+            })
         });
         let error = match result {
-            Ok(output) => return Ok(output),
+            Ok(done) => return Ok(done),
             Err(e) => e,
         };
         let Some(index) = state
@@ -493,16 +362,13 @@ async fn with_retries(
     }
 }
 
-pub(crate) fn effective_parameters(
-    run: &ExecutionRun,
-    state: &State,
-    raw: &Value,
-    attempt: u32,
-) -> Result<Value, StatesError> {
+/// A Parallel state's branch input: `InputPath`, then `Parameters`.
+pub(crate) fn effective_parameters(visit: &Visit<'_>, attempt: u32) -> Result<Value, StatesError> {
+    let (run, state) = (visit.run, visit.state);
     let ctx = run.context(&state.name, run.env.clock.now(), attempt, None);
-    let effective = io::input_path(&state.input_path, raw, &ctx)?;
+    let effective = io::input_path(&state.input_path, &visit.sources(visit.raw, &ctx))?;
     match &state.parameters {
-        Some(p) => p.evaluate(&effective, &ctx),
+        Some(p) => p.evaluate(&visit.sources(&effective, &ctx)),
         None => Ok(effective),
     }
 }

@@ -3,11 +3,13 @@
 //! that same attempt — it does not create the job again or notify the approver twice.
 
 use crate::asl::definition::{Seconds, State, TaskSpec};
+use crate::asl::variables::Sources;
 use crate::clock::after;
 use crate::error::{names, StatesError};
 use crate::integrations::ServiceCall;
 use crate::runtime::history::error_details;
 use crate::runtime::resource::{Pattern, Resource};
+use crate::runtime::runner::Visit;
 use crate::runtime::tokens::{close_or_take_decision, new_token, now_ms, wait_for_decision};
 use crate::runtime::{io, storage_failure, ExecutionRun};
 use serde_json::{json, Value};
@@ -17,10 +19,11 @@ use std::time::Duration;
 /// The default task timeout in Step Functions (99999999 seconds).
 const DEFAULT_TIMEOUT_SECONDS: u64 = 99_999_999;
 
+/// `TimeoutSeconds[Path]` or `HeartbeatSeconds[Path]`; a path reads the effective input
+/// (`sources.input`) or a variable.
 fn resolve_seconds(
     seconds: &Option<Seconds>,
-    effective: &Value,
-    ctx: &Value,
+    sources: &Sources,
     field: &str,
 ) -> Result<Option<u64>, StatesError> {
     match seconds {
@@ -28,7 +31,7 @@ fn resolve_seconds(
         Some(Seconds::Fixed(n)) => Ok(Some(*n)),
         Some(Seconds::Path(p)) => {
             let v = p
-                .select(effective, ctx)
+                .select(sources)
                 .map_err(|e| StatesError::runtime(e.to_string()))?;
             v.as_u64().filter(|n| *n > 0).map(Some).ok_or_else(|| {
                 StatesError::runtime(format!(
@@ -40,15 +43,14 @@ fn resolve_seconds(
 }
 
 pub(crate) async fn attempt(
-    run: &Arc<ExecutionRun>,
-    state: &State,
+    visit: &Visit<'_>,
     spec: &TaskSpec,
-    raw: &Value,
-    key: &str,
     attempt: u32,
     last: &mut i64,
 ) -> Result<Value, StatesError> {
-    let akey = format!("{key}/a{attempt}");
+    let (run, state, raw): (&Arc<ExecutionRun>, &State, &Value) =
+        (visit.run, visit.state, visit.raw);
+    let akey = format!("{}/a{attempt}", visit.key);
     let resource = Resource::parse(&spec.resource);
     let is_function = matches!(resource, Resource::Function { .. });
     let pattern = match &resource {
@@ -68,13 +70,14 @@ pub(crate) async fn attempt(
     }
     let entered = run.env.clock.now();
     let plain_ctx = run.context(&state.name, entered, attempt, None);
-    let effective = io::input_path(&state.input_path, raw, &plain_ctx)?;
+    let effective = io::input_path(&state.input_path, &visit.sources(raw, &plain_ctx))?;
+    let on_input = visit.sources(&effective, &plain_ctx);
     let resuming = !record.is_null();
     if !resuming {
         let token = (pattern == Pattern::WaitForTaskToken).then(new_token);
         let ctx = run.context(&state.name, entered, attempt, token.as_deref());
         let params = match &state.parameters {
-            Some(t) => t.evaluate(&effective, &ctx)?,
+            Some(t) => t.evaluate(&visit.sources(&effective, &ctx))?,
             None => effective.clone(),
         };
         io::check_size(
@@ -96,13 +99,8 @@ pub(crate) async fn attempt(
         .get("token")
         .and_then(Value::as_str)
         .map(str::to_string);
-    let timeout = resolve_seconds(&spec.timeout, &effective, &plain_ctx, "TimeoutSecondsPath")?;
-    let heartbeat = resolve_seconds(
-        &spec.heartbeat,
-        &effective,
-        &plain_ctx,
-        "HeartbeatSecondsPath",
-    )?;
+    let timeout = resolve_seconds(&spec.timeout, &on_input, "TimeoutSecondsPath")?;
+    let heartbeat = resolve_seconds(&spec.heartbeat, &on_input, "HeartbeatSecondsPath")?;
     let (resource_type, resource_name) = resource.event_names();
     let region = "local";
 

@@ -483,6 +483,8 @@ impl LocalSageMaker {
         let files = s3::files_under_prefix(&self.data_dir, input)
             .map_err(|e| SageMakerError::validation(format!("ClientError: {e}")))?;
         let out_dir = self.local_path(output)?;
+        // The filter reads the CSV record only: no context object and no variables.
+        let no_variables = crate::asl::variables::Variables::new();
         for file in files {
             let source = file
                 .file_name()
@@ -497,8 +499,13 @@ impl LocalSageMaker {
                 .enumerate()
                 .filter(|(_, l)| !l.trim().is_empty())
             {
+                let record = csv_record(line);
                 let selected = filter
-                    .select(&csv_record(line), &Value::Null)
+                    .select(&crate::asl::variables::Sources::new(
+                        &record,
+                        &Value::Null,
+                        &no_variables,
+                    ))
                     .map_err(|e| {
                         SageMakerError::validation(format!(
                             "ClientError: {source} line {}: InputFilter: {e}",

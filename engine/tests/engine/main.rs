@@ -1,6 +1,6 @@
 //! The engine's integration tests, in one binary: the execution API, the CLI, crash recovery,
-//! the seed pipeline end to end, replay after a restart, the local SageMaker, and the
-//! interpreter against AWS's examples.
+//! the seed pipeline end to end, replay after a restart, the local SageMaker, the
+//! interpreter against AWS's examples, and workflow variables.
 
 mod common;
 
@@ -12,3 +12,5 @@ mod pipeline;
 mod replay;
 mod sagemaker;
 mod states;
+mod variable_scopes;
+mod variables;

@@ -2,6 +2,7 @@
 //! seconds and the Fail state's texts.
 
 use super::{Ctx, PathField, Seconds, TextSource};
+use crate::asl::assign::Assign;
 use crate::asl::intrinsics::{looks_like_intrinsic, Intrinsic};
 use crate::asl::jsonpath::JsonPath;
 use crate::asl::template::Template;
@@ -13,6 +14,7 @@ pub(super) fn allowed_fields(kind: &str) -> &'static [&'static str] {
     match kind {
         "Pass" => &[
             "Next",
+            "Assign",
             "End",
             "InputPath",
             "OutputPath",
@@ -22,6 +24,7 @@ pub(super) fn allowed_fields(kind: &str) -> &'static [&'static str] {
         ],
         "Task" => &[
             "Next",
+            "Assign",
             "End",
             "InputPath",
             "OutputPath",
@@ -37,9 +40,10 @@ pub(super) fn allowed_fields(kind: &str) -> &'static [&'static str] {
             "Catch",
             "Credentials",
         ],
-        "Choice" => &["InputPath", "OutputPath", "Choices", "Default"],
+        "Choice" => &["InputPath", "OutputPath", "Choices", "Default", "Assign"],
         "Wait" => &[
             "Next",
+            "Assign",
             "End",
             "InputPath",
             "OutputPath",
@@ -52,6 +56,7 @@ pub(super) fn allowed_fields(kind: &str) -> &'static [&'static str] {
         "Fail" => &["Error", "Cause", "ErrorPath", "CausePath"],
         "Parallel" => &[
             "Next",
+            "Assign",
             "End",
             "InputPath",
             "OutputPath",
@@ -64,6 +69,7 @@ pub(super) fn allowed_fields(kind: &str) -> &'static [&'static str] {
         ],
         "Map" => &[
             "Next",
+            "Assign",
             "End",
             "InputPath",
             "OutputPath",
@@ -94,6 +100,13 @@ pub(super) fn parse_path_field(
         None => PathField::Default,
         Some(Value::Null) => PathField::Discard,
         Some(Value::String(text)) => match JsonPath::parse(text) {
+            Ok(path) if reference && path.variable().is_some() => {
+                ctx.issue(
+                    field,
+                    format!("'{text}' reads a variable: variables cannot be used in {field}, which places the result in the state's input"),
+                );
+                PathField::Default
+            }
             Ok(path) if reference && !path.is_reference_path() => {
                 ctx.issue(
                     field,
@@ -110,6 +123,20 @@ pub(super) fn parse_path_field(
         Some(_) => {
             ctx.issue(field, "must be a path string or null");
             PathField::Default
+        }
+    }
+}
+
+/// `Assign` (of a state, a choice rule or a catcher), `field` naming it for the issues.
+pub(super) fn parse_assign(obj: &Map<String, Value>, field: &str, ctx: &mut Ctx) -> Option<Assign> {
+    let value = obj.get("Assign")?;
+    match Assign::parse(value) {
+        Ok(assign) => Some(assign),
+        Err(problems) => {
+            for problem in problems {
+                ctx.issue(field, problem);
+            }
+            None
         }
     }
 }

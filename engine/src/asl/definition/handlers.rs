@@ -1,6 +1,6 @@
 //! Reading `Retry` and `Catch`: retriers, catchers and their error name lists.
 
-use super::{join, parse_path_field, Catcher, Ctx, Retrier};
+use super::{join, parse_assign, parse_path_field, Catcher, Ctx, Retrier};
 use serde_json::{Map, Value};
 
 fn parse_error_list(value: Option<&Value>, field: &str, ctx: &mut Ctx) -> Vec<String> {
@@ -140,6 +140,7 @@ pub(super) fn parse_catch(obj: &Map<String, Value>, ctx: &mut Ctx) -> Vec<Catche
             location: join(&ctx.location, &field),
         };
         let result_path = parse_path_field(c, "ResultPath", true, &mut inner);
+        let assign = parse_assign(c, "Assign", &mut inner);
         let Some(next) = c.get("Next").and_then(Value::as_str) else {
             ctx.issue(&format!("{field}.Next"), "missing required field Next");
             continue;
@@ -148,6 +149,7 @@ pub(super) fn parse_catch(obj: &Map<String, Value>, ctx: &mut Ctx) -> Vec<Catche
             error_equals,
             result_path,
             next: next.to_string(),
+            assign,
         });
     }
     out

@@ -10,7 +10,8 @@ use std::sync::Arc;
 #[derive(Debug, Clone, PartialEq)]
 pub enum MaxConcurrency {
     Fixed(usize),
-    /// `MaxConcurrencyPath`: a reference path into the state input, resolved per visit.
+    /// `MaxConcurrencyPath`: a reference path into the state input or a variable, resolved
+    /// per visit.
     Path(JsonPath),
 }
 
@@ -60,8 +61,8 @@ pub(super) fn parse(obj: &Map<String, Value>, location: &str, ctx: &mut Ctx) -> 
     })
 }
 
-/// `MaxConcurrency` (a non-negative integer) or `MaxConcurrencyPath` (a reference path),
-/// not both.
+/// `MaxConcurrency` (a non-negative integer) or `MaxConcurrencyPath` (a reference path on
+/// the input or a variable), not both.
 fn max_concurrency(obj: &Map<String, Value>, ctx: &mut Ctx) -> MaxConcurrency {
     match (obj.get("MaxConcurrency"), obj.get("MaxConcurrencyPath")) {
         (Some(_), Some(_)) => {
@@ -78,11 +79,11 @@ fn max_concurrency(obj: &Map<String, Value>, ctx: &mut Ctx) -> MaxConcurrency {
             }))
         }
         (None, Some(v)) => match v.as_str().map(JsonPath::parse) {
-            Some(Ok(path)) if path.is_reference_path() => MaxConcurrency::Path(path),
+            Some(Ok(path)) if path.is_data_reference_path() => MaxConcurrency::Path(path),
             Some(Ok(_)) => {
                 ctx.issue(
                     "MaxConcurrencyPath",
-                    "must be a reference path (only fields and indexes on $)",
+                    "must be a reference path (only fields and indexes on $ or on a variable)",
                 );
                 MaxConcurrency::Fixed(0)
             }
