@@ -14,6 +14,7 @@ pub mod live;
 pub mod pipeline;
 pub mod playground;
 pub mod routes;
+pub mod security_headers;
 pub mod sessions;
 pub mod shared_state;
 pub mod startup;

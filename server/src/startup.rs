@@ -48,6 +48,7 @@ use crate::live::{spawn_watcher, LiveFeed};
 use crate::pipeline::demo::seed_demo_run;
 use crate::pipeline::local::LocalControlPlane;
 use crate::routes::health::{healthz, readyz, Readiness};
+use crate::security_headers::{content_security_policy, HSTS};
 use crate::sessions::sqlite_store::SqliteSessionStore;
 use crate::sessions::SessionBackend;
 use crate::shared_state::sqlite::{SqliteBallots, SqliteFailureCounts};
@@ -366,6 +367,7 @@ fn router(
 ) -> Router {
     let site_root = config.site_root.display().to_string();
     let trusted_proxies = config.trusted_proxies;
+    let https = config.sessions.secure_cookie(local_addr);
     let leptos_options = LeptosOptions::builder()
         .output_name(OUTPUT_NAME)
         .site_root(site_root)
@@ -498,6 +500,16 @@ fn router(
                 .layer(SetResponseHeaderLayer::if_not_present(
                     header::REFERRER_POLICY,
                     HeaderValue::from_static("same-origin"),
+                ))
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    header::CONTENT_SECURITY_POLICY,
+                    content_security_policy(&leptos_options),
+                ))
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    header::STRICT_TRANSPORT_SECURITY,
+                    // Without HTTPS (a loopback address, or cookies said to be plain) the
+                    // header would promise what the site does not keep: no value, no header.
+                    https.then(|| HeaderValue::from_static(HSTS)),
                 ))
                 .layer(CompressionLayer::new()),
         )

@@ -83,3 +83,72 @@ async fn the_root_redirects_to_executions() {
     assert!(response.status().is_redirection(), "{}", response.status());
     assert_eq!(response.headers()["location"], "/executions");
 }
+
+/// Every page says which scripts may run: its own bundle, WebAssembly, and each inline script
+/// the page holds by its SHA-256 (computed here from the HTML, independently of the server);
+/// nothing from elsewhere, no other inline script. Strict-Transport-Security only where the
+/// cookies are Secure (the site is reached over HTTPS).
+#[tokio::test]
+async fn pages_carry_a_content_security_policy_that_names_each_inline_script() {
+    use base64::Engine;
+
+    let app = spawn_app().await;
+    let client = app.signed_in_client("admin", &app.admin_password).await;
+    for path in [
+        "/signin",
+        "/executions",
+        "/approvals",
+        "/audit",
+        "/playground",
+        "/nowhere",
+    ] {
+        let response = app.get_with(&client, path).await;
+        let headers = response.headers().clone();
+        let policy = headers
+            .get("content-security-policy")
+            .unwrap_or_else(|| panic!("{path}: no policy"))
+            .to_str()
+            .expect("ascii")
+            .to_string();
+        assert!(
+            !headers.contains_key("strict-transport-security"),
+            "{path}: plain HTTP"
+        );
+        let script_src = policy
+            .split(';')
+            .map(str::trim)
+            .find_map(|directive| directive.strip_prefix("script-src "))
+            .unwrap_or_else(|| panic!("{path}: no script-src in {policy}"));
+        assert!(!script_src.contains("'unsafe-inline'"), "{policy}");
+        assert!(!script_src.contains("'unsafe-eval'"), "{policy}");
+        let html = page_text(response).await;
+        let inline: Vec<&str> = html
+            .split("<script")
+            .skip(1)
+            .filter_map(|rest| {
+                let (attributes, body) = rest.split_once('>')?;
+                (!attributes.contains("src=")).then(|| body.split_once("</script>").map(|b| b.0))?
+            })
+            .collect();
+        assert!(!inline.is_empty(), "{path}: the islands' loader is inline");
+        for body in inline {
+            let sum = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, body.as_bytes());
+            let hash = base64::engine::general_purpose::STANDARD.encode(sum.as_ref());
+            assert!(
+                script_src.contains(&format!("'sha256-{hash}'")),
+                "{path}: an inline script the policy does not name: {body}"
+            );
+        }
+    }
+
+    let secure = crate::helpers::spawn(crate::helpers::Spawn {
+        args: vec!["--cookie-secure".into(), "always".into()],
+        ..crate::helpers::Spawn::default()
+    })
+    .await;
+    let response = secure.get("/signin").await;
+    assert_eq!(
+        response.headers()["strict-transport-security"],
+        "max-age=31536000"
+    );
+}
