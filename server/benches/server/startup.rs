@@ -9,7 +9,6 @@
 //! coordination tables and the state machine, all on moto; the tables are created by a first
 //! start that is not measured, as a stack creates them before any instance starts.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -44,17 +43,7 @@ async fn start(binary: &Path, args: &[String], moto: &MotoServer) -> (Running, S
         .stderr(Stdio::null())
         .spawn()
         .expect("the server binary starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let (sender, address) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut sent = false;
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let (false, Some(rest)) = (sent, line.split("listening on http://").nth(1)) {
-                let _ = sender.send(rest.split('"').next().unwrap_or_default().to_string());
-                sent = true;
-            }
-        }
-    });
+    let address = crate::helpers::announced_address(child.stdout.take().expect("stdout"));
     let running = Running(child);
     let address = address
         .recv_timeout(Duration::from_secs(60))

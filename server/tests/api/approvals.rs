@@ -67,10 +67,19 @@ pub(crate) async fn race(
     clients: &[reqwest::Client],
     name: &str,
 ) -> Vec<(u16, String)> {
+    race_over(&[app], clients, name).await
+}
+
+/// [`race`] with the decisions spread over several instances of one deployment too.
+pub(crate) async fn race_over(
+    instances: &[&TestApp],
+    clients: &[reqwest::Client],
+    name: &str,
+) -> Vec<(u16, String)> {
     let mut race = tokio::task::JoinSet::new();
     for i in 0..100 {
         let client = clients[i % clients.len()].clone();
-        let url = app.url("/api/decide");
+        let url = instances[i % instances.len()].url("/api/decide");
         let name = name.to_string();
         let verdict = if i % 3 == 0 { "reject" } else { "approve" };
         race.spawn(async move {
@@ -94,6 +103,16 @@ pub(crate) async fn race(
         answers.push(done.expect("task"));
     }
     answers
+}
+
+/// Asserts the race had one winner and that the 99 others were told who decided.
+pub(crate) fn assert_one_winner(answers: &[(u16, String)]) {
+    let winners = answers.iter().filter(|(s, _)| *s == 200).count();
+    let late = answers
+        .iter()
+        .filter(|(s, b)| *s == 409 && b.contains("Already decided by"))
+        .count();
+    assert_eq!((winners, late), (1, 99), "{answers:?}");
 }
 
 async fn execution_json(app: &TestApp, client: &reqwest::Client, name: &str) -> serde_json::Value {

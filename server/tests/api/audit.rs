@@ -203,17 +203,7 @@ fn start_binary(scratch: &Scratch, first_start: bool) -> (Running, Option<String
             }
         }
     });
-    let (sender, address) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut sent = false;
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let (false, Some(rest)) = (sent, line.split("listening on http://").nth(1)) {
-                let _ = sender.send(rest.split('"').next().unwrap_or_default().to_string());
-                sent = true;
-            }
-        }
-    });
-    let address = address
+    let address = crate::helpers::announced_address(stdout)
         .recv_timeout(std::time::Duration::from_secs(120))
         .expect("the server says where it listens");
     let patience = if first_start { 60 } else { 2 };

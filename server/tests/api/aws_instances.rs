@@ -10,7 +10,7 @@ use app::models::pipeline::StartRequest;
 use server::audit::dynamo::DynamoAuditLog;
 use server::pipeline::aws::AwsControlPlane;
 
-use crate::approvals::decide;
+use crate::approvals::{assert_one_winner, decide, race_over};
 use crate::aws_pipeline::{spawn_aws, wait_for_approval};
 use crate::cognito::{Pool, PASSWORD};
 use crate::helpers::TestApp;
@@ -155,39 +155,9 @@ async fn a_hundred_decisions_over_two_instances_have_one_winner_and_one_chain() 
     }
     let name = deployment.waiting_run("race2").await;
 
-    let mut race = tokio::task::JoinSet::new();
-    for i in 0..100 {
-        let instance = &deployment.instances[i % 2];
-        let url = instance.url("/api/decide");
-        let client = clients[i % clients.len()].clone();
-        let name = name.clone();
-        let verdict = if i % 3 == 0 { "reject" } else { "approve" };
-        race.spawn(async move {
-            let response = client
-                .post(url)
-                .header("accept", "application/json")
-                .form(&[
-                    ("id", name.as_str()),
-                    ("verdict", verdict),
-                    ("comment", "race"),
-                ])
-                .send()
-                .await
-                .expect("decide");
-            let status = response.status().as_u16();
-            (status, response.text().await.expect("body"))
-        });
-    }
-    let mut answers = Vec::new();
-    while let Some(done) = race.join_next().await {
-        answers.push(done.expect("task"));
-    }
-    let winners = answers.iter().filter(|(s, _)| *s == 200).count();
-    let late = answers
-        .iter()
-        .filter(|(s, b)| *s == 409 && b.contains("Already decided by"))
-        .count();
-    assert_eq!((winners, late), (1, 99), "{answers:?}");
+    let [first, second] = &deployment.instances;
+    let answers = race_over(&[first, second], &clients, &name).await;
+    assert_one_winner(&answers);
 
     let decisions = deployment.records("approval.decide", &name).await;
     assert_eq!(decisions.len(), 100);

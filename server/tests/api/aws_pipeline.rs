@@ -537,12 +537,7 @@ async fn a_hundred_racing_decisions_on_step_functions_have_one_winner() {
         clients.push(app.signed_in_client(who, PASSWORD).await);
     }
     let answers = crate::approvals::race(&app, &clients, &run.name).await;
-    let winners = answers.iter().filter(|(s, _)| *s == 200).count();
-    let late = answers
-        .iter()
-        .filter(|(s, b)| *s == 409 && b.contains("Already decided by"))
-        .count();
-    assert_eq!((winners, late), (1, 99), "{answers:?}");
+    crate::approvals::assert_one_winner(&answers);
 
     let records = server::audit::dynamo::DynamoAuditLog::new(
         aws_sdk_dynamodb::Client::new(&moto.sdk_config().await),

@@ -214,6 +214,26 @@ pub fn cookie_pair(set_cookie: &str) -> String {
     set_cookie.split(';').next().unwrap_or_default().to_string()
 }
 
+/// The address a server binary says it listens on (its "listening on http://…" log line),
+/// read from its standard output on a thread of its own, which keeps draining the pipe.
+pub fn announced_address(stdout: std::process::ChildStdout) -> std::sync::mpsc::Receiver<String> {
+    use std::io::BufRead;
+    let (sender, address) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut sent = false;
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if let (false, Some(rest)) = (sent, line.split("listening on http://").nth(1)) {
+                let _ = sender.send(rest.split('"').next().unwrap_or_default().to_string());
+                sent = true;
+            }
+        }
+    });
+    address
+}
+
 pub fn new_client() -> reqwest::Client {
     reqwest::Client::builder()
         .cookie_store(true)
