@@ -436,14 +436,18 @@ fn wildcard(input: &Val) -> Result<Val> {
     // Appending a flattened array makes the result a plain array, as in the reference
     // implementation.
     let mut plain = false;
-    if let Some(Value::Object(members)) = &input {
-        for value in members.values() {
-            if value.is_array() {
-                flatten_into(value, &mut out, 0)?;
-                plain = true;
-            } else {
-                out.push(value.clone());
-            }
+    // An array's members count as the fields of an object (its keys are its indexes).
+    let fields: Vec<&Value> = match &input {
+        Some(Value::Object(members)) => members.values().collect(),
+        Some(Value::Array(items, _)) => items.iter().collect(),
+        _ => Vec::new(),
+    };
+    for value in fields {
+        if value.is_array() {
+            flatten_into(value, &mut out, 0)?;
+            plain = true;
+        } else {
+            out.push(value.clone());
         }
     }
     Ok(Some(if plain {

@@ -73,13 +73,21 @@ impl Evaluator {
                 input_seq = members(&result);
             }
         }
+        let mut stream_value = None;
         if is_tuple {
             let stream = tuples.unwrap_or_default();
+            let tuple_stream = Value::with_flags(stream, Flags::SEQUENCE.with(Flags::TUPLE_STREAM));
             result = Some(if node.tuple {
-                Value::with_flags(stream, Flags::SEQUENCE.with(Flags::TUPLE_STREAM))
+                tuple_stream.clone()
             } else {
-                Value::seq(stream.iter().filter_map(|t| tuple_get(t, "@")).collect())
+                match &tuple_stream {
+                    Value::Array(items, _) => {
+                        Value::seq(items.iter().filter_map(|t| tuple_get(t, "@")).collect())
+                    }
+                    _ => Value::seq(Vec::new()),
+                }
             });
+            stream_value = Some(tuple_stream);
         }
         if node.keep_singleton_array {
             result = result.map(|r| {
@@ -95,7 +103,8 @@ impl Evaluator {
             });
         }
         if let Some(group) = &node.group {
-            result = Some(self.group(group, result, env)?);
+            let grouped = if is_tuple { stream_value } else { result };
+            result = Some(self.group(group, grouped, env)?);
         }
         Ok(result)
     }

@@ -37,41 +37,41 @@ const DECIMAL_GROUPS: [u32; 37] = [
     0xAA50, 0xABF0, 0xFF10,
 ];
 
-fn words(num: u64, prev: bool, ordinal: bool) -> String {
-    if num <= 19 {
-        let w = if ordinal { ORDINALS[num as usize] } else { FEW[num as usize] };
-        return format!("{}{w}", if prev { " and " } else { "" });
+fn words(num: f64, prev: bool, ordinal: bool) -> String {
+    let and = if prev { " and " } else { "" };
+    let comma = if prev { ", " } else { "" };
+    if num <= 19.0 {
+        let i = num.max(0.0) as usize;
+        return format!("{and}{}", if ordinal { ORDINALS[i] } else { FEW[i] });
     }
-    if num < 100 {
-        let mut w = format!("{}{}", if prev { " and " } else { "" }, DECADES[(num / 10 - 2) as usize]);
-        if num % 10 > 0 {
-            w += &format!("-{}", words(num % 10, false, ordinal));
+    if num < 100.0 {
+        let mut w = format!("{and}{}", DECADES[(num / 10.0).floor() as usize - 2]);
+        let rem = num % 10.0;
+        if rem > 0.0 {
+            w += &format!("-{}", words(rem, false, ordinal));
         } else if ordinal {
             w.pop();
             w += "ieth";
         }
         return w;
     }
-    if num < 1000 {
-        let mut w = format!("{}{} Hundred", if prev { ", " } else { "" }, FEW[(num / 100) as usize]);
-        if num % 100 > 0 {
-            w += &words(num % 100, true, ordinal);
+    if num < 1000.0 {
+        let mut w = format!("{comma}{} Hundred", FEW[(num / 100.0).floor() as usize]);
+        let rem = num % 100.0;
+        if rem > 0.0 {
+            w += &words(rem, true, ordinal);
         } else if ordinal {
             w += "th";
         }
         return w;
     }
-    let mag = (((num as f64).log10() / 3.0).floor() as usize).min(MAGNITUDES.len());
-    let factor = 10u64.pow(3 * mag as u32);
-    let mant = num / factor;
+    // beyond trillions the largest magnitude word repeats ("ten billion trillion trillion")
+    let mag = ((num.log10() / 3.0).floor() as usize).clamp(1, MAGNITUDES.len());
+    let factor = 10f64.powi(3 * mag as i32);
+    let mant = (num / factor).floor();
     let rem = num - mant * factor;
-    let mut w = format!(
-        "{}{} {}",
-        if prev { ", " } else { "" },
-        words(mant, false, false),
-        MAGNITUDES[mag - 1]
-    );
-    if rem > 0 {
+    let mut w = format!("{comma}{} {}", words(mant, false, false), MAGNITUDES[mag - 1]);
+    if rem > 0.0 {
         w += &words(rem, true, ordinal);
     } else if ordinal {
         w += "th";
@@ -340,6 +340,12 @@ fn regular(separators: &[Separator]) -> Option<Separator> {
 pub(crate) fn format(value: f64, f: &IntegerFormat) -> Result<String> {
     let negative = value < 0.0;
     let v = value.abs().min(9.007_199_254_740_992e15) as u64;
+    if f.primary == Primary::Roman && v > 1_000_000 {
+        return fail(
+            ErrorCode::U3001,
+            "Numbers above one million are not formatted as roman numerals",
+        );
+    }
     let mut s = match f.primary {
         Primary::Letters => to_letters(v, if f.case == Case::Upper { 'A' } else { 'a' }),
         Primary::Roman => {
@@ -351,7 +357,7 @@ pub(crate) fn format(value: f64, f: &IntegerFormat) -> Result<String> {
             }
         }
         Primary::Words => {
-            let w = words(v, false, f.ordinal);
+            let w = words(value.abs(), false, f.ordinal);
             match f.case {
                 Case::Upper => w.to_uppercase(),
                 Case::Lower => w.to_lowercase(),
@@ -359,7 +365,7 @@ pub(crate) fn format(value: f64, f: &IntegerFormat) -> Result<String> {
             }
         }
         Primary::Decimal => {
-            let mut digits: Vec<char> = v.to_string().chars().collect();
+            let mut digits: Vec<char> = crate::jsonata::value::js_number(value.abs()).chars().collect();
             while digits.len() < f.mandatory {
                 digits.insert(0, '0');
             }
@@ -419,7 +425,25 @@ pub(crate) fn pattern(f: &IntegerFormat) -> Result<String> {
     Ok(match f.primary {
         Primary::Letters => if upper { "[A-Z]+" } else { "[a-z]+" }.to_string(),
         Primary::Roman => if upper { "[MDCLXVI]+" } else { "[mdclxvi]+" }.to_string(),
-        Primary::Words => r"(?:[A-Za-z]+|[\-, ])+".to_string(),
+        Primary::Words => {
+            let mut alternatives: Vec<String> = Vec::new();
+            alternatives.extend(FEW.iter().map(|w| w.to_lowercase()));
+            alternatives.extend(ORDINALS.iter().map(|w| w.to_lowercase()));
+            for d in DECADES {
+                let d = d.to_lowercase();
+                alternatives.push(format!("{}ieth", &d[..d.len() - 1]));
+                alternatives.push(d);
+            }
+            alternatives.push("hundredth".into());
+            for m in MAGNITUDES {
+                let m = m.to_lowercase();
+                alternatives.push(format!("{m}th"));
+                alternatives.push(m);
+            }
+            alternatives.push("and".into());
+            alternatives.push(r"[\-, ]".into());
+            format!("(?:{})+", alternatives.join("|"))
+        }
         Primary::Decimal => {
             let mut p = match f.parse_width {
                 Some(w) => format!("[0-9]{{{w}}}"),
