@@ -13,6 +13,8 @@ use std::time::Instant;
 
 pub(crate) struct Evaluator {
     depth: usize,
+    /// Where the stack was when the evaluation started, to measure how much it has used.
+    stack_base: usize,
     limits: Limits,
     deadline: Option<Instant>,
     labels: Arc<[Arc<str>]>,
@@ -34,6 +36,7 @@ impl Evaluator {
     pub fn new(limits: Limits, labels: Arc<[Arc<str>]>, now_millis: f64) -> Evaluator {
         Evaluator {
             depth: 0,
+            stack_base: stack_address(),
             deadline: limits.timeout.map(|t| Instant::now() + t),
             limits,
             labels,
@@ -91,7 +94,8 @@ impl Evaluator {
 
     pub fn enter(&mut self, pos: usize) -> Result<()> {
         self.depth += 1;
-        if self.depth > self.limits.max_depth {
+        let stack_used = self.stack_base.abs_diff(stack_address());
+        if self.depth > self.limits.max_depth || stack_used > self.limits.max_stack {
             return Err(JsonataError::at(
                 ErrorCode::D1011,
                 pos,
@@ -336,6 +340,12 @@ impl Evaluator {
         }
         frame
     }
+}
+
+/// The address of a local variable: how far down the stack the current call is.
+fn stack_address() -> usize {
+    let marker = 0u8;
+    std::hint::black_box(&marker) as *const u8 as usize
 }
 
 pub(crate) fn tuple_get(tuple: &Value, key: &str) -> Val {

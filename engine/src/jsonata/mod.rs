@@ -54,6 +54,9 @@ pub struct Limits {
     pub timeout: Option<Duration>,
     /// The most items a range, `$range` or a path step may produce.
     pub max_sequence: usize,
+    /// The most bytes of stack an evaluation may use. The thread evaluating needs more
+    /// than this (tokio's worker threads and std's spawned threads have 2 MiB).
+    pub max_stack: usize,
 }
 
 impl Default for Limits {
@@ -62,6 +65,7 @@ impl Default for Limits {
             max_depth: 500,
             timeout: Some(Duration::from_secs(5)),
             max_sequence: 1_000_000,
+            max_stack: 1 << 20,
         }
     }
 }

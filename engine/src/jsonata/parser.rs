@@ -111,6 +111,14 @@ pub(crate) fn parse(source: &str) -> Result<Ast> {
     Ok(ast)
 }
 
+fn too_deep(pos: usize) -> JsonataError {
+    JsonataError::at(
+        ErrorCode::U1003,
+        pos,
+        format!("The expression is nested more than {MAX_NESTING} levels deep"),
+    )
+}
+
 /// `!` and `~` end names but are not operators on their own.
 fn check_known(token: &Token) -> Result<()> {
     if let Tok::Operator(op @ ("!" | "~")) = token.tok {
@@ -154,16 +162,18 @@ impl Parser {
     fn expression(&mut self, rbp: u32) -> Result<Ast> {
         self.depth += 1;
         if self.depth > MAX_NESTING {
-            return Err(JsonataError::at(
-                ErrorCode::U1003,
-                self.token.pos,
-                format!("The expression is nested more than {MAX_NESTING} levels deep"),
-            ));
+            return Err(too_deep(self.token.pos));
         }
         let t = self.token.clone();
         self.advance(None, true)?;
         let mut left = self.nud(t)?;
+        // each operator applied in this loop nests the tree one level deeper
+        let mut chain = 0;
         while rbp < left_binding_power(&self.token.tok) {
+            chain += 1;
+            if self.depth + chain > MAX_NESTING {
+                return Err(too_deep(self.token.pos));
+            }
             let t = self.token.clone();
             self.advance(None, false)?;
             left = self.led(t, left)?;
@@ -481,6 +491,10 @@ mod tests {
     fn deep_nesting_is_refused_not_overflowed() {
         let src = format!("{}1{}", "(".repeat(100_000), ")".repeat(100_000));
         assert_eq!(code(&src), ErrorCode::U1003);
+        // left-nested chains are built by a loop, not by recursion: still bounded
+        assert_eq!(code(&vec!["1"; 100_000].join("+")), ErrorCode::U1003);
+        assert_eq!(code(&vec!["a"; 100_000].join(".")), ErrorCode::U1003);
+        assert!(parse(&vec!["1"; 100].join("+")).is_ok());
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 
 /// How deep a value may nest before the evaluator refuses to compare, print or convert it.
-pub(crate) const MAX_VALUE_DEPTH: usize = 2000;
+pub(crate) const MAX_VALUE_DEPTH: usize = 500;
 
 #[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
 pub(crate) struct Flags(u8);

@@ -133,3 +133,107 @@ fn parse(_: &mut Evaluator, args: &[Val], _: &Val, _: &Env) -> Result<Val> {
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::jsonata::{Bindings, ErrorCode, Expression};
+    use serde_json::{json, Value as Json};
+
+    fn eval(expr: &str) -> Result<Option<Json>, crate::jsonata::JsonataError> {
+        Expression::parse(expr)?.evaluate(&json!({}), &Bindings::new())
+    }
+
+    fn value(expr: &str) -> Json {
+        eval(expr)
+            .unwrap_or_else(|e| panic!("{expr}: {e}"))
+            .unwrap_or_else(|| panic!("{expr}: undefined"))
+    }
+
+    // $partition is "the JSONata equivalent of States.ArrayPartition"; the intrinsic's
+    // example (intrinsic-functions.html#asl-intrsc-func-arrays): [1..9] in chunks of 4 gives
+    // [[1,2,3,4],[5,6,7,8],[9]].
+    #[test]
+    fn partition_chunks_as_the_array_partition_intrinsic_does() {
+        assert_eq!(
+            value("$partition([1,2,3,4,5,6,7,8,9], 4)"),
+            json!([[1, 2, 3, 4], [5, 6, 7, 8], [9]])
+        );
+        // "functions that require integer values ... round down any non-integer numbers"
+        assert_eq!(
+            value("$partition([1,2,3,4,5], 2.6)"),
+            json!([[1, 2], [3, 4], [5]])
+        );
+        assert_eq!(eval("$partition([1,2,3], 0)").unwrap_err().code, ErrorCode::U3001);
+    }
+
+    // transforming-data.html: "$range(0, 10, 2)"; the values run "from the first argument
+    // to the second argument with elements in between adjusted by the delta", and a
+    // negative delta decrements. The ArrayRange intrinsic's example: (1, 9, 2) gives
+    // [1,3,5,7,9].
+    #[test]
+    fn range_steps_from_start_to_end() {
+        assert_eq!(value("$range(0, 10, 2)"), json!([0, 2, 4, 6, 8, 10]));
+        assert_eq!(value("$range(1, 9, 2)"), json!([1, 3, 5, 7, 9]));
+        assert_eq!(value("$range(10, 0, -5)"), json!([10, 5, 0]));
+        assert_eq!(value("$range(1, 4, 2)"), json!([1, 3]));
+        assert_eq!(eval("$range(1, 4, 0)").unwrap_err().code, ErrorCode::U3001);
+    }
+
+    // The States.Hash example (intrinsic-functions.html#asl-intrsc-func-hash-calc) gives
+    // SHA-1 of "input data"; the other digests of "abc" are the published test vectors
+    // (RFC 1321 for MD5, FIPS 180-2 for the SHA family).
+    #[test]
+    fn hash_supports_the_five_documented_algorithms() {
+        assert_eq!(
+            value("$hash('input data', 'SHA-1')"),
+            json!("aaff4a450a104cd177d28d18d74485e8cae074b7")
+        );
+        assert_eq!(value("$hash('abc', 'MD5')"), json!("900150983cd24fb0d6963f7d28e17f72"));
+        assert_eq!(
+            value("$hash('abc', 'SHA-256')"),
+            json!("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        );
+        assert_eq!(
+            value("$hash('abc', 'SHA-384')"),
+            json!("cb00753f45a35e8bb5a03d699ac65007272c32ab0eded1631a8b605a43ff5bed8086072ba1e7cc2358baeca134c825a7")
+        );
+        assert_eq!(
+            value("$hash('abc', 'SHA-512')"),
+            json!("ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f")
+        );
+        assert_eq!(eval("$hash('abc', 'CRC32')").unwrap_err().code, ErrorCode::U3001);
+    }
+
+    // "$random ... return a random number n where 0 ≤ n < 1 ... If you use this function with
+    // the same seed value, it returns an identical number."
+    #[test]
+    fn random_is_in_the_unit_interval_and_repeatable_with_a_seed() {
+        let seeded = value("[$random(42), $random(42), $random(7)]");
+        assert_eq!(seeded[0], seeded[1]);
+        for n in seeded.as_array().unwrap().iter().chain([&value("$random()")]) {
+            let n = n.as_f64().unwrap();
+            assert!((0.0..1.0).contains(&n), "{n}");
+        }
+        assert_ne!(value("[$random(), $random()]")[0], value("[$random(), $random()]")[1]);
+    }
+
+    // "$uuid ... takes no arguments. This function return a v4 UUID."
+    #[test]
+    fn uuid_is_a_version_4_uuid() {
+        let u = value("$uuid()");
+        let parsed = uuid::Uuid::parse_str(u.as_str().unwrap()).unwrap();
+        assert_eq!(parsed.get_version_num(), 4);
+        assert_ne!(u, value("$uuid()"));
+        assert_eq!(eval("$uuid('x')").unwrap_err().code, ErrorCode::T0410);
+    }
+
+    // "$parse - JSONata function to deserialize JSON strings"; the StringToJson example
+    // (intrinsic-functions.html#asl-intrsc-func-json-manipulate) turns
+    // "{\"foo\": \"bar\"}" into {"foo": "bar"}.
+    #[test]
+    fn parse_deserializes_json_text() {
+        assert_eq!(value(r#"$parse('{"foo": "bar"}')"#), json!({"foo": "bar"}));
+        assert_eq!(value("$parse('[1, 2.5, null]')"), json!([1, 2.5, null]));
+        assert_eq!(eval("$parse('{bad')").unwrap_err().code, ErrorCode::U3001);
+    }
+}
