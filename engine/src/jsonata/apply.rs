@@ -29,11 +29,21 @@ fn procedure_name(procedure: &Node) -> String {
 
 impl Evaluator {
     /// The "did you mean `$name`?" check for a call of a field name that is a function.
-    fn forgot_dollar(&self, procedure: &Node, env: &Env, code: ErrorCode, pos: usize) -> Result<()> {
+    fn forgot_dollar(
+        &self,
+        procedure: &Node,
+        env: &Env,
+        code: ErrorCode,
+        pos: usize,
+    ) -> Result<()> {
         if let Kind::Path(steps) = &procedure.kind {
             if let Some(Kind::Name(name)) = steps.first().map(|s| &s.kind) {
                 if self.lookup(env, name).is_some() {
-                    let what = if code == ErrorCode::T1005 { "invoke" } else { "partially apply" };
+                    let what = if code == ErrorCode::T1005 {
+                        "invoke"
+                    } else {
+                        "partially apply"
+                    };
                     return Err(JsonataError::at(
                         code,
                         pos,
@@ -136,7 +146,13 @@ impl Evaluator {
     }
 
     /// Calls a function value with arguments; `input` is the context value at the call.
-    pub(crate) fn apply(&mut self, proc: &Val, args: Vec<Val>, input: &Val, env: &Env) -> Result<Val> {
+    pub(crate) fn apply(
+        &mut self,
+        proc: &Val,
+        args: Vec<Val>,
+        input: &Val,
+        env: &Env,
+    ) -> Result<Val> {
         let mut flow = self.apply_inner(proc, args, input, env)?;
         loop {
             match flow {
@@ -179,7 +195,10 @@ impl Evaluator {
                 };
                 Ok(Flow::Done((b.call)(self, &args, input, env)?))
             }
-            Function::Partial { target, args: bound } => {
+            Function::Partial {
+                target,
+                args: bound,
+            } => {
                 let mut supplied = args.into_iter();
                 let full: Vec<Val> = bound
                     .iter()
@@ -198,7 +217,12 @@ impl Evaluator {
                         return self.call_lambda(def, captured, closure, full, input, false);
                     }
                 }
-                Ok(Flow::Done(self.apply(&Some(target.clone()), full, input, env)?))
+                Ok(Flow::Done(self.apply(
+                    &Some(target.clone()),
+                    full,
+                    input,
+                    env,
+                )?))
             }
             Function::Regex(def) => {
                 let text = args.first().cloned().flatten();
@@ -215,7 +239,12 @@ impl Evaluator {
             Function::Chain(first, second) => {
                 let x = args.into_iter().next().flatten();
                 let mid = self.apply(&Some(first.clone()), vec![x], input, env)?;
-                Ok(Flow::Done(self.apply(&Some(second.clone()), vec![mid], input, env)?))
+                Ok(Flow::Done(self.apply(
+                    &Some(second.clone()),
+                    vec![mid],
+                    input,
+                    env,
+                )?))
             }
         }
     }

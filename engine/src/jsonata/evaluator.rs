@@ -69,7 +69,10 @@ impl Evaluator {
     }
 
     pub fn label(&self, slot: usize) -> Arc<str> {
-        self.labels.get(slot).cloned().unwrap_or_else(|| Arc::from(""))
+        self.labels
+            .get(slot)
+            .cloned()
+            .unwrap_or_else(|| Arc::from(""))
     }
 
     pub fn leave(&mut self) {
@@ -159,7 +162,11 @@ impl Evaluator {
                     }
                     self.check_size(out.len(), node.pos)?;
                 }
-                let flags = if node.cons_array { Flags::CONS } else { Flags::NONE };
+                let flags = if node.cons_array {
+                    Flags::CONS
+                } else {
+                    Flags::NONE
+                };
                 Some(Value::with_flags(out, flags))
             }
             Kind::Object(group) => Some(self.group(group, input.clone(), env)?),
@@ -437,7 +444,9 @@ fn flatten_into(value: &Value, out: &mut Vec<Value>, depth: usize) -> Result<()>
 
 fn wildcard(input: &Val) -> Result<Val> {
     let input = match input {
-        Some(Value::Array(items, flags)) if flags.has(Flags::OUTER_WRAPPER) && !items.is_empty() => {
+        Some(Value::Array(items, flags))
+            if flags.has(Flags::OUTER_WRAPPER) && !items.is_empty() =>
+        {
             Some(items[0].clone())
         }
         other => other.clone(),
@@ -492,4 +501,3 @@ fn descendants(input: &Val) -> Result<Val> {
         Value::seq(out)
     }))
 }
-

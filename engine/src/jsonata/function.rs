@@ -23,7 +23,12 @@ pub(crate) struct Builtin {
 pub(crate) type NativeFn = fn(&mut Evaluator, &[Val], &Val, &Env) -> Result<Val>;
 
 impl Builtin {
-    pub const fn new(name: &'static str, signature: &'static str, arity: usize, call: NativeFn) -> Builtin {
+    pub const fn new(
+        name: &'static str,
+        signature: &'static str,
+        arity: usize,
+        call: NativeFn,
+    ) -> Builtin {
         Builtin {
             name,
             signature,

@@ -161,7 +161,9 @@ impl Evaluator {
                             return Err(JsonataError::at(
                                 ErrorCode::D1009,
                                 group.pos,
-                                format!("Several key definitions evaluate to the same key: {key:?}"),
+                                format!(
+                                    "Several key definitions evaluate to the same key: {key:?}"
+                                ),
                             ));
                         }
                         *data = append(data.take(), item.clone());
@@ -190,7 +192,9 @@ impl Evaluator {
     }
 
     pub(crate) fn transform(&mut self, def: &TransformDef, env: &Env, target: Val) -> Result<Val> {
-        let Some(target) = target else { return Ok(None) };
+        let Some(target) = target else {
+            return Ok(None);
+        };
         if !matches!(target, Value::Object(_) | Value::Array(..)) {
             return Err(JsonataError::at(
                 ErrorCode::T0410,

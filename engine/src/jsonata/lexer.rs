@@ -330,9 +330,7 @@ impl Lexer {
             let escaped = self.pos > 0 && self.at(self.pos - 1) == Some('\\');
             if c == '/' && depth == 0 {
                 let mut backslashes = 0;
-                while self.pos >= backslashes + 1
-                    && self.at(self.pos - backslashes - 1) == Some('\\')
-                {
+                while self.pos > backslashes && self.at(self.pos - backslashes - 1) == Some('\\') {
                     backslashes += 1;
                 }
                 if backslashes % 2 == 0 {

@@ -140,9 +140,10 @@ impl Expression {
         limits: &Limits,
     ) -> Result<Option<serde_json::Value>, JsonataError> {
         let input = input.map(Value::from_json).map(|v| match v {
-            Value::Array(items, flags) if !flags.has(Flags::SEQUENCE) => {
-                Value::with_flags(vec![Value::Array(items, flags)], Flags::SEQUENCE.with(Flags::OUTER_WRAPPER))
-            }
+            Value::Array(items, flags) if !flags.has(Flags::SEQUENCE) => Value::with_flags(
+                vec![Value::Array(items, flags)],
+                Flags::SEQUENCE.with(Flags::OUTER_WRAPPER),
+            ),
             other => other,
         });
         let now = SystemTime::now()

@@ -17,7 +17,11 @@ fn numeric_side(v: &Val, code: ErrorCode, op: BinOp) -> Result<Option<f64>> {
         )),
         Some(Value::Number(n)) if !n.is_nan() => Ok(Some(*n)),
         Some(other) => {
-            let side = if code == ErrorCode::T2001 { "left" } else { "right" };
+            let side = if code == ErrorCode::T2001 {
+                "left"
+            } else {
+                "right"
+            };
             Err(JsonataError::new(
                 code,
                 format!(
@@ -139,7 +143,9 @@ impl Evaluator {
                 ),
             ));
         }
-        let items = (0..size as usize).map(|i| Value::Number(l + i as f64)).collect();
+        let items = (0..size as usize)
+            .map(|i| Value::Number(l + i as f64))
+            .collect();
         Ok(Some(Value::seq(items)))
     }
 }

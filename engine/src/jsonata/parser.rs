@@ -22,7 +22,10 @@ pub(crate) enum AstKind {
     Num(f64),
     Bool(bool),
     Null,
-    Regex { pattern: String, flags: String },
+    Regex {
+        pattern: String,
+        flags: String,
+    },
     Name(String),
     Variable(String),
     Wildcard,
@@ -429,10 +432,10 @@ impl Parser {
                 text.push_str(&self.token.tok.text());
             }
             self.advance(Some(">"), false)?;
-            signature = Some(
-                Signature::parse(&text)
-                    .map_err(|(code, offset, msg)| JsonataError::at(code, sig_pos + offset, msg))?,
-            );
+            signature =
+                Some(Signature::parse(&text).map_err(|(code, offset, msg)| {
+                    JsonataError::at(code, sig_pos + offset, msg)
+                })?);
         }
         self.advance(Some("{"), false)?;
         let body = self.expression(0)?;

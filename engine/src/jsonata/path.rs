@@ -33,7 +33,13 @@ fn tuple_members(t: &Value) -> IndexMap<String, Value> {
 }
 
 impl Evaluator {
-    pub(crate) fn path(&mut self, node: &Node, steps: &[Node], input: &Val, env: &Env) -> Result<Val> {
+    pub(crate) fn path(
+        &mut self,
+        node: &Node,
+        steps: &[Node],
+        input: &Val,
+        env: &Env,
+    ) -> Result<Val> {
         let first_is_variable = steps
             .first()
             .is_some_and(|s| matches!(s.kind, Kind::Variable(_)));
@@ -181,7 +187,10 @@ impl Evaluator {
             let mut result = match tuples {
                 Some(t) => self.sort_step(
                     step,
-                    Some(Value::with_flags(t, Flags::SEQUENCE.with(Flags::TUPLE_STREAM))),
+                    Some(Value::with_flags(
+                        t,
+                        Flags::SEQUENCE.with(Flags::TUPLE_STREAM),
+                    )),
                     env,
                 )?,
                 None => {
@@ -199,7 +208,10 @@ impl Evaluator {
                             tuple(m)
                         })
                         .collect();
-                    Some(Value::with_flags(stream, Flags::SEQUENCE.with(Flags::TUPLE_STREAM)))
+                    Some(Value::with_flags(
+                        stream,
+                        Flags::SEQUENCE.with(Flags::TUPLE_STREAM),
+                    ))
                 }
             };
             for stage in &step.stages {
@@ -257,7 +269,10 @@ impl Evaluator {
             }
             self.check_size(out.len(), step.pos)?;
         }
-        let mut result = Some(Value::with_flags(out, Flags::SEQUENCE.with(Flags::TUPLE_STREAM)));
+        let mut result = Some(Value::with_flags(
+            out,
+            Flags::SEQUENCE.with(Flags::TUPLE_STREAM),
+        ));
         for stage in &step.stages {
             result = self.stage(stage, result, env)?;
         }

@@ -38,7 +38,9 @@ fn no_parent(node: &Node) -> JsonataError {
 }
 
 fn push_ancestry(target: &mut Node, value: &Node) {
-    target.seeking_parent.extend(value.seeking_parent.iter().copied());
+    target
+        .seeking_parent
+        .extend(value.seeking_parent.iter().copied());
     if let Kind::Parent(slot) = value.kind {
         target.seeking_parent.push(slot);
     }
@@ -103,7 +105,9 @@ impl Processor {
                 let mut i = index as usize;
                 index -= 1;
                 // contiguous steps that bind a focus variable count as one
-                while index >= 0 && steps[i].focus.is_some() && steps[index as usize].focus.is_some()
+                while index >= 0
+                    && steps[i].focus.is_some()
+                    && steps[index as usize].focus.is_some()
                 {
                     i = index as usize;
                     index -= 1;

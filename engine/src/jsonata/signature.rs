@@ -50,7 +50,9 @@ impl Signature {
                 break;
             }
             match c {
-                's' | 'n' | 'b' | 'l' | 'o' => params.push(Param::new(&c.to_string(), &format!("{c}m"))),
+                's' | 'n' | 'b' | 'l' | 'o' => {
+                    params.push(Param::new(&c.to_string(), &format!("{c}m")))
+                }
                 'a' => params.push(Param::new("a", "asnblfom")),
                 'f' => params.push(Param::new("f", "f")),
                 'j' => params.push(Param::new("j", "asnblom")),
@@ -120,10 +122,7 @@ impl Signature {
         for (param, count) in self.params.iter().zip(counts) {
             if count == 0 {
                 if param.context {
-                    let symbol = context
-                        .as_ref()
-                        .map(Value::signature_symbol)
-                        .unwrap_or('m');
+                    let symbol = context.as_ref().map(Value::signature_symbol).unwrap_or('m');
                     if !param.matches_symbol(symbol) {
                         return Err(JsonataError::new(
                             ErrorCode::T0411,
@@ -175,7 +174,13 @@ impl Signature {
 }
 
 /// Checks an argument for an `a` parameter and wraps a single value in an array.
-fn array_argument(param: &Param, v: Value, count: usize, index: usize, name: &str) -> Result<Value> {
+fn array_argument(
+    param: &Param,
+    v: Value,
+    count: usize,
+    index: usize,
+    name: &str,
+) -> Result<Value> {
     if let Some(sub) = &param.subtype {
         let first = sub.chars().next().unwrap_or('x');
         let ok = match &v {
@@ -276,7 +281,11 @@ mod tests {
     fn wrong_types_report_the_offending_argument() {
         let sig = Signature::parse("<s-nn?:s>").unwrap();
         let e = sig
-            .validate(vec![Some(Value::str("a")), Some(Value::str("b"))], &None, "substring")
+            .validate(
+                vec![Some(Value::str("a")), Some(Value::str("b"))],
+                &None,
+                "substring",
+            )
             .unwrap_err();
         assert_eq!(e.code, ErrorCode::T0410);
         assert!(e.message.contains("Argument 2"), "{}", e.message);

@@ -83,7 +83,10 @@ fn errors_say_where_they_happened() {
     let e = error("1 + 'a'", &Limits::default());
     assert_eq!(e.code, ErrorCode::T2002);
     assert_eq!(e.position, Some(2));
-    assert!(e.to_string().contains("right side of the + operator"), "{e}");
+    assert!(
+        e.to_string().contains("right side of the + operator"),
+        "{e}"
+    );
 }
 
 // Step Functions does not support $eval (transforming-data.html, "$parse").
@@ -137,7 +140,10 @@ fn an_endless_loop_times_out() {
 #[test]
 fn huge_sequences_are_refused_before_they_are_allocated() {
     let limits = Limits::default();
-    assert_eq!(error("$count([1..100000000])", &limits).code, ErrorCode::D2014);
+    assert_eq!(
+        error("$count([1..100000000])", &limits).code,
+        ErrorCode::D2014
+    );
     assert_eq!(error("$range(0, 1e12, 1)", &limits).code, ErrorCode::D2014);
     assert_eq!(eval("$count([1..1000])", json!(null)), Some(json!(1000)));
 }
@@ -155,10 +161,11 @@ fn values_nested_too_deeply_are_refused() {
 fn one_parsed_expression_evaluates_against_many_inputs() {
     let expr = Expression::parse("Account.Order.Product[Price > $min].SKU").unwrap();
     let bindings = Bindings::new().with("min", &json!(30));
-    let input = |price: f64| {
-        json!({"Account": {"Order": [{"Product": [{"SKU": "a", "Price": price}, {"SKU": "b", "Price": 50}]}]}})
-    };
-    assert_eq!(expr.evaluate(&input(10.0), &bindings).unwrap(), Some(json!("b")));
+    let input = |price: f64| json!({"Account": {"Order": [{"Product": [{"SKU": "a", "Price": price}, {"SKU": "b", "Price": 50}]}]}});
+    assert_eq!(
+        expr.evaluate(&input(10.0), &bindings).unwrap(),
+        Some(json!("b"))
+    );
     assert_eq!(
         expr.evaluate(&input(40.0), &bindings).unwrap(),
         Some(json!(["a", "b"]))

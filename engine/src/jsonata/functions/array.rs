@@ -44,7 +44,9 @@ fn append_fn(_: &mut Evaluator, args: &[Val], _: &Val, _: &Env) -> Result<Val> {
 }
 
 fn sort(ev: &mut Evaluator, args: &[Val], _: &Val, env: &Env) -> Result<Val> {
-    let Some(array) = arg(args, 0) else { return Ok(None) };
+    let Some(array) = arg(args, 0) else {
+        return Ok(None);
+    };
     let items = match &array {
         Value::Array(items, _) => items.to_vec(),
         v => vec![v.clone()],
@@ -85,7 +87,9 @@ fn sort(ev: &mut Evaluator, args: &[Val], _: &Val, env: &Env) -> Result<Val> {
 }
 
 fn reverse(_: &mut Evaluator, args: &[Val], _: &Val, _: &Env) -> Result<Val> {
-    let Some(array) = arg(args, 0) else { return Ok(None) };
+    let Some(array) = arg(args, 0) else {
+        return Ok(None);
+    };
     let mut items = match &array {
         Value::Array(items, _) if items.len() > 1 => items.to_vec(),
         _ => return Ok(Some(array)),
@@ -95,7 +99,9 @@ fn reverse(_: &mut Evaluator, args: &[Val], _: &Val, _: &Env) -> Result<Val> {
 }
 
 fn shuffle(_: &mut Evaluator, args: &[Val], _: &Val, _: &Env) -> Result<Val> {
-    let Some(array) = arg(args, 0) else { return Ok(None) };
+    let Some(array) = arg(args, 0) else {
+        return Ok(None);
+    };
     let mut items = match &array {
         Value::Array(items, _) if items.len() > 1 => items.to_vec(),
         _ => return Ok(Some(array)),
@@ -109,7 +115,9 @@ fn shuffle(_: &mut Evaluator, args: &[Val], _: &Val, _: &Env) -> Result<Val> {
 }
 
 fn distinct(_: &mut Evaluator, args: &[Val], _: &Val, _: &Env) -> Result<Val> {
-    let Some(array) = arg(args, 0) else { return Ok(None) };
+    let Some(array) = arg(args, 0) else {
+        return Ok(None);
+    };
     let (items, flags) = match &array {
         Value::Array(items, flags) if items.len() > 1 => (items, *flags),
         _ => return Ok(Some(array)),
@@ -141,4 +149,3 @@ fn zip(_: &mut Evaluator, args: &[Val], _: &Val, _: &Env) -> Result<Val> {
         .collect();
     Ok(Some(Value::array(rows)))
 }
-

@@ -25,7 +25,9 @@ pub(crate) static FUNCTIONS: &[Builtin] = &[
 
 /// `$partition(array, size)`: the array cut into chunks of `size` (the last may be shorter).
 fn partition(_: &mut Evaluator, args: &[Val], _: &Val, _: &Env) -> Result<Val> {
-    let Some(items) = arg_items(args, 0) else { return Ok(None) };
+    let Some(items) = arg_items(args, 0) else {
+        return Ok(None);
+    };
     let size = match arg_num(args, 1) {
         None => items.len().max(1) as f64,
         Some(n) => n.floor(),
@@ -40,14 +42,18 @@ fn partition(_: &mut Evaluator, args: &[Val], _: &Val, _: &Env) -> Result<Val> {
         );
     }
     let size = size.min(items.len().max(1) as f64) as usize;
-    let chunks = items.chunks(size).map(|c| Value::array(c.to_vec())).collect();
+    let chunks = items
+        .chunks(size)
+        .map(|c| Value::array(c.to_vec()))
+        .collect();
     Ok(Some(Value::array(chunks)))
 }
 
 /// `$range(start, end, step)`: from `start` towards `end` by `step` (which may be
 /// negative), including `end` when a step lands on it.
 fn range(ev: &mut Evaluator, args: &[Val], _: &Val, _: &Env) -> Result<Val> {
-    let (Some(start), Some(end), Some(step)) = (arg_num(args, 0), arg_num(args, 1), arg_num(args, 2))
+    let (Some(start), Some(end), Some(step)) =
+        (arg_num(args, 0), arg_num(args, 1), arg_num(args, 2))
     else {
         return Ok(None);
     };
@@ -56,7 +62,11 @@ fn range(ev: &mut Evaluator, args: &[Val], _: &Val, _: &Env) -> Result<Val> {
         return fail(ErrorCode::U3001, "The step of $range must not be zero");
     }
     let count = ((end - start) / step).floor() + 1.0;
-    let count = if count.is_finite() && count > 0.0 { count } else { 0.0 };
+    let count = if count.is_finite() && count > 0.0 {
+        count
+    } else {
+        0.0
+    };
     let max = ev.limits().max_sequence as f64;
     if count > max {
         return fail(
@@ -163,7 +173,10 @@ mod tests {
             value("$partition([1,2,3,4,5], 2.6)"),
             json!([[1, 2], [3, 4], [5]])
         );
-        assert_eq!(eval("$partition([1,2,3], 0)").unwrap_err().code, ErrorCode::U3001);
+        assert_eq!(
+            eval("$partition([1,2,3], 0)").unwrap_err().code,
+            ErrorCode::U3001
+        );
     }
 
     // transforming-data.html: "$range(0, 10, 2)"; the values run "from the first argument
@@ -188,7 +201,10 @@ mod tests {
             value("$hash('input data', 'SHA-1')"),
             json!("aaff4a450a104cd177d28d18d74485e8cae074b7")
         );
-        assert_eq!(value("$hash('abc', 'MD5')"), json!("900150983cd24fb0d6963f7d28e17f72"));
+        assert_eq!(
+            value("$hash('abc', 'MD5')"),
+            json!("900150983cd24fb0d6963f7d28e17f72")
+        );
         assert_eq!(
             value("$hash('abc', 'SHA-256')"),
             json!("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
@@ -201,7 +217,10 @@ mod tests {
             value("$hash('abc', 'SHA-512')"),
             json!("ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f")
         );
-        assert_eq!(eval("$hash('abc', 'CRC32')").unwrap_err().code, ErrorCode::U3001);
+        assert_eq!(
+            eval("$hash('abc', 'CRC32')").unwrap_err().code,
+            ErrorCode::U3001
+        );
     }
 
     // "$random ... return a random number n where 0 ≤ n < 1 ... If you use this function with
@@ -210,11 +229,19 @@ mod tests {
     fn random_is_in_the_unit_interval_and_repeatable_with_a_seed() {
         let seeded = value("[$random(42), $random(42), $random(7)]");
         assert_eq!(seeded[0], seeded[1]);
-        for n in seeded.as_array().unwrap().iter().chain([&value("$random()")]) {
+        for n in seeded
+            .as_array()
+            .unwrap()
+            .iter()
+            .chain([&value("$random()")])
+        {
             let n = n.as_f64().unwrap();
             assert!((0.0..1.0).contains(&n), "{n}");
         }
-        assert_ne!(value("[$random(), $random()]")[0], value("[$random(), $random()]")[1]);
+        assert_ne!(
+            value("[$random(), $random()]")[0],
+            value("[$random(), $random()]")[1]
+        );
     }
 
     // "$uuid ... takes no arguments. This function return a v4 UUID."

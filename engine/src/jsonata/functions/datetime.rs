@@ -35,7 +35,9 @@ fn millis(ev: &mut Evaluator, _: &[Val], _: &Val, _: &Env) -> Result<Val> {
 }
 
 fn from_millis(_: &mut Evaluator, args: &[Val], _: &Val, _: &Env) -> Result<Val> {
-    let Some(ms) = arg_num(args, 0) else { return Ok(None) };
+    let Some(ms) = arg_num(args, 0) else {
+        return Ok(None);
+    };
     let picture = arg_str(args, 1);
     let timezone = arg_str(args, 2);
     Ok(Some(Value::string(pic::format_datetime(
@@ -46,7 +48,9 @@ fn from_millis(_: &mut Evaluator, args: &[Val], _: &Val, _: &Env) -> Result<Val>
 }
 
 fn to_millis(ev: &mut Evaluator, args: &[Val], _: &Val, _: &Env) -> Result<Val> {
-    let Some(ts) = arg_str(args, 0) else { return Ok(None) };
+    let Some(ts) = arg_str(args, 0) else {
+        return Ok(None);
+    };
     match arg_str(args, 1) {
         Some(picture) => Ok(pic::parse_datetime(&ts, &picture, ev.now_millis)?.map(Value::Number)),
         None => match parse_iso(&ts) {
@@ -169,7 +173,10 @@ mod tests {
     fn iso_timestamps_parse_to_epoch_milliseconds() {
         assert_eq!(parse_iso("2017-11-07T15:07:54.972Z"), Some(1510067274972.0));
         assert_eq!(parse_iso("1970-01-01"), Some(0.0));
-        assert_eq!(parse_iso("2017-11-07T16:07:54.972+01:00"), Some(1510067274972.0));
+        assert_eq!(
+            parse_iso("2017-11-07T16:07:54.972+01:00"),
+            Some(1510067274972.0)
+        );
         assert_eq!(parse_iso("2017-11-07T15:07"), None);
         assert_eq!(parse_iso("yesterday"), None);
     }

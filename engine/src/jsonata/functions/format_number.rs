@@ -9,12 +9,8 @@ use crate::jsonata::evaluator::Evaluator;
 use crate::jsonata::function::Builtin;
 use crate::jsonata::value::{Val, Value};
 
-pub(crate) static FUNCTIONS: &[Builtin] = &[Builtin::new(
-    "formatNumber",
-    "<n-so?:s>",
-    3,
-    format_number,
-)];
+pub(crate) static FUNCTIONS: &[Builtin] =
+    &[Builtin::new("formatNumber", "<n-so?:s>", 3, format_number)];
 
 struct Properties {
     decimal: char,
@@ -36,7 +32,13 @@ impl Properties {
     }
     fn active(&self) -> Vec<char> {
         let mut a = self.digits();
-        a.extend([self.decimal, self.exponent, self.grouping, self.digit, self.pattern]);
+        a.extend([
+            self.decimal,
+            self.exponent,
+            self.grouping,
+            self.digit,
+            self.pattern,
+        ]);
         a
     }
 }
@@ -76,7 +78,11 @@ fn split_parts(sub: &[char], p: &Properties) -> Parts {
     let active = p.active();
     let is_active = |c: &char| active.contains(c) && *c != p.exponent;
     let prefix_len = sub.iter().position(is_active).unwrap_or(0);
-    let suffix_start = sub.iter().rposition(is_active).map(|i| i + 1).unwrap_or(sub.len());
+    let suffix_start = sub
+        .iter()
+        .rposition(is_active)
+        .map(|i| i + 1)
+        .unwrap_or(sub.len());
     let prefix = sub[..prefix_len].to_vec();
     let suffix = sub[suffix_start.max(prefix_len)..].to_vec();
     let active_part = sub[prefix_len..sub.len() - suffix.len()].to_vec();
@@ -148,7 +154,10 @@ fn validate(parts: &Parts, p: &Properties) -> Result<()> {
             }
         }
     }
-    if sub.windows(2).any(|w| w[0] == p.grouping && w[1] == p.grouping) {
+    if sub
+        .windows(2)
+        .any(|w| w[0] == p.grouping && w[1] == p.grouping)
+    {
         error = Some(ErrorCode::D3089);
     }
     if let Some(opt) = index_of(&parts.integer, p.digit, 0) {
@@ -182,21 +191,40 @@ fn picture_message(code: ErrorCode) -> &'static str {
         ErrorCode::D3082 => "A sub-picture must not contain more than one percent sign",
         ErrorCode::D3083 => "A sub-picture must not contain more than one per-mille sign",
         ErrorCode::D3084 => "A sub-picture must not contain both a percent and a per-mille sign",
-        ErrorCode::D3085 => "The mantissa of a sub-picture must contain at least one digit or optional digit (#)",
-        ErrorCode::D3086 => "A sub-picture must not contain a passive character between two active characters",
+        ErrorCode::D3085 => {
+            "The mantissa of a sub-picture must contain at least one digit or optional digit (#)"
+        }
+        ErrorCode::D3086 => {
+            "A sub-picture must not contain a passive character between two active characters"
+        }
         ErrorCode::D3087 => "A grouping separator must not be next to the decimal separator",
         ErrorCode::D3088 => "A grouping separator must not end the integer part of a sub-picture",
         ErrorCode::D3089 => "A sub-picture must not contain two grouping separators in a row",
-        ErrorCode::D3090 => "In the integer part, a digit must not be followed by an optional digit (#)",
-        ErrorCode::D3091 => "In the fractional part, an optional digit (#) must not be followed by a digit",
-        ErrorCode::D3092 => "A sub-picture with a percent or per-mille sign must not have an exponent",
+        ErrorCode::D3090 => {
+            "In the integer part, a digit must not be followed by an optional digit (#)"
+        }
+        ErrorCode::D3091 => {
+            "In the fractional part, an optional digit (#) must not be followed by a digit"
+        }
+        ErrorCode::D3092 => {
+            "A sub-picture with a percent or per-mille sign must not have an exponent"
+        }
         _ => "The exponent part of a sub-picture must consist of one or more digits",
     }
 }
 
-fn grouping_positions(part: &[char], integer: &[char], to_left: bool, p: &Properties) -> Vec<usize> {
+fn grouping_positions(
+    part: &[char],
+    integer: &[char],
+    to_left: bool,
+    p: &Properties,
+) -> Vec<usize> {
     let digits = p.digits();
-    let counts = |s: &[char]| s.iter().filter(|c| digits.contains(c) || **c == p.digit).count();
+    let counts = |s: &[char]| {
+        s.iter()
+            .filter(|c| digits.contains(c) || **c == p.digit)
+            .count()
+    };
     let mut positions = Vec::new();
     let mut pos = index_of(part, p.grouping, 0);
     while let Some(g) = pos {
@@ -239,7 +267,11 @@ fn analyse(parts: &Parts, p: &Properties) -> Analysis {
     let fraction_groups = grouping_positions(&parts.fractional, &parts.integer, true, p);
     let mut min_integer = parts.integer.iter().filter(|c| digits.contains(c)).count();
     let scaling = min_integer as i32;
-    let mut min_fraction = parts.fractional.iter().filter(|c| digits.contains(c)).count();
+    let mut min_fraction = parts
+        .fractional
+        .iter()
+        .filter(|c| digits.contains(c))
+        .count();
     let mut max_fraction = parts
         .fractional
         .iter()
@@ -297,7 +329,9 @@ fn insert(s: &mut Vec<char>, at: usize, c: char) {
 }
 
 fn format_number(_: &mut Evaluator, args: &[Val], _: &Val, _: &Env) -> Result<Val> {
-    let Some(value) = arg_num(args, 0) else { return Ok(None) };
+    let Some(value) = arg_num(args, 0) else {
+        return Ok(None);
+    };
     let picture = arg_str(args, 1).unwrap_or_default();
     let mut p = Properties {
         decimal: '.',
@@ -344,7 +378,11 @@ fn format_number(_: &mut Evaluator, args: &[Val], _: &Val, _: &Env) -> Result<Va
         negative.prefix.insert(0, p.minus);
         variables.push(negative);
     }
-    let pic = if value >= 0.0 { &variables[0] } else { &variables[1] };
+    let pic = if value >= 0.0 {
+        &variables[0]
+    } else {
+        &variables[1]
+    };
     let adjusted = if pic.picture.contains(&p.percent) {
         value * 100.0
     } else if pic.picture.contains(&p.per_mille) {
@@ -390,8 +428,7 @@ fn format_number(_: &mut Evaluator, args: &[Val], _: &Val, _: &Env) -> Result<Va
     v.extend(s);
     v.extend(std::iter::repeat_n(p.zero, pad_right));
     let mut dp = index_of(&v, p.decimal, 0).unwrap_or(v.len());
-    if pic.regular > 0 {
-        let groups = dp.saturating_sub(1) / pic.regular;
+    if let Some(groups) = dp.saturating_sub(1).checked_div(pic.regular) {
         for g in 1..=groups {
             insert(&mut v, dp - g * pic.regular, p.grouping);
         }

@@ -16,8 +16,12 @@ pub(crate) static FUNCTIONS: &[Builtin] = &[
 ];
 
 fn map(ev: &mut Evaluator, args: &[Val], _: &Val, env: &Env) -> Result<Val> {
-    let Some(items) = arg_items(args, 0) else { return Ok(None) };
-    let Some(f) = arg(args, 1) else { return Ok(None) };
+    let Some(items) = arg_items(args, 0) else {
+        return Ok(None);
+    };
+    let Some(f) = arg(args, 1) else {
+        return Ok(None);
+    };
     let whole = Value::array(items.clone());
     let mut out = Vec::with_capacity(items.len());
     for (i, item) in items.into_iter().enumerate() {
@@ -30,8 +34,12 @@ fn map(ev: &mut Evaluator, args: &[Val], _: &Val, env: &Env) -> Result<Val> {
 }
 
 fn filter(ev: &mut Evaluator, args: &[Val], _: &Val, env: &Env) -> Result<Val> {
-    let Some(items) = arg_items(args, 0) else { return Ok(None) };
-    let Some(f) = arg(args, 1) else { return Ok(None) };
+    let Some(items) = arg_items(args, 0) else {
+        return Ok(None);
+    };
+    let Some(f) = arg(args, 1) else {
+        return Ok(None);
+    };
     let whole = Value::array(items.clone());
     let mut out = Vec::new();
     for (i, item) in items.into_iter().enumerate() {
@@ -44,7 +52,9 @@ fn filter(ev: &mut Evaluator, args: &[Val], _: &Val, env: &Env) -> Result<Val> {
 }
 
 fn single(ev: &mut Evaluator, args: &[Val], _: &Val, env: &Env) -> Result<Val> {
-    let Some(items) = arg_items(args, 0) else { return Ok(None) };
+    let Some(items) = arg_items(args, 0) else {
+        return Ok(None);
+    };
     let f = arg(args, 1);
     let whole = Value::array(items.clone());
     let mut found = None;
@@ -76,8 +86,12 @@ fn single(ev: &mut Evaluator, args: &[Val], _: &Val, env: &Env) -> Result<Val> {
 }
 
 fn reduce(ev: &mut Evaluator, args: &[Val], _: &Val, env: &Env) -> Result<Val> {
-    let Some(items) = arg_items(args, 0) else { return Ok(None) };
-    let Some(f) = arg(args, 1) else { return Ok(None) };
+    let Some(items) = arg_items(args, 0) else {
+        return Ok(None);
+    };
+    let Some(f) = arg(args, 1) else {
+        return Ok(None);
+    };
     let arity = match &f {
         Value::Function(func) => func.arity(),
         _ => 0,

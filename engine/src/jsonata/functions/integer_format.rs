@@ -15,14 +15,48 @@ pub(crate) static FUNCTIONS: &[Builtin] = &[
 ];
 
 const FEW: [&str; 20] = [
-    "Zero", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine", "Ten",
-    "Eleven", "Twelve", "Thirteen", "Fourteen", "Fifteen", "Sixteen", "Seventeen", "Eighteen",
+    "Zero",
+    "One",
+    "Two",
+    "Three",
+    "Four",
+    "Five",
+    "Six",
+    "Seven",
+    "Eight",
+    "Nine",
+    "Ten",
+    "Eleven",
+    "Twelve",
+    "Thirteen",
+    "Fourteen",
+    "Fifteen",
+    "Sixteen",
+    "Seventeen",
+    "Eighteen",
     "Nineteen",
 ];
 const ORDINALS: [&str; 20] = [
-    "Zeroth", "First", "Second", "Third", "Fourth", "Fifth", "Sixth", "Seventh", "Eighth",
-    "Ninth", "Tenth", "Eleventh", "Twelfth", "Thirteenth", "Fourteenth", "Fifteenth",
-    "Sixteenth", "Seventeenth", "Eighteenth", "Nineteenth",
+    "Zeroth",
+    "First",
+    "Second",
+    "Third",
+    "Fourth",
+    "Fifth",
+    "Sixth",
+    "Seventh",
+    "Eighth",
+    "Ninth",
+    "Tenth",
+    "Eleventh",
+    "Twelfth",
+    "Thirteenth",
+    "Fourteenth",
+    "Fifteenth",
+    "Sixteenth",
+    "Seventeenth",
+    "Eighteenth",
+    "Nineteenth",
 ];
 const DECADES: [&str; 9] = [
     "Twenty", "Thirty", "Forty", "Fifty", "Sixty", "Seventy", "Eighty", "Ninety", "Hundred",
@@ -32,9 +66,9 @@ const MAGNITUDES: [&str; 4] = ["Thousand", "Million", "Billion", "Trillion"];
 /// Unicode decimal digit families (their zero code points).
 const DECIMAL_GROUPS: [u32; 37] = [
     0x30, 0x0660, 0x06F0, 0x07C0, 0x0966, 0x09E6, 0x0A66, 0x0AE6, 0x0B66, 0x0BE6, 0x0C66, 0x0CE6,
-    0x0D66, 0x0DE6, 0x0E50, 0x0ED0, 0x0F20, 0x1040, 0x1090, 0x17E0, 0x1810, 0x1946, 0x19D0,
-    0x1A80, 0x1A90, 0x1B50, 0x1BB0, 0x1C40, 0x1C50, 0xA620, 0xA8D0, 0xA900, 0xA9D0, 0xA9F0,
-    0xAA50, 0xABF0, 0xFF10,
+    0x0D66, 0x0DE6, 0x0E50, 0x0ED0, 0x0F20, 0x1040, 0x1090, 0x17E0, 0x1810, 0x1946, 0x19D0, 0x1A80,
+    0x1A90, 0x1B50, 0x1BB0, 0x1C40, 0x1C50, 0xA620, 0xA8D0, 0xA900, 0xA9D0, 0xA9F0, 0xAA50, 0xABF0,
+    0xFF10,
 ];
 
 fn words(num: f64, prev: bool, ordinal: bool) -> String {
@@ -70,7 +104,11 @@ fn words(num: f64, prev: bool, ordinal: bool) -> String {
     let factor = 10f64.powi(3 * mag as i32);
     let mant = (num / factor).floor();
     let rem = num - mant * factor;
-    let mut w = format!("{comma}{} {}", words(mant, false, false), MAGNITUDES[mag - 1]);
+    let mut w = format!(
+        "{comma}{} {}",
+        words(mant, false, false),
+        MAGNITUDES[mag - 1]
+    );
     if rem > 0.0 {
         w += &words(rem, true, ordinal);
     } else if ordinal {
@@ -501,14 +539,18 @@ pub(crate) fn parse(value: &str, f: &IntegerFormat) -> Result<Option<f64>> {
 }
 
 fn format_integer(_: &mut Evaluator, args: &[Val], _: &Val, _: &Env) -> Result<Val> {
-    let Some(n) = arg_num(args, 0) else { return Ok(None) };
+    let Some(n) = arg_num(args, 0) else {
+        return Ok(None);
+    };
     let picture = arg_str(args, 1).unwrap_or_default();
     let f = analyse(&picture)?;
     Ok(Some(Value::string(format(n.floor(), &f)?)))
 }
 
 fn parse_integer(_: &mut Evaluator, args: &[Val], _: &Val, _: &Env) -> Result<Val> {
-    let Some(s) = arg_str(args, 0) else { return Ok(None) };
+    let Some(s) = arg_str(args, 0) else {
+        return Ok(None);
+    };
     let picture = arg_str(args, 1).unwrap_or_default();
     let f = analyse(&picture)?;
     Ok(parse(&s, &f)?.map(Value::Number))
@@ -526,7 +568,10 @@ mod tests {
     // and #parseinteger
     #[test]
     fn formats_as_the_jsonata_documentation_shows() {
-        assert_eq!(fmt(2789.0, "w"), "two thousand, seven hundred and eighty-nine");
+        assert_eq!(
+            fmt(2789.0, "w"),
+            "two thousand, seven hundred and eighty-nine"
+        );
         assert_eq!(fmt(1999.0, "I"), "MCMXCIX");
         assert_eq!(fmt(1234567.0, "#,##0"), "1,234,567");
         let f = analyse("w").unwrap();
@@ -534,6 +579,9 @@ mod tests {
             parse("twelve thousand, four hundred and seventy-six", &f).unwrap(),
             Some(12476.0)
         );
-        assert_eq!(parse("12,345,678", &analyse("#,##0").unwrap()).unwrap(), Some(12345678.0));
+        assert_eq!(
+            parse("12,345,678", &analyse("#,##0").unwrap()).unwrap(),
+            Some(12345678.0)
+        );
     }
 }

@@ -112,7 +112,11 @@ pub(crate) fn round_half_even(n: f64, precision: i32) -> f64 {
         let e: i32 = e.parse().unwrap_or(0);
         format!("{m}e{}", e + by).parse().unwrap_or(x)
     };
-    let scaled = if precision != 0 { shift(n, precision) } else { n };
+    let scaled = if precision != 0 {
+        shift(n, precision)
+    } else {
+        n
+    };
     let mut rounded = (scaled + 0.5).floor();
     if (rounded - scaled).abs() == 0.5 && rounded % 2.0 != 0.0 {
         rounded -= 1.0;
@@ -130,13 +134,17 @@ pub(crate) fn round_half_even(n: f64, precision: i32) -> f64 {
 }
 
 fn round(_: &mut Evaluator, args: &[Val], _: &Val, _: &Env) -> Result<Val> {
-    let Some(n) = arg_num(args, 0) else { return Ok(None) };
+    let Some(n) = arg_num(args, 0) else {
+        return Ok(None);
+    };
     let precision = arg_num(args, 1).unwrap_or(0.0).trunc().clamp(-400.0, 400.0) as i32;
     Ok(Some(Value::Number(round_half_even(n, precision))))
 }
 
 fn power(_: &mut Evaluator, args: &[Val], _: &Val, _: &Env) -> Result<Val> {
-    let Some(base) = arg_num(args, 0) else { return Ok(None) };
+    let Some(base) = arg_num(args, 0) else {
+        return Ok(None);
+    };
     let exp = arg_num(args, 1).unwrap_or(f64::NAN);
     let r = base.powf(exp);
     if !r.is_finite() {
@@ -153,7 +161,9 @@ fn power(_: &mut Evaluator, args: &[Val], _: &Val, _: &Env) -> Result<Val> {
 }
 
 fn sqrt(_: &mut Evaluator, args: &[Val], _: &Val, _: &Env) -> Result<Val> {
-    let Some(n) = arg_num(args, 0) else { return Ok(None) };
+    let Some(n) = arg_num(args, 0) else {
+        return Ok(None);
+    };
     if n < 0.0 {
         return fail(
             ErrorCode::D3060,
@@ -211,8 +221,12 @@ fn exists(_: &mut Evaluator, args: &[Val], _: &Val, _: &Env) -> Result<Val> {
 }
 
 fn format_base(_: &mut Evaluator, args: &[Val], _: &Val, _: &Env) -> Result<Val> {
-    let Some(n) = arg_num(args, 0) else { return Ok(None) };
-    let radix = arg_num(args, 1).map(|r| round_half_even(r, 0)).unwrap_or(10.0);
+    let Some(n) = arg_num(args, 0) else {
+        return Ok(None);
+    };
+    let radix = arg_num(args, 1)
+        .map(|r| round_half_even(r, 0))
+        .unwrap_or(10.0);
     if !(2.0..=36.0).contains(&radix) {
         return fail(
             ErrorCode::D3100,

@@ -47,7 +47,9 @@ fn keys(_: &mut Evaluator, args: &[Val], _: &Val, _: &Env) -> Result<Val> {
     };
     let mut out = IndexMap::new();
     collect_keys(&v, &mut out, 0)?;
-    Ok(Some(Value::seq(out.into_keys().map(Value::string).collect())))
+    Ok(Some(Value::seq(
+        out.into_keys().map(Value::string).collect(),
+    )))
 }
 
 fn lookup(_: &mut Evaluator, args: &[Val], _: &Val, _: &Env) -> Result<Val> {
@@ -78,7 +80,9 @@ fn spread_into(v: &Value, out: &mut Vec<Value>, depth: usize) -> Result<()> {
 }
 
 fn spread(_: &mut Evaluator, args: &[Val], _: &Val, _: &Env) -> Result<Val> {
-    let Some(v) = arg(args, 0) else { return Ok(None) };
+    let Some(v) = arg(args, 0) else {
+        return Ok(None);
+    };
     if !matches!(v, Value::Array(..) | Value::Object(_)) {
         return Ok(Some(v));
     }
@@ -88,7 +92,9 @@ fn spread(_: &mut Evaluator, args: &[Val], _: &Val, _: &Env) -> Result<Val> {
 }
 
 fn merge(_: &mut Evaluator, args: &[Val], _: &Val, _: &Env) -> Result<Val> {
-    let Some(items) = arg_items(args, 0) else { return Ok(None) };
+    let Some(items) = arg_items(args, 0) else {
+        return Ok(None);
+    };
     let mut out = IndexMap::new();
     for item in items {
         if let Value::Object(members) = item {
@@ -118,9 +124,15 @@ pub(crate) fn hof_args(f: &Value, value: Value, key: Value, whole: &Value) -> Ve
 }
 
 fn sift(ev: &mut Evaluator, args: &[Val], _: &Val, env: &Env) -> Result<Val> {
-    let Some(obj @ Value::Object(_)) = arg(args, 0) else { return Ok(None) };
-    let Some(f) = arg(args, 1) else { return Ok(None) };
-    let Value::Object(members) = &obj else { return Ok(None) };
+    let Some(obj @ Value::Object(_)) = arg(args, 0) else {
+        return Ok(None);
+    };
+    let Some(f) = arg(args, 1) else {
+        return Ok(None);
+    };
+    let Value::Object(members) = &obj else {
+        return Ok(None);
+    };
     let mut out = IndexMap::new();
     for (k, v) in members.iter() {
         let call_args = hof_args(&f, v.clone(), Value::str(k), &obj);
@@ -139,8 +151,12 @@ fn each(ev: &mut Evaluator, args: &[Val], _: &Val, env: &Env) -> Result<Val> {
     let Some(obj @ Value::Object(_)) = arg(args, 0) else {
         return Ok(Some(Value::seq(Vec::new())));
     };
-    let Some(f) = arg(args, 1) else { return Ok(None) };
-    let Value::Object(members) = &obj else { return Ok(None) };
+    let Some(f) = arg(args, 1) else {
+        return Ok(None);
+    };
+    let Value::Object(members) = &obj else {
+        return Ok(None);
+    };
     let mut out = Vec::new();
     for (k, v) in members.iter() {
         let call_args = hof_args(&f, v.clone(), Value::str(k), &obj);
@@ -205,4 +221,3 @@ fn clone(_: &mut Evaluator, args: &[Val], _: &Val, _: &Env) -> Result<Val> {
         Some(v) => Ok(Some(deep_copy(&v, 0)?)),
     }
 }
-

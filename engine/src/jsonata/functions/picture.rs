@@ -9,11 +9,28 @@ use super::integer_format::{self as int, Case, IntegerFormat, Primary};
 use crate::jsonata::error::{ErrorCode, Result};
 
 const DAYS: [&str; 8] = [
-    "", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday",
+    "",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
 ];
 const MONTHS: [&str; 12] = [
-    "January", "February", "March", "April", "May", "June", "July", "August", "September",
-    "October", "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 ];
 const DAY_MS: f64 = 86_400_000.0;
 
@@ -69,7 +86,11 @@ fn analyse(picture: &str) -> Result<Vec<Part>> {
         }
         literal(&mut parts, start, pos);
         start = pos;
-        let Some(close) = chars[start..].iter().position(|c| *c == ']').map(|i| i + start) else {
+        let Some(close) = chars[start..]
+            .iter()
+            .position(|c| *c == ']')
+            .map(|i| i + start)
+        else {
             return fail(
                 ErrorCode::D3135,
                 "No matching closing bracket ']' in the date/time picture string",
@@ -139,7 +160,9 @@ fn marker_of(marker: &str, previous: &mut [Part]) -> Result<Marker> {
             None => {
                 return fail(
                     ErrorCode::D3132,
-                    format!("Unknown component specifier {component:?} in the date/time picture string"),
+                    format!(
+                        "Unknown component specifier {component:?} in the date/time picture string"
+                    ),
                 )
             }
         }
@@ -320,7 +343,11 @@ fn cased(s: &str, case: Option<Case>) -> String {
 }
 
 /// Formats epoch milliseconds with a picture (ISO 8601 without one) at a `±hhmm` offset.
-pub(crate) fn format_datetime(millis: f64, picture: Option<&str>, timezone: Option<&str>) -> Result<String> {
+pub(crate) fn format_datetime(
+    millis: f64,
+    picture: Option<&str>,
+    timezone: Option<&str>,
+) -> Result<String> {
     if !millis.is_finite() || millis.abs() > 8.64e15 {
         return fail(
             ErrorCode::D3110,
@@ -367,7 +394,9 @@ fn format_marker(f: &Fields, m: &Marker, off_h: i64, off_m: i64) -> Result<Strin
                 _ => {
                     return fail(
                         ErrorCode::D3133,
-                        format!("The 'name' modifier can only be applied to months and days, not {c:?}"),
+                        format!(
+                            "The 'name' modifier can only be applied to months and days, not {c:?}"
+                        ),
                     )
                 }
             };
@@ -444,7 +473,11 @@ fn default_int() -> IntegerFormat {
 
 /// Parses a timestamp written with a picture into epoch milliseconds; missing leading
 /// fields default to now, missing trailing ones to their minimum.
-pub(crate) fn parse_datetime(timestamp: &str, picture: &str, now_millis: f64) -> Result<Option<f64>> {
+pub(crate) fn parse_datetime(
+    timestamp: &str,
+    picture: &str,
+    now_millis: f64,
+) -> Result<Option<f64>> {
     super::picture_parse::parse(timestamp, picture, now_millis)
 }
 
@@ -457,7 +490,11 @@ pub(crate) fn analyse_for_parse(picture: &str) -> Result<Vec<(Option<char>, Stri
                 let c = m.component;
                 if c == 'Z' || c == 'z' {
                     let sep = m.integer.as_ref().and_then(|f| f.regular.clone());
-                    let mut re = if c == 'z' { "GMT".to_string() } else { String::new() };
+                    let mut re = if c == 'z' {
+                        "GMT".to_string()
+                    } else {
+                        String::new()
+                    };
                     re += "[-+][0-9]+";
                     if let Some(s) = &sep {
                         re += &regex::escape(&s.character.to_string());

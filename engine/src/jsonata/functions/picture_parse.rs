@@ -10,10 +10,15 @@ use super::fail;
 use super::integer_format as int;
 use super::picture::{analyse_for_parse, month_day_of_year, now_component, utc_millis, ParseKind};
 use crate::jsonata::error::{ErrorCode, Result};
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
 fn zone_minutes(value: &str, component: char, sep: Option<char>) -> i64 {
-    let v = if component == 'z' { value.get(3..).unwrap_or("") } else { value };
+    let v = if component == 'z' {
+        value.get(3..).unwrap_or("")
+    } else {
+        value
+    };
     let int = |s: &str| -> i64 {
         let t: String = s
             .chars()
@@ -61,7 +66,10 @@ pub(crate) fn parse(timestamp: &str, picture: &str, now_millis: f64) -> Result<O
             ParseKind::Zone(sep) => Some(zone_minutes(text, *component, *sep) as f64),
             ParseKind::Fraction => {
                 let digits: String = text.chars().take(3).collect();
-                format!("0.{digits}").parse::<f64>().ok().map(|f| f * 1000.0)
+                format!("0.{digits}")
+                    .parse::<f64>()
+                    .ok()
+                    .map(|f| f * 1000.0)
             }
             ParseKind::Integer(f) => int::parse(text, f)?,
             ParseKind::Names(names) => names
@@ -103,19 +111,23 @@ pub(crate) fn parse(timestamp: &str, picture: &str, now_millis: f64) -> Result<O
     let time_comps = if time_b { "Phmsf" } else { "Hmsf" };
     let (mut started, mut ended) = (false, false);
     for part in date_comps.chars().chain(time_comps.chars()) {
-        if c.contains_key(&part) {
-            started = true;
-            if ended {
-                return fail(
-                    ErrorCode::D3136,
-                    "The date/time picture string is missing fields needed to parse the timestamp",
-                );
+        match c.entry(part) {
+            Entry::Occupied(_) => {
+                started = true;
+                if ended {
+                    return fail(
+                        ErrorCode::D3136,
+                        "The date/time picture string is missing fields needed to parse the timestamp",
+                    );
+                }
             }
-        } else if started {
-            c.insert(part, if "MDd".contains(part) { 1.0 } else { 0.0 });
-            ended = true;
-        } else {
-            c.insert(part, now_component(now_millis, part) as f64);
+            Entry::Vacant(slot) if started => {
+                slot.insert(if "MDd".contains(part) { 1.0 } else { 0.0 });
+                ended = true;
+            }
+            Entry::Vacant(slot) => {
+                slot.insert(now_component(now_millis, part) as f64);
+            }
         }
     }
     if date_c || date_d {

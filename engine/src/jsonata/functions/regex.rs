@@ -146,7 +146,10 @@ fn zero_length(re: &str) -> crate::jsonata::error::JsonataError {
 }
 
 fn byte_offset(s: &str, chars: usize) -> usize {
-    s.char_indices().nth(chars).map(|(b, _)| b).unwrap_or(s.len())
+    s.char_indices()
+        .nth(chars)
+        .map(|(b, _)| b)
+        .unwrap_or(s.len())
 }
 
 /// Every match of a matcher (a regular expression or a function behaving like one), at
@@ -187,7 +190,11 @@ fn find_all(
                 "The matcher function did not return the structure of a match",
             );
         };
-        let text = m.get("match").and_then(Value::as_str).unwrap_or("").to_string();
+        let text = m
+            .get("match")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
         let start = m.get("start").and_then(Value::as_number);
         let next = m.get("next").cloned();
         let groups = match m.get("groups") {
@@ -243,7 +250,9 @@ fn contains(ev: &mut Evaluator, args: &[Val], _: &Val, env: &Env) -> Result<Val>
 }
 
 fn split(ev: &mut Evaluator, args: &[Val], _: &Val, env: &Env) -> Result<Val> {
-    let Some(s) = arg_str(args, 0) else { return Ok(None) };
+    let Some(s) = arg_str(args, 0) else {
+        return Ok(None);
+    };
     let limit = limit_arg(args, 2, ErrorCode::D3020, "split")?;
     let sep = arg(args, 1);
     let mut parts: Vec<String> = match &sep {
@@ -267,13 +276,19 @@ fn split(ev: &mut Evaluator, args: &[Val], _: &Val, env: &Env) -> Result<Val> {
     if let Some(l) = limit {
         parts.truncate(l);
     }
-    Ok(Some(Value::array(parts.into_iter().map(Value::string).collect())))
+    Ok(Some(Value::array(
+        parts.into_iter().map(Value::string).collect(),
+    )))
 }
 
 fn match_fn(ev: &mut Evaluator, args: &[Val], _: &Val, env: &Env) -> Result<Val> {
-    let Some(s) = arg_str(args, 0) else { return Ok(None) };
+    let Some(s) = arg_str(args, 0) else {
+        return Ok(None);
+    };
     let limit = limit_arg(args, 2, ErrorCode::D3040, "match")?;
-    let Some(matcher) = arg(args, 1) else { return Ok(None) };
+    let Some(matcher) = arg(args, 1) else {
+        return Ok(None);
+    };
     let found = find_all(ev, &matcher, &s, limit, env)?;
     let items = found
         .iter()
@@ -345,7 +360,9 @@ fn substitute(replacement: &str, m: &Found) -> String {
 }
 
 fn replace(ev: &mut Evaluator, args: &[Val], _: &Val, env: &Env) -> Result<Val> {
-    let Some(s) = arg_str(args, 0) else { return Ok(None) };
+    let Some(s) = arg_str(args, 0) else {
+        return Ok(None);
+    };
     let pattern = arg(args, 1);
     if matches!(&pattern, Some(Value::String(p)) if p.is_empty()) {
         return fail(
@@ -355,7 +372,9 @@ fn replace(ev: &mut Evaluator, args: &[Val], _: &Val, env: &Env) -> Result<Val> 
     }
     let limit = limit_arg(args, 3, ErrorCode::D3011, "replace")?;
     let replacement = arg(args, 2);
-    let Some(pattern) = pattern else { return Ok(Some(Value::string(s))) };
+    let Some(pattern) = pattern else {
+        return Ok(Some(Value::string(s)));
+    };
     if let Value::String(p) = &pattern {
         let Some(Value::String(with)) = &replacement else {
             return fail(
@@ -410,4 +429,3 @@ fn replace(ev: &mut Evaluator, args: &[Val], _: &Val, env: &Env) -> Result<Val> 
     out.push_str(s.get(pos..).unwrap_or(""));
     Ok(Some(Value::string(out)))
 }
-

@@ -129,7 +129,9 @@ pub(crate) fn describe(value: &Value) -> String {
 }
 
 fn string(_: &mut Evaluator, args: &[Val], _: &Val, _: &Env) -> Result<Val> {
-    let Some(v) = arg(args, 0) else { return Ok(None) };
+    let Some(v) = arg(args, 0) else {
+        return Ok(None);
+    };
     let pretty = matches!(arg(args, 1), Some(Value::Bool(true)));
     Ok(Some(Value::string(stringify(&v, pretty)?)))
 }
@@ -150,7 +152,9 @@ pub(crate) fn js_slice(len: usize, start: f64, end: Option<f64>) -> (usize, usiz
 }
 
 fn substring(_: &mut Evaluator, args: &[Val], _: &Val, _: &Env) -> Result<Val> {
-    let Some(s) = arg_str(args, 0) else { return Ok(None) };
+    let Some(s) = arg_str(args, 0) else {
+        return Ok(None);
+    };
     let chars: Vec<char> = s.chars().collect();
     let len = chars.len() as f64;
     let mut start = arg_num(args, 1).unwrap_or(0.0);
@@ -175,7 +179,9 @@ fn substring(_: &mut Evaluator, args: &[Val], _: &Val, _: &Env) -> Result<Val> {
 }
 
 fn substring_before(_: &mut Evaluator, args: &[Val], _: &Val, _: &Env) -> Result<Val> {
-    let Some(s) = arg_str(args, 0) else { return Ok(None) };
+    let Some(s) = arg_str(args, 0) else {
+        return Ok(None);
+    };
     let chars = arg_str(args, 1).unwrap_or_default();
     Ok(Some(Value::str(match s.find(&chars) {
         Some(i) => &s[..i],
@@ -184,7 +190,9 @@ fn substring_before(_: &mut Evaluator, args: &[Val], _: &Val, _: &Env) -> Result
 }
 
 fn substring_after(_: &mut Evaluator, args: &[Val], _: &Val, _: &Env) -> Result<Val> {
-    let Some(s) = arg_str(args, 0) else { return Ok(None) };
+    let Some(s) = arg_str(args, 0) else {
+        return Ok(None);
+    };
     let chars = arg_str(args, 1).unwrap_or_default();
     Ok(Some(Value::str(match s.find(&chars) {
         Some(i) => &s[i + chars.len()..],
@@ -205,7 +213,9 @@ fn length(_: &mut Evaluator, args: &[Val], _: &Val, _: &Env) -> Result<Val> {
 }
 
 fn trim(_: &mut Evaluator, args: &[Val], _: &Val, _: &Env) -> Result<Val> {
-    let Some(s) = arg_str(args, 0) else { return Ok(None) };
+    let Some(s) = arg_str(args, 0) else {
+        return Ok(None);
+    };
     let mut out = String::with_capacity(s.len());
     let mut in_space = false;
     for c in s.chars() {
@@ -228,12 +238,17 @@ fn trim(_: &mut Evaluator, args: &[Val], _: &Val, _: &Env) -> Result<Val> {
 const MAX_PAD: f64 = 10_000_000.0;
 
 fn pad(_: &mut Evaluator, args: &[Val], _: &Val, _: &Env) -> Result<Val> {
-    let Some(s) = arg_str(args, 0) else { return Ok(None) };
+    let Some(s) = arg_str(args, 0) else {
+        return Ok(None);
+    };
     let width = arg_num(args, 1).unwrap_or(0.0).trunc();
     if width.abs() > MAX_PAD {
         return fail(
             ErrorCode::D3001,
-            format!("$pad cannot produce a string of {} characters", js_number(width)),
+            format!(
+                "$pad cannot produce a string of {} characters",
+                js_number(width)
+            ),
         );
     }
     let padding_char = match arg_str(args, 2) {
@@ -245,7 +260,11 @@ fn pad(_: &mut Evaluator, args: &[Val], _: &Val, _: &Env) -> Result<Val> {
     if pad_len <= current {
         return Ok(Some(Value::string(s)));
     }
-    let padding: String = padding_char.chars().cycle().take(pad_len - current).collect();
+    let padding: String = padding_char
+        .chars()
+        .cycle()
+        .take(pad_len - current)
+        .collect();
     Ok(Some(Value::string(if width > 0.0 {
         s + &padding
     } else {
@@ -254,7 +273,9 @@ fn pad(_: &mut Evaluator, args: &[Val], _: &Val, _: &Env) -> Result<Val> {
 }
 
 fn join(_: &mut Evaluator, args: &[Val], _: &Val, _: &Env) -> Result<Val> {
-    let Some(items) = super::arg_items(args, 0) else { return Ok(None) };
+    let Some(items) = super::arg_items(args, 0) else {
+        return Ok(None);
+    };
     let sep = arg_str(args, 1).unwrap_or_default();
     let parts: Vec<&str> = items.iter().filter_map(Value::as_str).collect();
     Ok(Some(Value::string(parts.join(&sep))))
@@ -266,13 +287,17 @@ fn base64encode(_: &mut Evaluator, args: &[Val], _: &Val, _: &Env) -> Result<Val
 }
 
 fn base64decode(_: &mut Evaluator, args: &[Val], _: &Val, _: &Env) -> Result<Val> {
-    let Some(s) = arg_str(args, 0) else { return Ok(None) };
+    let Some(s) = arg_str(args, 0) else {
+        return Ok(None);
+    };
     let config = base64::engine::GeneralPurposeConfig::new()
         .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent);
     let engine = base64::engine::GeneralPurpose::new(&base64::alphabet::STANDARD, config);
     let cleaned: String = s.chars().filter(|c| !c.is_whitespace()).collect();
     match engine.decode(cleaned.as_bytes()) {
-        Ok(bytes) => Ok(Some(Value::string(String::from_utf8_lossy(&bytes).into_owned()))),
+        Ok(bytes) => Ok(Some(Value::string(
+            String::from_utf8_lossy(&bytes).into_owned(),
+        ))),
         Err(e) => fail(
             ErrorCode::U3001,
             format!("$base64decode was given text that is not base64: {e}"),

@@ -54,7 +54,9 @@ fn decode(s: &str, keep: &str, name: &str) -> Result<String> {
             i += 1;
             continue;
         }
-        let Some(first) = hex(i) else { return malformed() };
+        let Some(first) = hex(i) else {
+            return malformed();
+        };
         if first < 0x80 {
             if keep.contains(first as char) {
                 out.extend_from_slice(&bytes[i..i + 3]);
@@ -127,6 +129,9 @@ mod tests {
         );
         assert_eq!(decode("%3Fx%3Dtest", "", "d").unwrap(), "?x=test");
         assert_eq!(decode("%3Fx", RESERVED, "d").unwrap(), "%3Fx");
-        assert_eq!(decode("%E0%A4%A", "", "d").unwrap_err().code, ErrorCode::D3140);
+        assert_eq!(
+            decode("%E0%A4%A", "", "d").unwrap_err().code,
+            ErrorCode::D3140
+        );
     }
 }
