@@ -193,7 +193,11 @@ impl Evaluator {
                     Some(sig) => sig.validate(args, input, &format!("${}", b.name))?,
                     None => args,
                 };
-                Ok(Flow::Done((b.call)(self, &args, input, env)?))
+                let result = (b.call)(self, &args, input, env)?;
+                if let Some(Value::String(s)) = &result {
+                    self.check_string(s.len(), 0)?;
+                }
+                Ok(Flow::Done(result))
             }
             Function::Partial {
                 target,

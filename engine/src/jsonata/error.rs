@@ -105,6 +105,8 @@ pub enum ErrorCode {
     U1002,
     /// An expression nested deeper than the parser follows (this evaluator's limit).
     U1003,
+    /// A string longer than the evaluator produces (this evaluator's limit).
+    U1004,
     /// A function was given an argument it cannot use (beyond what its signature checks).
     U3001,
 }
@@ -137,7 +139,7 @@ const CODE_NAMES: &[(ErrorCode, &str)] = names![
     T2013, D2014, D3001, D3010, D3011, D3012, D3020, D3030, D3040, D3050, D3060, D3061, D3070,
     D3080, D3081, D3082, D3083, D3084, D3085, D3086, D3087, D3088, D3089, D3090, D3091, D3092,
     D3093, D3100, D3110, D3130, D3131, D3132, D3133, D3134, D3135, D3136, D3137, D3138, D3139,
-    D3140, D3141, U1002, U1003, U3001,
+    D3140, D3141, U1002, U1003, U1004, U3001,
 ];
 
 impl fmt::Display for ErrorCode {

@@ -268,6 +268,21 @@ impl Evaluator {
         Ok(())
     }
 
+    /// Refuses strings longer than the configured limit.
+    pub fn check_string(&self, len: usize, pos: usize) -> Result<()> {
+        if len > self.limits.max_string {
+            return Err(JsonataError::at(
+                ErrorCode::U1004,
+                pos,
+                format!(
+                    "The string would be longer than {} bytes",
+                    self.limits.max_string
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// Applies one predicate (`[...]`) to a value or sequence.
     pub fn filter(&mut self, predicate: &Node, input: Val, env: &Env) -> Result<Val> {
         let flags = input.as_ref().map(Value::flags).unwrap_or_default();

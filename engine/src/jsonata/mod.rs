@@ -52,8 +52,11 @@ pub struct Limits {
     pub max_depth: usize,
     /// How long one evaluation may run.
     pub timeout: Option<Duration>,
-    /// The most items a range, `$range` or a path step may produce.
+    /// The most items a range, `$range`, `$append`, an array constructor or a path step
+    /// may produce.
     pub max_sequence: usize,
+    /// The longest string (in bytes) `&` or a function may produce.
+    pub max_string: usize,
     /// The most bytes of stack an evaluation may use. The thread evaluating needs more
     /// than this (tokio's worker threads and std's spawned threads have 2 MiB).
     pub max_stack: usize,
@@ -65,6 +68,7 @@ impl Default for Limits {
             max_depth: 500,
             timeout: Some(Duration::from_secs(5)),
             max_sequence: 1_000_000,
+            max_string: 16 << 20,
             max_stack: 1 << 20,
         }
     }

@@ -90,7 +90,9 @@ impl Evaluator {
             BinOp::Concat => {
                 let mut s = String::new();
                 for side in [&left, &right].into_iter().flatten() {
-                    s.push_str(&stringify(side, false)?);
+                    let part = stringify(side, false)?;
+                    self.check_string(s.len() + part.len(), 0)?;
+                    s.push_str(&part);
                 }
                 Some(Value::string(s))
             }

@@ -171,3 +171,16 @@ fn one_parsed_expression_evaluates_against_many_inputs() {
         Some(json!(["a", "b"]))
     );
 }
+
+#[test]
+fn runaway_growth_is_refused_before_memory_runs_out() {
+    let limits = Limits::default();
+    let doubling_string = "($f := function($s){ $f($s & $s) }; $f('ab'))";
+    assert_eq!(error(doubling_string, &limits).code, ErrorCode::U1004);
+    let doubling_array = "($f := function($a){ $f($append($a, $a)) }; $f([1, 2]))";
+    assert_eq!(error(doubling_array, &limits).code, ErrorCode::D2014);
+    let growing_replace = "($f := function($s){ $f($replace($s, 'a', 'aaaa')) }; $f('a'))";
+    assert_eq!(error(growing_replace, &limits).code, ErrorCode::U1004);
+    assert_eq!(error("$formatInteger(0/0, 'w')", &limits).code, ErrorCode::D3001);
+    assert_eq!(eval("$formatBase(10 % 0, 3)", json!(null)), Some(json!("NaN")));
+}

@@ -39,8 +39,15 @@ pub(crate) fn append(a: Val, b: Val) -> Val {
     }
 }
 
-fn append_fn(_: &mut Evaluator, args: &[Val], _: &Val, _: &Env) -> Result<Val> {
-    Ok(append(arg(args, 0), arg(args, 1)))
+fn append_fn(ev: &mut Evaluator, args: &[Val], _: &Val, _: &Env) -> Result<Val> {
+    let len = |v: &Val| match v {
+        Some(Value::Array(items, _)) => items.len(),
+        Some(_) => 1,
+        None => 0,
+    };
+    let (a, b) = (arg(args, 0), arg(args, 1));
+    ev.check_size(len(&a) + len(&b), 0)?;
+    Ok(append(a, b))
 }
 
 fn sort(ev: &mut Evaluator, args: &[Val], _: &Val, env: &Env) -> Result<Val> {

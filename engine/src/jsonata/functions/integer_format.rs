@@ -376,6 +376,12 @@ fn regular(separators: &[Separator]) -> Option<Separator> {
 }
 
 pub(crate) fn format(value: f64, f: &IntegerFormat) -> Result<String> {
+    if !value.is_finite() {
+        return fail(
+            ErrorCode::D3001,
+            "Attempting to format Infinity or NaN as an integer",
+        );
+    }
     let negative = value < 0.0;
     let v = value.abs().min(9.007_199_254_740_992e15) as u64;
     if f.primary == Primary::Roman && v > 1_000_000 {

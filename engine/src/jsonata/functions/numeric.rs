@@ -236,6 +236,9 @@ fn format_base(_: &mut Evaluator, args: &[Val], _: &Val, _: &Env) -> Result<Val>
             ),
         );
     }
+    if !n.is_finite() {
+        return Ok(Some(Value::string(js_number(n))));
+    }
     let value = round_half_even(n, 0);
     let radix = radix as u32;
     let negative = value < 0.0;

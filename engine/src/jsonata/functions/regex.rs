@@ -220,6 +220,7 @@ fn find_all(
         if limit.is_some_and(|l| out.len() >= l) {
             break;
         }
+        ev.check_size(out.len(), 0)?;
         result = match next {
             Some(f @ Value::Function(_)) => ev.call_value(&f, vec![], env)?,
             _ => None,
