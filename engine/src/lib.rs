@@ -11,6 +11,7 @@ pub mod clock;
 pub mod engine;
 pub mod error;
 pub mod integrations;
+pub mod jsonata;
 pub mod pipeline;
 pub mod runtime;
 pub mod sagemaker;

@@ -1,6 +1,7 @@
 //! The engine's integration tests, in one binary: the execution API, the CLI, crash recovery,
 //! the seed pipeline end to end, replay after a restart, the local SageMaker, the
-//! interpreter against AWS's examples, and workflow variables.
+//! interpreter against AWS's examples, workflow variables, and the JSONata evaluator against
+//! JSONata's test suite.
 
 mod common;
 
@@ -8,6 +9,7 @@ mod api;
 mod cli;
 mod crash;
 mod edges;
+mod jsonata_suite;
 mod pipeline;
 mod replay;
 mod sagemaker;
