@@ -5,6 +5,13 @@
 # resource's properties read back (infra/tests, pytest). The deployed state machine is validated
 # by the engine's `gatehouse-engine` from ${CARGO_TARGET_DIR:-target}/release (the test command
 # builds it with the engine's tests; GATEHOUSE_ENGINE_BIN names another).
+# The tests marked `dashboard_server` also run Gatehouse itself from the dashboard image's layout
+# (stage.sh, the Dockerfile's COPY/ENV/USER/CMD) with the stack's environment against those
+# stacks, and take a run through approval in it: they need the aws-mode release server
+# (GATEHOUSE_SERVER_BIN, default ${CARGO_TARGET_DIR:-target}/release/gatehouse-aws) and the built
+# site (GATEHOUSE_SITE_ROOT, default target/site), and root (the server runs as the image's
+# USER). Arguments go to pytest: the test command runs `-m "not dashboard_server"` before the
+# site exists and `-m dashboard_server` after.
 # Tools: scripts/bootstrap.sh installs them in /opt/gatehouse/infra-tools and /opt/gatehouse/moto.
 set -euo pipefail
 

@@ -84,12 +84,15 @@ linted cargo test --release -p engine --all-targets --no-run
 
 step "build and clippy: release servers, with aws mode and local-only, from the tests' dependencies"
 reuses_test_build
+# Kept apart for the dashboard image's tests: the local-only builds below write release/gatehouse.
+target_dir=${CARGO_TARGET_DIR:-$repo_root/target}
+cp "$target_dir/release/gatehouse" "$target_dir/release/gatehouse-aws"
 reuses_test_build --no-default-features
 
 step "infrastructure: cfn-lint, sam validate, the stacks deployed into moto (infra/tests)"
 # After the engine's build, which made the gatehouse-engine binary that validates the deployed
-# state machine. No Rust build of its own.
-"$repo_root/scripts/check-infra.sh"
+# state machine. No Rust build of its own. The tests that need the site come after its build.
+"$repo_root/scripts/check-infra.sh" -m "not dashboard_server"
 
 step "unit, integration and doc tests"
 # Eight threads: the integration tests mostly wait (on moto, timers, servers they start):
@@ -106,6 +109,12 @@ step "bundle size"
 # visit from 467.4 KB gzip (every page hydrated from one bundle) to 91.1 KB; the gate is that
 # figure plus 10 KB, so a new island or a dependency pulled into the browser shows at once.
 "$repo_root/scripts/size-report.sh" --max-kb 101
+
+step "infrastructure: the dashboard image's layout served, a run approved through Gatehouse on the stacks in moto"
+# The aws-mode server kept above and the site just built, staged as the Dockerfile lays them out,
+# with the dashboard stack's environment (infra/tests/test_dashboard_server.py).
+GATEHOUSE_SERVER_BIN="$target_dir/release/gatehouse-aws" GATEHOUSE_SITE_ROOT="$repo_root/target/site" \
+  "$repo_root/scripts/check-infra.sh" -m dashboard_server
 
 step "browser tests (headless Chromium)"
 linted cargo test --release "${native[@]}" --test browser

@@ -4,13 +4,19 @@
 # whole target folder. Build them first, on Debian 12 (scripts/bootstrap.sh installs the tools):
 #   cargo leptos build --release --bin-features aws
 # The server comes from ${CARGO_TARGET_DIR:-target}/release/gatehouse, the site from target/site.
+# Settings, for a server, site or context kept elsewhere (the test command keeps its aws-mode
+# server apart from the local-only one that later overwrites release/gatehouse; the infra tests
+# stage into a folder of their own):
+#   GATEHOUSE_SERVER_BIN  the aws-mode server to stage (default above)
+#   GATEHOUSE_SITE_ROOT   the built site, with pkg/ (default above)
+#   GATEHOUSE_STAGE_DIR   the folder to fill, emptied first (default infra/dashboard/.build)
 set -euo pipefail
 
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 target_dir=${CARGO_TARGET_DIR:-$repo_root/target}
-server=$target_dir/release/gatehouse
-site=$repo_root/target/site
-out=$repo_root/infra/dashboard/.build
+server=${GATEHOUSE_SERVER_BIN:-$target_dir/release/gatehouse}
+site=${GATEHOUSE_SITE_ROOT:-$repo_root/target/site}
+out=${GATEHOUSE_STAGE_DIR:-$repo_root/infra/dashboard/.build}
 
 die() {
   printf 'stage: %s\n' "$*" >&2
@@ -24,6 +30,10 @@ if grep -q "was built for local mode only" "$server"; then
 fi
 compgen -G "$site/pkg/*.wasm" >/dev/null || die "no wasm bundle under $site/pkg: the site was not built"
 
+# Emptied first: refuse a folder that holds something other than an earlier staging.
+if [ -d "$out" ] && [ -n "$(ls -A "$out")" ] && [ ! -f "$out/Dockerfile" ]; then
+  die "$out is not empty and holds no staged image: name a new or empty folder"
+fi
 rm -rf "$out"
 mkdir -p "$out"
 cp "$server" "$out/gatehouse"

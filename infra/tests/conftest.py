@@ -14,6 +14,13 @@ REPO = Path(__file__).resolve().parents[2]
 MOTO_PYTHON = os.environ.get("GATEHOUSE_MOTO_PYTHON", "/opt/gatehouse/moto/bin/python")
 
 
+def pytest_configure(config):
+    # The test command runs these in a step of their own, once the server and site are built.
+    config.addinivalue_line(
+        "markers", "dashboard_server: needs the aws-mode server binary and the built site"
+    )
+
+
 @pytest.fixture(scope="session")
 def moto_endpoint():
     server = subprocess.Popen(

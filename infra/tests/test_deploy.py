@@ -252,12 +252,12 @@ def test_a_first_admin_can_sign_in_with_the_readmes_commands(deployed):
     carries `admin` in cognito:groups."""
     import base64
 
+    import readme_steps
+
     dashboard = deployed[1]["dashboard"].outputs
     idp = client(deployed, "cognito-idp")
     pool, app = dashboard["UserPoolId"], dashboard["UserPoolClientId"]
-    idp.admin_create_user(UserPoolId=pool, Username="ana", TemporaryPassword="Temporary-Pass-1",
-                          MessageAction="SUPPRESS")
-    idp.admin_add_user_to_group(UserPoolId=pool, Username="ana", GroupName="admin")
+    readme_steps.create_user(idp, pool, "ana", "Temporary-Pass-1", "admin")
     first = idp.initiate_auth(
         ClientId=app, AuthFlow="USER_PASSWORD_AUTH",
         AuthParameters={"USERNAME": "ana", "PASSWORD": "Temporary-Pass-1"},

@@ -155,6 +155,16 @@ change exists because a test needs AWS behaviour that moto lacks, and stays mini
    servers appending to one audit table at once met it. Here one lock serialises the
    DynamoDB requests; what each request does is moto's own.
 
+17. A bucket policy's aws:SecureTransport condition. Requests to AWS's endpoints are HTTPS (the
+   SDKs' and the CLI's default); this server stands in for them over plain HTTP on loopback.
+   moto 5.2.5 does not evaluate the `Bool` operator and counts a condition it cannot evaluate
+   as met (iam/policy_conditions.py), so a statement "Deny when aws:SecureTransport is false"
+   (the pipeline stack's model bucket, infra/pipeline/template.yaml) refused every object
+   request, uploads and Gatehouse's evidence reads alike. A bucket policy's statements are now
+   read as for a request over TLS: one whose `Bool` condition wants aws:SecureTransport false
+   does not apply (AWS: a statement whose condition is not met does not apply), and the
+   condition is dropped from one that wants it true. Other conditions stay moto's.
+
 Checked and not extended (moto 5.2.5 already behaves as AWS does for what the tests use):
 - GetUser refuses a disabled user (NotAuthorizedException) and a deleted one
   (UserNotFoundException); InitiateAuth refuses a disabled user (NotAuthorizedException).
@@ -899,6 +909,50 @@ def dynamodb_call_action(self):
 
 
 DynamoHandler.call_action = dynamodb_call_action
+
+
+# Extension 17: a bucket policy's aws:SecureTransport condition, read as over TLS.
+from moto.iam.access_control import IAMPolicy, PermissionResult  # noqa: E402
+from moto.s3.models import FakeBucket  # noqa: E402
+
+_bucket_get_permission = FakeBucket.get_permission
+
+
+def _statement_over_tls(statement):
+    """The statement as it reads for a request over HTTPS: None when its aws:SecureTransport
+    condition excludes such a request, else the statement without that condition."""
+    conditions = statement.get("Condition") or {}
+    kept = {}
+    for operator, values in conditions.items():
+        values = dict(values)
+        transport = [v for k, v in list(values.items()) if k.lower() == "aws:securetransport"]
+        values = {k: v for k, v in values.items() if k.lower() != "aws:securetransport"}
+        if transport:
+            if operator != "Bool":
+                return statement  # left to moto as it was
+            wanted = transport[0] if isinstance(transport[0], list) else [transport[0]]
+            if "true" not in [str(v).lower() for v in wanted]:
+                return None
+        if values:
+            kept[operator] = values
+    statement = {k: v for k, v in statement.items() if k != "Condition"}
+    if kept:
+        statement["Condition"] = kept
+    return statement
+
+
+def bucket_get_permission(self, action, resource):
+    if self.policy is None:
+        return _bucket_get_permission(self, action, resource)
+    policy = json.loads(self.policy)
+    statements = policy["Statement"] if isinstance(policy["Statement"], list) else [policy["Statement"]]
+    applying = [s for s in map(_statement_over_tls, statements) if s is not None]
+    if not applying:
+        return PermissionResult.NEUTRAL
+    return IAMPolicy(json.dumps(dict(policy, Statement=applying))).is_action_permitted(action, resource)
+
+
+FakeBucket.get_permission = bucket_get_permission
 
 
 # Extensions 9 and 10: the test hooks, in front of moto's own dispatcher.
