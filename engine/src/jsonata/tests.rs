@@ -181,6 +181,12 @@ fn runaway_growth_is_refused_before_memory_runs_out() {
     assert_eq!(error(doubling_array, &limits).code, ErrorCode::D2014);
     let growing_replace = "($f := function($s){ $f($replace($s, 'a', 'aaaa')) }; $f('a'))";
     assert_eq!(error(growing_replace, &limits).code, ErrorCode::U1004);
-    assert_eq!(error("$formatInteger(0/0, 'w')", &limits).code, ErrorCode::D3001);
-    assert_eq!(eval("$formatBase(10 % 0, 3)", json!(null)), Some(json!("NaN")));
+    assert_eq!(
+        error("$formatInteger(0/0, 'w')", &limits).code,
+        ErrorCode::D3001
+    );
+    assert_eq!(
+        eval("$formatBase(10 % 0, 3)", json!(null)),
+        Some(json!("NaN"))
+    );
 }

@@ -423,7 +423,9 @@ fn format_number(_: &mut Evaluator, args: &[Val], _: &Val, _: &Env) -> Result<Va
     }
     let dp = index_of(&s, p.decimal, 0).unwrap_or(s.len());
     let pad_left = pic.min_integer.saturating_sub(dp);
-    let pad_right = pic.min_fraction.saturating_sub(s.len().saturating_sub(dp + 1));
+    let pad_right = pic
+        .min_fraction
+        .saturating_sub(s.len().saturating_sub(dp + 1));
     let mut v: Vec<char> = std::iter::repeat_n(p.zero, pad_left).collect();
     v.extend(s);
     v.extend(std::iter::repeat_n(p.zero, pad_right));
