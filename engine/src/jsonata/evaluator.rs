@@ -365,7 +365,7 @@ impl Evaluator {
 }
 
 /// The address of a local variable: how far down the stack the current call is.
-fn stack_address() -> usize {
+pub(crate) fn stack_address() -> usize {
     let marker = 0u8;
     std::hint::black_box(&marker) as *const u8 as usize
 }

@@ -102,6 +102,14 @@ impl Bindings {
     }
 }
 
+/// The expression inside a Step Functions JSONata string: `"{% expr %}"` gives `expr`.
+/// The string must start with `{%` and end with `%}`, with no space outside them
+/// (transforming-data.html, "Writing JSONata expressions in JSON strings"); any other
+/// string is a literal (`None`).
+pub fn template(text: &str) -> Option<&str> {
+    text.strip_prefix("{%")?.strip_suffix("%}")
+}
+
 /// A parsed JSONata expression. Cheap to share between threads and to evaluate repeatedly.
 #[derive(Debug)]
 pub struct Expression {

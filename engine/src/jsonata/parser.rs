@@ -2,11 +2,14 @@
 //! then turns into the tree the evaluator runs.
 
 use super::error::{ErrorCode, JsonataError, Result};
+use super::evaluator::stack_address;
 use super::lexer::{Lexer, Tok, Token};
 use super::signature::Signature;
 
 /// How deeply an expression may nest; deeper ones are refused rather than risking the stack.
 pub(crate) const MAX_NESTING: usize = 300;
+/// The most stack the parser may use (frames are much larger in unoptimised builds).
+const MAX_PARSE_STACK: usize = 1 << 20;
 
 #[derive(Debug, Clone)]
 pub(crate) struct Ast {
@@ -92,6 +95,7 @@ pub(crate) struct Parser {
     lexer: Lexer,
     token: Token,
     depth: usize,
+    stack_base: usize,
 }
 
 pub(crate) fn parse(source: &str) -> Result<Ast> {
@@ -101,6 +105,7 @@ pub(crate) fn parse(source: &str) -> Result<Ast> {
         lexer,
         token,
         depth: 0,
+        stack_base: stack_address(),
     };
     check_known(&p.token)?;
     let ast = p.expression(0)?;
@@ -164,7 +169,7 @@ impl Parser {
 
     fn expression(&mut self, rbp: u32) -> Result<Ast> {
         self.depth += 1;
-        if self.depth > MAX_NESTING {
+        if self.depth > MAX_NESTING || self.stack_base.abs_diff(stack_address()) > MAX_PARSE_STACK {
             return Err(too_deep(self.token.pos));
         }
         let t = self.token.clone();

@@ -4,6 +4,7 @@
 
 use super::ast::{BinOp, Group, Kind, LambdaDef, Node, RegexDef, SortTerm, Stage, TransformDef};
 use super::error::{ErrorCode, JsonataError, Result};
+use super::evaluator::stack_address;
 use super::parser::{Ast, AstKind};
 use std::sync::Arc;
 
@@ -14,11 +15,18 @@ struct Slot {
 
 pub(crate) struct Processor {
     slots: Vec<Slot>,
+    stack_base: usize,
 }
+
+/// The most stack processing may use (frames are much larger in unoptimised builds).
+const MAX_PROCESS_STACK: usize = 1 << 20;
 
 /// Processes a parsed expression; returns the tree and the labels of the parent slots.
 pub(crate) fn process(ast: Ast) -> Result<(Node, Vec<Arc<str>>)> {
-    let mut p = Processor { slots: Vec::new() };
+    let mut p = Processor {
+        slots: Vec::new(),
+        stack_base: stack_address(),
+    };
     let node = p.node(ast)?;
     if matches!(node.kind, Kind::Parent(_)) || !node.seeking_parent.is_empty() {
         return Err(no_parent(&node));
@@ -125,6 +133,13 @@ impl Processor {
 
     pub fn node(&mut self, ast: Ast) -> Result<Node> {
         let pos = ast.pos;
+        if self.stack_base.abs_diff(stack_address()) > MAX_PROCESS_STACK {
+            return Err(JsonataError::at(
+                ErrorCode::U1003,
+                pos,
+                "The expression is nested too deeply to process",
+            ));
+        }
         let keep_array = ast.keep_array;
         let mut result = match ast.kind {
             AstKind::Binary(op, lhs, rhs) => self.binary(op, *lhs, *rhs, pos, keep_array)?,

@@ -190,3 +190,17 @@ fn runaway_growth_is_refused_before_memory_runs_out() {
         Some(json!("NaN"))
     );
 }
+
+// transforming-data.html: "the string must start with {% with no leading spaces, and must
+// end with %} with no trailing spaces"; strings without the delimiters are literals.
+#[test]
+fn templates_are_recognised_only_with_both_delimiters_at_the_edges() {
+    assert_eq!(
+        template("{% $states.input.title %}"),
+        Some(" $states.input.title ")
+    );
+    assert_eq!(template("$customerName"), None);
+    assert_eq!(template(" {% $x %}"), None);
+    assert_eq!(template("{% $x %} "), None);
+    assert_eq!(template("{% $x"), None);
+}

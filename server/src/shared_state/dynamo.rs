@@ -76,7 +76,27 @@ impl CoordinationTable {
 fn unix_seconds_after(kept: Duration) -> AttributeValue {
     let now = Timestamp::now().millis() / 1000;
     let kept = i64::try_from(kept.as_secs()).unwrap_or(i64::MAX);
-    AttributeValue::N(now.saturating_add(kept).to_string())
+    n(now.saturating_add(kept))
+}
+
+fn n(number: impl ToString) -> AttributeValue {
+    AttributeValue::N(number.to_string())
+}
+
+/// A conditional write's outcome: `Ok(true)` when it landed, `Ok(false)` when its condition
+/// did not hold.
+fn landed<T, E, R>(
+    operation: &str,
+    result: Result<T, aws_sdk_dynamodb::error::SdkError<E, R>>,
+) -> Result<bool, String>
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
+{
+    match result {
+        Ok(_) => Ok(true),
+        Err(error) if code(&error) == Some(CONDITION_FAILED) => Ok(false),
+        Err(error) => Err(failure(operation, &error)),
+    }
 }
 
 fn number(item: &Item, name: &str) -> Option<i64> {
@@ -197,17 +217,13 @@ impl DynamoFailureCounts {
             .expression_attribute_names("#failures", FAILURES)
             .expression_attribute_names("#last", LAST_MS)
             .expression_attribute_names("#expires", EXPIRES_AT)
-            .expression_attribute_values(":one", AttributeValue::N("1".into()))
-            .expression_attribute_values(":now", AttributeValue::N(now_ms.to_string()))
-            .expression_attribute_values(":stale", AttributeValue::N(stale_before_ms.to_string()))
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":now", n(now_ms))
+            .expression_attribute_values(":stale", n(stale_before_ms))
             .expression_attribute_values(":expires", expires.clone())
             .send()
             .await;
-        match updated {
-            Ok(_) => Ok(true),
-            Err(error) if code(&error) == Some(CONDITION_FAILED) => Ok(false),
-            Err(error) => Err(failure("UpdateItem", &error)),
-        }
+        landed("UpdateItem", updated)
     }
 
     /// Starts a stale count again at one, unless another instance did meanwhile.
@@ -224,19 +240,15 @@ impl DynamoFailureCounts {
             .put_item()
             .table_name(&self.table.name)
             .item(ID, AttributeValue::S(key.to_string()))
-            .item(FAILURES, AttributeValue::N("1".into()))
-            .item(LAST_MS, AttributeValue::N(now_ms.to_string()))
+            .item(FAILURES, n(1))
+            .item(LAST_MS, n(now_ms))
             .item(EXPIRES_AT, expires.clone())
             .condition_expression("#last < :stale")
             .expression_attribute_names("#last", LAST_MS)
-            .expression_attribute_values(":stale", AttributeValue::N(stale_before_ms.to_string()))
+            .expression_attribute_values(":stale", n(stale_before_ms))
             .send()
             .await;
-        match put {
-            Ok(_) => Ok(true),
-            Err(error) if code(&error) == Some(CONDITION_FAILED) => Ok(false),
-            Err(error) => Err(failure("PutItem", &error)),
-        }
+        landed("PutItem", put)
     }
 }
 
