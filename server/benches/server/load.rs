@@ -289,7 +289,7 @@ async fn approve(
         else {
             continue;
         };
-        let verdict = if decided % 2 == 0 { "approve" } else { "reject" };
+        let verdict = if decided.is_multiple_of(2) { "approve" } else { "reject" };
         let started = Instant::now();
         let (status, body) = call(
             &client,
