@@ -4,7 +4,7 @@
 pub use crate::api::*;
 use crate::asl::definition::{DefinitionError, StateMachine};
 use crate::asl::substitutions::substitute;
-use crate::callbacks::{pending_callbacks, PendingCallback};
+use crate::callbacks::PendingCallback;
 use crate::clock::{epoch_millis, Clock, TokioClock};
 use crate::integrations::builtins::register_builtins;
 pub use crate::integrations::builtins::{APPROVAL_NOTIFIER, ENDPOINT_NOTIFIER};
@@ -14,7 +14,7 @@ use crate::runtime::history;
 use crate::runtime::tokens::{failure_decision, is_well_formed, success_decision, TokenHub};
 use crate::runtime::{io, Env, ExecutionRun, Limits};
 use crate::sagemaker::LocalSageMaker;
-use crate::store::{Closing, ExecutionRow, Store, TOKEN_WAITING};
+use crate::store::{Closing, ExecutionRow, Store, WaitingCallback, TOKEN_WAITING};
 use base64::Engine as _;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
@@ -64,6 +64,10 @@ struct Inner {
     /// An exclusive lock on `<database>.lock` while this engine owns the file: a second
     /// engine would resume (and run) the same executions. The OS drops it with the process.
     owner_lock: Mutex<Option<std::fs::File>>,
+    /// Where executions run: the runtime `open` was called in, whichever thread starts
+    /// them later. A server gives the engine a runtime of its own, so state transitions
+    /// (each a SQLite write) never occupy the threads that answer its requests.
+    runtime: tokio::runtime::Handle,
 }
 
 /// The embedded Step Functions. Cheap to clone.
@@ -113,6 +117,31 @@ fn summarize(d: ExecutionDescription) -> ExecutionSummary {
         status: d.status,
         start_date: d.start_date,
         stop_date: d.stop_date,
+    }
+}
+
+/// A waiting token's callback as a history reader would see it (`callbacks`), with the
+/// token the engine issued.
+fn callback_of(waiting: WaitingCallback) -> PendingCallback {
+    let details = &waiting.scheduled["taskScheduledEventDetails"];
+    PendingCallback {
+        scheduled_event_id: waiting.scheduled["id"].as_i64().unwrap_or_default(),
+        state_name: waiting
+            .entered
+            .as_ref()
+            .and_then(|e| e["stateEnteredEventDetails"]["name"].as_str())
+            .unwrap_or_default()
+            .to_string(),
+        resource: details["resource"].as_str().unwrap_or_default().to_string(),
+        parameters: details["parameters"]
+            .as_str()
+            .and_then(|p| serde_json::from_str(p).ok())
+            .unwrap_or(Value::Null),
+        token: Some(waiting.token),
+        scheduled_at: waiting.scheduled["timestamp"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
     }
 }
 
@@ -170,6 +199,7 @@ impl Engine {
                 machines: Mutex::new(HashMap::new()),
                 closed: watch::channel(0).0,
                 owner_lock: Mutex::new(owner_lock),
+                runtime: tokio::runtime::Handle::current(),
             }),
         };
         engine
@@ -389,7 +419,7 @@ impl Engine {
         let inner = self.inner.clone();
         let arn = row.arn.clone();
         let mut running = self.inner.running.lock().unwrap_or_else(|p| p.into_inner());
-        let handle = tokio::spawn(async move {
+        let handle = self.inner.runtime.spawn(async move {
             crate::runtime::execution::run_to_completion(&run, machine).await;
             inner
                 .running
@@ -547,40 +577,47 @@ impl Engine {
     }
 
     /// Every open `.waitForTaskToken` task of every RUNNING execution (what "pending
-    /// approvals" are made of), oldest execution first.
+    /// approvals" are made of), oldest execution first. Read from the task tokens' index,
+    /// which the runtime keeps as callbacks open and close, not from histories.
     pub fn pending_callbacks(
         &self,
     ) -> Result<Vec<(ExecutionSummary, PendingCallback)>, EngineError> {
+        let store = &self.inner.env.store;
         let mut out = Vec::new();
-        for row in self.inner.env.store.running_executions()? {
-            let events = self
-                .inner
-                .env
-                .store
-                .events(&row.arn, None, false, usize::MAX >> 1)?;
-            let summary = summarize(describe(row));
-            for callback in pending_callbacks(&events) {
-                out.push((summary.clone(), callback));
-            }
+        let mut summaries: HashMap<String, ExecutionSummary> = HashMap::new();
+        for waiting in store.waiting_callbacks(None)? {
+            let summary = match summaries.get(&waiting.execution_arn) {
+                Some(summary) => summary.clone(),
+                None => {
+                    let Some(row) = store.execution(&waiting.execution_arn)? else {
+                        continue;
+                    };
+                    let summary = summarize(describe(row));
+                    summaries.insert(waiting.execution_arn.clone(), summary.clone());
+                    summary
+                }
+            };
+            out.push((summary, callback_of(waiting)));
         }
         Ok(out)
     }
 
-    /// The open callbacks of one execution (none once it has ended): what deciding it needs,
-    /// without reading every running execution's history.
+    /// The open callbacks of one execution (none once it has ended): what deciding it needs.
     pub fn pending_callbacks_of(
         &self,
         execution_arn: &str,
     ) -> Result<Vec<PendingCallback>, EngineError> {
         let store = &self.inner.env.store;
-        let row = store
-            .execution(execution_arn)?
-            .ok_or_else(|| EngineError::ExecutionDoesNotExist(execution_arn.to_string()))?;
-        if row.status != "RUNNING" {
-            return Ok(Vec::new());
+        if store.execution(execution_arn)?.is_none() {
+            return Err(EngineError::ExecutionDoesNotExist(
+                execution_arn.to_string(),
+            ));
         }
-        let events = store.events(execution_arn, None, false, usize::MAX >> 1)?;
-        Ok(pending_callbacks(&events))
+        Ok(store
+            .waiting_callbacks(Some(execution_arn))?
+            .into_iter()
+            .map(callback_of)
+            .collect())
     }
 
     // --- task tokens ----------------------------------------------------------------

@@ -289,7 +289,11 @@ async fn approve(
         else {
             continue;
         };
-        let verdict = if decided.is_multiple_of(2) { "approve" } else { "reject" };
+        let verdict = if decided.is_multiple_of(2) {
+            "approve"
+        } else {
+            "reject"
+        };
         let started = Instant::now();
         let (status, body) = call(
             &client,
@@ -368,12 +372,12 @@ async fn audited_once(client: &reqwest::Client, address: &SocketAddr, decided: &
                 .or_default() += 1;
         }
     }
-    let missing = decided.iter().filter(|n| !per_target.contains_key(*n)).count();
-    let twice = per_target.values().filter(|c| **c > 1).count();
-    let extra = per_target
-        .keys()
-        .filter(|t| !decided.contains(*t))
+    let missing = decided
+        .iter()
+        .filter(|n| !per_target.contains_key(*n))
         .count();
+    let twice = per_target.values().filter(|c| **c > 1).count();
+    let extra = per_target.keys().filter(|t| !decided.contains(*t)).count();
     println!(
         "audit: {} decisions made, {} successful decision records; missing {missing}, recorded more than once {twice}, recorded but not made {extra}",
         decided.len(),

@@ -25,9 +25,9 @@ mod aws_pages;
 mod decisions;
 mod invoke;
 mod lineage;
-mod load;
 #[cfg(feature = "aws")]
 mod list_page;
+mod load;
 mod pages;
 #[cfg(feature = "aws")]
 mod startup;
