@@ -12,6 +12,7 @@ mod edges;
 mod jsonata_states;
 mod jsonata_suite;
 mod pipeline;
+mod pipeline_jsonata;
 mod replay;
 mod sagemaker;
 mod states;
