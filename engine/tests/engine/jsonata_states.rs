@@ -620,3 +620,62 @@ async fn succeed_output() {
     .await;
     assert_eq!(output(&d), json!({"total": 6, "execution": 1}));
 }
+
+// Durability (engine/README.md): variables a JSONata state assigned are journaled with its
+// step, so after a restart in the middle of a .waitForTaskToken task the execution resumes
+// with them — the task is not called again and the decision made after the restart reaches
+// $states.result.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jsonata_variables_survive_a_restart() {
+    let root = tempfile::tempdir().unwrap();
+    let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let open = |calls: std::sync::Arc<std::sync::atomic::AtomicUsize>| {
+        let path = root.path().to_path_buf();
+        async move {
+            let engine = Engine::open(engine::EngineConfig::new(
+                Some(path.join("db.sqlite")),
+                path.join("data"),
+            ))
+            .await
+            .unwrap();
+            engine.register_function(
+                "notify",
+                handler(move |_req| {
+                    calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    Ok(json!({}))
+                }),
+            );
+            engine
+        }
+    };
+    let first = open(calls.clone()).await;
+    let arn = first
+        .create_state_machine(
+            "restart",
+            &jsonata(
+                json!({"Init": {"Type": "Pass", "Assign": {"order": "{% $states.input.order %}"}, "Next": "Ask"},
+                  "Ask": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+                    "Arguments": {"FunctionName": "notify", "Payload": {"token": "{% $states.context.Task.Token %}"}},
+                    "Output": {"order": "{% $order %}", "decision": "{% $states.result.decision %}"}, "End": true}}),
+                "Init",
+            )
+            .to_string(),
+            &BTreeMap::new(),
+        )
+        .unwrap();
+    let exec = first
+        .start_execution(&arn, None, Some(r#"{"order": 17}"#))
+        .unwrap()
+        .execution_arn;
+    let token = wait_for_pending_token(&first, &exec).await;
+    first.shutdown();
+    drop(first);
+
+    let second = open(calls.clone()).await;
+    second
+        .send_task_success(&token, r#"{"decision": "yes"}"#)
+        .unwrap();
+    let done = second.wait_for_execution(&exec).await.unwrap();
+    assert_eq!(output(&done), json!({"order": 17, "decision": "yes"}));
+    assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
