@@ -140,14 +140,15 @@ pub(crate) fn succeed(visit: &Visit<'_>, sources: &Sources) -> Result<Done, Stat
     })
 }
 
-/// The error a Fail state raises, its texts written out or read from a path (on the input
-/// or a variable), an intrinsic function or a JSONata expression.
+/// The error a Fail state declares, its texts written out or read from a path (on the input
+/// or a variable), an intrinsic function or a JSONata expression; `Err` when a text cannot
+/// be computed (the state then fails with that error instead).
 pub(crate) fn fail(
     visit: &Visit<'_>,
     sources: &Sources,
     error: &Option<TextSource>,
     cause: &Option<TextSource>,
-) -> StatesError {
+) -> Result<StatesError, StatesError> {
     let text = |source: &Option<TextSource>, field: &str| -> Result<String, StatesError> {
         Ok(match source {
             None => String::new(),
@@ -171,8 +172,8 @@ pub(crate) fn fail(
             }
         })
     };
-    match (text(error, "Error"), text(cause, "Cause")) {
-        (Ok(error), Ok(cause)) => StatesError::new(error, cause),
-        (Err(e), _) | (_, Err(e)) => e,
-    }
+    Ok(StatesError::new(
+        text(error, "Error")?,
+        text(cause, "Cause")?,
+    ))
 }

@@ -109,8 +109,7 @@ pub(crate) fn run_machine(
                         run_state(&run, &state, data, &key, previous, &variables).await;
                     let events = std::mem::take(&mut outcome.pending_events);
                     let name = state.name.clone();
-                    let locate =
-                        is_instant(&state) && !matches!(state.kind, StateKind::Fail { .. });
+                    let locate = is_instant(&state) && !outcome.declared_failure;
                     let last = run.complete_step(&key, &events, |last_id| {
                         if let Some(id) = last_id {
                             outcome.last_event = id;
@@ -224,7 +223,14 @@ async fn state_body(visit: &Visit<'_>, last: i64, entered: time::OffsetDateTime)
         StateKind::Wait(wait) => basic::wait(visit, &sources, wait, entered).await,
         StateKind::Succeed if jsonata => query::succeed(visit, &ctx),
         StateKind::Succeed => basic::succeed(visit, &sources),
-        StateKind::Fail { error, cause } => Err(basic::fail(visit, &sources, error, cause)),
+        StateKind::Fail { error, cause } => match basic::fail(visit, &sources, error, cause) {
+            Ok(declared) => {
+                let mut outcome = StepOutcome::failed(declared, last);
+                outcome.declared_failure = true;
+                return outcome;
+            }
+            Err(e) => Err(e),
+        },
         StateKind::Task(_) | StateKind::Parallel { .. } | StateKind::Map { .. } => {
             match with_retries(visit, &mut last).await {
                 Ok(done) => Ok(done),
@@ -291,6 +297,7 @@ fn exit(visit: &Visit<'_>, last: i64, done: Done) -> StepOutcome {
         last_event: last,
         pending_events: vec![(format!("{}/exited", visit.key), event)],
         assigned: done.assigned,
+        declared_failure: false,
     }
 }
 

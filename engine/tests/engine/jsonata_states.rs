@@ -679,3 +679,64 @@ async fn jsonata_variables_survive_a_restart() {
     assert_eq!(output(&done), json!({"order": 17, "decision": "yes"}));
     assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1);
 }
+
+// state-fail.html ("Error" and "Cause" accept JSONata; the error a Fail state declares is
+// reported as written) and concepts-error-handling ("an incorrectly typed result" is
+// States.QueryEvaluationError): an Error expression that gives a number fails the state,
+// named like every other state failure.
+#[tokio::test]
+async fn a_fail_state_whose_error_is_not_a_string() {
+    let d = run(
+        jsonata(
+            json!({"F": {"Type": "Fail", "Error": "{% $states.input.code %}", "Cause": "plain"}}),
+            "F",
+        ),
+        json!({"code": 404}),
+    )
+    .await;
+    assert_eq!(d.error.as_deref(), Some("States.QueryEvaluationError"));
+    assert_eq!(
+        d.cause.as_deref(),
+        Some("An error occurred while executing the state 'F' (entered at the event id #2). The JSONata expression '$states.input.code' specified for the field 'Error' returned an unexpected result type. Expected 'string', but was 'number' for value: 404")
+    );
+    // A declared error is reported as written, even one named like a Step Functions error.
+    let d = run(
+        jsonata(
+            json!({"F": {"Type": "Fail", "Error": "States.Runtime", "Cause": "{% 'as ' & 'written' %}"}}),
+            "F",
+        ),
+        json!({}),
+    )
+    .await;
+    assert_eq!(d.error.as_deref(), Some("States.Runtime"));
+    assert_eq!(d.cause.as_deref(), Some("as written"));
+}
+
+// https://docs.aws.amazon.com/step-functions/latest/dg/state-task.html (HeartbeatSeconds as
+// a JSONata expression) with .waitForTaskToken: no heartbeat within it is
+// States.HeartbeatTimeout (connect-to-resource.html#connect-wait-token).
+#[tokio::test(start_paused = true)]
+async fn heartbeat_seconds_as_an_expression() {
+    let (engine, _dir) = engine().await;
+    register_echo(&engine);
+    let d = run_on(
+        &engine,
+        jsonata(
+            json!({"T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+                "Arguments": {"FunctionName": "echo", "Payload": {"token": "{% $states.context.Task.Token %}"}},
+                "HeartbeatSeconds": "{% $states.input.beat %}", "TimeoutSeconds": 600, "End": true}}),
+            "T",
+        ),
+        json!({"beat": 60}),
+    )
+    .await;
+    assert_eq!(d.error.as_deref(), Some("States.HeartbeatTimeout"));
+    let scheduled = history(&engine, &d.execution_arn)
+        .into_iter()
+        .find(|e| e["type"] == "TaskScheduled")
+        .unwrap();
+    assert_eq!(
+        scheduled["taskScheduledEventDetails"]["heartbeatInSeconds"],
+        json!(60)
+    );
+}
