@@ -632,20 +632,17 @@ async fn jsonata_variables_survive_a_restart() {
     let open = |calls: std::sync::Arc<std::sync::atomic::AtomicUsize>| {
         let path = root.path().to_path_buf();
         async move {
-            let engine = Engine::open(engine::EngineConfig::new(
-                Some(path.join("db.sqlite")),
-                path.join("data"),
-            ))
-            .await
-            .unwrap();
-            engine.register_function(
-                "notify",
-                handler(move |_req| {
-                    calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                    Ok(json!({}))
-                }),
-            );
-            engine
+            // Registered before open: the execution it resumes may call it straight away.
+            let config =
+                engine::EngineConfig::new(Some(path.join("db.sqlite")), path.join("data"))
+                    .with_function(
+                        "notify",
+                        handler(move |_req| {
+                            calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                            Ok(json!({}))
+                        }),
+                    );
+            Engine::open(config).await.unwrap()
         }
     };
     let first = open(calls.clone()).await;
