@@ -166,7 +166,7 @@ fn decode_cursor(token: &str) -> Result<i64, EngineError> {
         .ok()
         .and_then(|b| String::from_utf8(b).ok())
         .and_then(|s| s.strip_prefix("gh:").and_then(|n| n.parse().ok()))
-        .ok_or_else(|| EngineError::Io("InvalidToken: the pagination token is not valid".into()))
+        .ok_or_else(|| EngineError::InvalidToken("the pagination token is not valid".into()))
 }
 
 impl Engine {

@@ -194,11 +194,12 @@ impl Database {
         F: FnOnce(&mut Connection) -> Result<T, DbError> + Send + 'static,
     {
         let connection = Arc::clone(&self.connection);
-        tokio::task::spawn_blocking(move || {
-            let mut guard = connection.lock().map_err(|_| DbError::Poisoned)?;
-            work(&mut guard)
-        })
-        .await?
+        crate::blocking::WRITES
+            .run(move || {
+                let mut guard = connection.lock().map_err(|_| DbError::Poisoned)?;
+                work(&mut guard)
+            })
+            .await?
     }
 
     /// Runs `work` with a read-only connection on a blocking thread: for reads that are not
@@ -211,13 +212,14 @@ impl Database {
         let Some(readers) = self.readers.clone() else {
             return self.call(move |connection| work(connection)).await;
         };
-        tokio::task::spawn_blocking(move || {
-            let connection = readers.take()?;
-            let answer = work(&connection);
-            readers.give_back(connection);
-            answer
-        })
-        .await?
+        crate::blocking::READS
+            .run(move || {
+                let connection = readers.take()?;
+                let answer = work(&connection);
+                readers.give_back(connection);
+                answer
+            })
+            .await?
     }
 }
 

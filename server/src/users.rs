@@ -234,7 +234,8 @@ impl LocalUsers {
             None => (dummy_hash().to_string(), None),
         };
         let password = password.to_string();
-        let matches = tokio::task::spawn_blocking(move || verify_password(&password, &stored_hash))
+        let matches = crate::blocking::HASHING
+            .run(move || verify_password(&password, &stored_hash))
             .await
             .map_err(DbError::from)?;
         Ok(user.filter(|_| matches))
@@ -259,15 +260,16 @@ async fn hash_password(password: &str) -> Result<String, UserError> {
         return Err(UserError::WeakPassword);
     }
     let password = password.to_string();
-    tokio::task::spawn_blocking(move || {
-        let salt = SaltString::generate(&mut OsRng);
-        Argon2::default()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|hash| hash.to_string())
-            .map_err(|error| UserError::Hash(error.to_string()))
-    })
-    .await
-    .map_err(DbError::from)?
+    crate::blocking::HASHING
+        .run(move || {
+            let salt = SaltString::generate(&mut OsRng);
+            Argon2::default()
+                .hash_password(password.as_bytes(), &salt)
+                .map(|hash| hash.to_string())
+                .map_err(|error| UserError::Hash(error.to_string()))
+        })
+        .await
+        .map_err(DbError::from)?
 }
 
 fn verify_password(password: &str, stored: &str) -> bool {

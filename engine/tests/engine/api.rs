@@ -110,6 +110,29 @@ async fn list_executions_filters_and_paginates_newest_first() {
             .collect::<Vec<_>>(),
         vec!["e1"]
     );
+    // The same page's errors: "InvalidToken — The provided token is not valid." A token the
+    // engine did not hand out is that error, for ListExecutions and GetExecutionHistory alike.
+    for token in ["garbage", "Z2g6eA", ""] {
+        let listed = engine.list_executions(&ListExecutionsRequest {
+            next_token: Some(token.into()),
+            ..Default::default()
+        });
+        assert!(
+            matches!(listed, Err(engine::EngineError::InvalidToken(_))),
+            "{token}: {listed:?}"
+        );
+        let history = engine.get_execution_history(
+            &stopped,
+            &HistoryRequest {
+                next_token: Some(token.into()),
+                ..Default::default()
+            },
+        );
+        assert!(
+            matches!(history, Err(engine::EngineError::InvalidToken(_))),
+            "{token}: {history:?}"
+        );
+    }
 }
 
 // https://docs.aws.amazon.com/step-functions/latest/apireference/API_StopExecution.html and

@@ -37,7 +37,7 @@ impl LocalControlPlane {
                 next_token: query.next_token.clone(),
             })
             .map_err(|e| match e {
-                EngineError::Io(m) if m.contains("pagination token") => PipelineError::Invalid(
+                EngineError::InvalidToken(_) => PipelineError::Invalid(
                     "The page token is not valid; start from the first page.".into(),
                 ),
                 other => engine_error(other),

@@ -91,7 +91,8 @@ impl LocalControlPlane {
         call: impl FnOnce(&LocalControlPlane) -> Result<T, PipelineError> + Send + 'static,
     ) -> Result<T, PipelineError> {
         let this = self.clone();
-        tokio::task::spawn_blocking(move || call(&this))
+        crate::blocking::READS
+            .run(move || call(&this))
             .await
             .unwrap_or_else(|e| {
                 tracing::error!(error = %e, "an engine call panicked or was cancelled");
