@@ -105,6 +105,8 @@ mod tests {
         for _ in 0..3 {
             assert_eq!(limiter.take_at("ana", much_later), Ok(()));
         }
-        assert!(limiter.take_at("ana", much_later).is_err());
+        // The fourth waits a whole call's refill again: one second.
+        let wait = limiter.take_at("ana", much_later).unwrap_err();
+        assert!((wait.as_secs_f64() - 1.0).abs() < 1e-6, "{wait:?}");
     }
 }

@@ -42,7 +42,11 @@ change exists because a test needs AWS behaviour that moto lacks, and stays mini
    moto's S3, one label per CSV row of the input, by a fixed rule on the iris features (after
    the `$[1:]` input filter drops the label column): petal length < 2.5 -> setosa, else petal
    width < 1.75 -> versicolor, else virginica. Not a model: a deterministic stand-in so the
-   output is real, readable and checkable.
+   output is real and readable. What mirrors AWS is the object's name, `<input object>.out`,
+   and one output line per input line (the definition's SplitType Line and AssembleWith
+   Line), as SageMaker's batch transform writes them
+   (https://docs.aws.amazon.com/sagemaker/latest/dg/batch-transform.html); the labels are
+   the stand-in's, and the tests do not check them on moto.
 
 5. SendTaskFailure's cause. moto 5.2.5 drops it (stepfunctions/responses.py passes only
    `error`), so a Fail state with `CausePath` (the pipeline's "Rejected") loses the
@@ -71,7 +75,8 @@ change exists because a test needs AWS behaviour that moto lacks, and stays mini
    (ValidationError "Endpoint NAME of account ACCOUNT not found.", as AWS answers), and a
    text/csv body gets one label per row by the rule of extension 4 (rows of the four
    features, no label column), with the `x-Amzn-Invoked-Production-Variant` header naming
-   the endpoint's first variant. Rows the rule cannot read (not four numbers) are answered
+   the endpoint's first variant (the labels are the stand-in's, see extension 4; tests compare
+   Gatehouse's answer with this one, not with the rule). Rows the rule cannot read (not four numbers) are answered
    as AWS answers a container's 4xx: HTTP 424 `ModelError` with `OriginalStatusCode` 400 and
    the container's `OriginalMessage`. An endpoint still Creating answers HTTP 429
    `ModelNotReadyException`, which AWS documents for a model that is still being deployed or

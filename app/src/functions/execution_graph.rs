@@ -387,7 +387,18 @@ mod tests {
 
     #[test]
     fn a_definition_without_states_is_an_error_not_a_panic() {
-        assert!(layout(&serde_json::json!({"StartAt": "A"}), &[]).is_err());
-        assert!(layout(&serde_json::json!([]), &[]).is_err());
+        // The page shows this sentence where the graph would be.
+        assert_eq!(
+            layout(&serde_json::json!({"StartAt": "A"}), &[]).err(),
+            Some("the definition has no States".to_string())
+        );
+        assert_eq!(
+            layout(&serde_json::json!({"States": {}}), &[]).err(),
+            Some("the definition has no StartAt".to_string())
+        );
+        assert_eq!(
+            layout(&serde_json::json!([]), &[]).err(),
+            Some("the definition has no States".to_string())
+        );
     }
 }

@@ -307,7 +307,9 @@ mod tests {
             .unwrap_err()
             .contains("needs a comment"));
         assert_eq!(check_comment(Verdict::Approved, " ok \n").unwrap(), "ok");
-        assert!(check_comment(Verdict::Approved, "a\u{0}b").is_err());
+        assert!(check_comment(Verdict::Approved, "a\u{0}b")
+            .unwrap_err()
+            .contains("control characters"));
         assert!(check_comment(Verdict::Approved, &"x".repeat(1_000_000))
             .unwrap_err()
             .contains("too long"));

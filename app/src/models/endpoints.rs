@@ -211,12 +211,23 @@ mod tests {
 
     #[test]
     fn a_rollback_needs_a_reason_and_a_delete_the_exact_name() {
-        assert!(check_reason("   ").is_err());
+        assert!(check_reason("   ")
+            .unwrap_err()
+            .0
+            .starts_with("Say why you roll the endpoint back"));
         assert_eq!(check_reason(" model drifts ").unwrap(), "model drifts");
-        assert!(check_reason(&"x".repeat(1001)).is_err());
+        assert_eq!(
+            check_reason(&"x".repeat(1001)).unwrap_err().0,
+            "Keep the reason under 1,000 characters."
+        );
         assert!(check_typed_name("iris-serving", "iris-serving").is_ok());
-        assert!(check_typed_name("iris-serving", "iris-servin").is_err());
-        assert!(check_typed_name("iris-serving", "IRIS-SERVING").is_err());
+        for typed in ["iris-servin", "IRIS-SERVING"] {
+            assert_eq!(
+                check_typed_name("iris-serving", typed).unwrap_err().0,
+                "To delete the endpoint, type its name, iris-serving, exactly; nothing was deleted.",
+                "{typed}"
+            );
+        }
     }
 
     #[test]

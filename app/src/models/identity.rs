@@ -146,7 +146,7 @@ mod tests {
     fn unknown_groups_grant_nothing() {
         let roles = Role::from_groups(["approver", "us-east-1_pool_Google", "ADMIN", "operator"]);
         assert_eq!(roles, BTreeSet::from([Role::Approver, Role::Operator]));
-        assert!("Admin".parse::<Role>().is_err());
+        assert_eq!("Admin".parse::<Role>(), Err(UnknownRole));
     }
 
     #[test]

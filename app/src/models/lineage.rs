@@ -209,7 +209,11 @@ mod tests {
             "3f2a9c1e-12-03"
         );
         for bad in ["", "   ", "-3f", "3f2a;drop", "zz", &"a".repeat(65)] {
-            assert!(check_commit_prefix(bad).is_err(), "{bad:?} was accepted");
+            let refused = check_commit_prefix(bad).expect_err(bad);
+            assert!(
+                refused.0.starts_with("Search by the beginning of a commit"),
+                "{bad:?}: {refused:?}"
+            );
         }
     }
 

@@ -667,9 +667,23 @@ mod tests {
                 "{bad}"
             );
         }
-        assert!(ExecutionRef::parse("").is_err());
-        assert!(ExecutionRef::parse("has space").is_err());
-        assert!(ExecutionRef::parse(&"x".repeat(81)).is_err());
+        // Step Functions' name rule, each broken part named (StartExecution, `name`: 1-80
+        // characters, no whitespace).
+        let refusal = |text: &str| ExecutionRef::parse(text).unwrap_err().0;
+        assert_eq!(
+            refusal(""),
+            "'' is not an execution name: An execution needs a name."
+        );
+        assert!(
+            refusal("has space").ends_with("cannot contain spaces or other whitespace."),
+            "{}",
+            refusal("has space")
+        );
+        assert!(
+            refusal(&"x".repeat(81)).ends_with("at most 80 characters long."),
+            "{}",
+            refusal(&"x".repeat(81))
+        );
     }
 
     #[test]
@@ -689,9 +703,15 @@ mod tests {
             f(&mut r);
             r.validate()
         };
-        assert!(with(&|r| r.name = String::new()).is_err());
-        assert!(with(&|r| r.commit_id = "has_underscore".into()).is_err());
-        assert!(with(&|r| r.commit_id = "x".repeat(64)).is_err());
+        // Each refusal names the field that broke its rule.
+        let refusal = |f: &dyn Fn(&mut StartRequest)| with(f).unwrap_err().0;
+        assert_eq!(
+            refusal(&|r| r.name = String::new()),
+            "An execution needs a name."
+        );
+        assert!(refusal(&|r| r.commit_id = "has_underscore".into())
+            .starts_with("'has_underscore' is not a commit ID"));
+        assert!(refusal(&|r| r.commit_id = "x".repeat(64)).contains("at most 63 characters"));
         for uri in [
             "not an image",
             "https://example.com/x:1",
@@ -699,7 +719,11 @@ mod tests {
             "Registry.io/UPPER:1",
             "localhost:5000/m:",
         ] {
-            assert!(with(&|r| r.image_uri = uri.into()).is_err(), "{uri}");
+            let refused = refusal(&|r| r.image_uri = uri.into());
+            assert!(
+                refused.contains("is not a container image URI"),
+                "{uri}: {refused}"
+            );
         }
         for uri in [
             "localhost:5000/iris:dev",

@@ -236,8 +236,12 @@ mod tests {
         assert!(problems[0].contains("'x.y'"), "{problems:?}");
         let problems = Assign::parse(&json!({"a": 1, "a.$": "$"})).unwrap_err();
         assert!(problems[0].contains("assigned twice"), "{problems:?}");
-        assert!(Assign::parse(&json!(["a"])).is_err());
-        assert!(Assign::parse(&json!({"p.$": "not a path"})).is_err());
+        assert_eq!(
+            Assign::parse(&json!(["a"])).unwrap_err(),
+            ["must be an object of variable names and values"]
+        );
+        let problems = Assign::parse(&json!({"p.$": "not a path"})).unwrap_err();
+        assert!(problems[0].contains("'p.$'"), "{problems:?}");
         let empty = Assign::parse(&json!({})).unwrap();
         assert!(empty.is_empty());
         assert_eq!(

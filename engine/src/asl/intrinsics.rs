@@ -456,6 +456,17 @@ mod tests {
             .evaluate(&Sources::new(&input, &json!({}), &Variables::new()))
     }
 
+    /// A call that cannot be evaluated fails with `States.IntrinsicFailure`
+    /// (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html).
+    fn assert_intrinsic_failure(text: &str, input: Value) {
+        let err = eval(text, input).expect_err(text);
+        assert_eq!(
+            err.error, "States.IntrinsicFailure",
+            "{text}: {}",
+            err.cause
+        );
+    }
+
     // https://docs.aws.amazon.com/step-functions/latest/dg/intrinsic-functions.html#asl-intrsc-func-generic
     #[test]
     fn format_from_the_docs() {
@@ -477,7 +488,7 @@ mod tests {
         );
         let err = eval("States.Format('{} {}', 1)", json!({})).unwrap_err();
         assert_eq!(err.error, "States.IntrinsicFailure");
-        assert!(eval("States.Format('{}', $.o)", json!({"o": {"a": 1}})).is_err());
+        assert_intrinsic_failure("States.Format('{}', $.o)", json!({"o": {"a": 1}}));
     }
 
     // https://docs.aws.amazon.com/step-functions/latest/dg/workflow-variables.html ("in
@@ -524,7 +535,7 @@ mod tests {
             .unwrap(),
             json!("{\"foo\":\"bar\"}")
         );
-        assert!(eval("States.StringToJson('{nope')", json!({})).is_err());
+        assert_intrinsic_failure("States.StringToJson('{nope')", json!({}));
         // The page does not say what the empty string gives; the engine refuses it as it
         // refuses any text that is not JSON, and says why.
         let err = eval("States.StringToJson($.s)", json!({"s": ""})).unwrap_err();
@@ -576,7 +587,7 @@ mod tests {
             .unwrap(),
             json!([1, 2, 3, 4])
         );
-        assert!(eval("States.ArrayRange(1, 5000, 1)", json!({})).is_err());
+        assert_intrinsic_failure("States.ArrayRange(1, 5000, 1)", json!({}));
         assert_eq!(
             eval(
                 "States.ArrayRange(9223372036854775806, 9223372036854775807, 5)",
@@ -585,8 +596,8 @@ mod tests {
             .unwrap(),
             json!([9223372036854775806i64])
         );
-        assert!(eval("States.ArrayGetItem($.a, 3)", json!({"a": [1]})).is_err());
-        assert!(eval("States.ArrayPartition($.a, 0)", json!({"a": [1]})).is_err());
+        assert_intrinsic_failure("States.ArrayGetItem($.a, 3)", json!({"a": [1]}));
+        assert_intrinsic_failure("States.ArrayPartition($.a, 0)", json!({"a": [1]}));
     }
 
     // https://docs.aws.amazon.com/step-functions/latest/dg/intrinsic-functions.html#asl-intrsc-func-data-encode-decode
@@ -608,7 +619,7 @@ mod tests {
             .unwrap(),
             json!("Data to encode")
         );
-        assert!(eval("States.Base64Decode('***')", json!({})).is_err());
+        assert_intrinsic_failure("States.Base64Decode('***')", json!({}));
     }
 
     // https://docs.aws.amazon.com/step-functions/latest/dg/intrinsic-functions.html#asl-intrsc-func-uuid-generate
@@ -626,7 +637,7 @@ mod tests {
             eval("States.Hash('abc', 'MD5')", json!({})).unwrap(),
             json!("900150983cd24fb0d6963f7d28e17f72")
         );
-        assert!(eval("States.Hash('abc', 'CRC32')", json!({})).is_err());
+        assert_intrinsic_failure("States.Hash('abc', 'CRC32')", json!({}));
     }
 
     // https://docs.aws.amazon.com/step-functions/latest/dg/intrinsic-functions.html#asl-intrsc-func-json-manipulate
@@ -637,7 +648,7 @@ mod tests {
             eval("States.JsonMerge($.json1, $.json2, false)", input.clone()).unwrap(),
             json!({"a": {"a3": 1, "a4": 2}, "b": 2, "c": 3})
         );
-        assert!(eval("States.JsonMerge($.json1, $.json2, true)", input).is_err());
+        assert_intrinsic_failure("States.JsonMerge($.json1, $.json2, true)", input);
     }
 
     // https://docs.aws.amazon.com/step-functions/latest/dg/intrinsic-functions.html#asl-intrsc-func-math-operation
@@ -696,7 +707,7 @@ mod tests {
         let err = eval("States.MathAdd('one', 1)", json!({})).unwrap_err();
         assert_eq!(err.error, "States.IntrinsicFailure");
         // [0.6, 1.4) rounds to [1, 1): no integer lies between the rounded bounds.
-        assert!(eval("States.MathRandom(0.6, 1.4)", json!({})).is_err());
+        assert_intrinsic_failure("States.MathRandom(0.6, 1.4)", json!({}));
         assert_eq!(
             eval("States.MathRandom(0.6, 1.6)", json!({})).unwrap(),
             json!(1)
@@ -769,12 +780,22 @@ mod tests {
             Intrinsic::parse("States.UUID(1)"),
             Err(IntrinsicParseError::Arity { .. })
         ));
-        assert!(Intrinsic::parse("States.Format('x'").is_err());
-        assert!(Intrinsic::parse("States.Array(foo)").is_err());
+        for bad in ["States.Format('x'", "States.Array(foo)"] {
+            assert!(
+                matches!(
+                    Intrinsic::parse(bad),
+                    Err(IntrinsicParseError::Syntax { .. })
+                ),
+                "{bad}"
+            );
+        }
         // https://docs.aws.amazon.com/step-functions/latest/dg/intrinsic-functions.html
         // ("You can nest up to 10 intrinsic functions within a field")
         let nest = |n: usize| format!("{}1{}", "States.Array(".repeat(n), ")".repeat(n));
         assert!(Intrinsic::parse(&nest(10)).is_ok());
-        assert!(Intrinsic::parse(&nest(11)).is_err());
+        assert!(matches!(
+            Intrinsic::parse(&nest(11)),
+            Err(IntrinsicParseError::Syntax { .. })
+        ));
     }
 }

@@ -632,7 +632,10 @@ mod tests {
         let path = JsonPath::parse(r"$['a\'b']").unwrap();
         assert!(path.is_reference_path());
         assert_eq!(path.set(json!({}), json!(7)).unwrap(), json!({"a'b": 7}));
-        assert!(JsonPath::parse(r"$['a\']").is_err());
+        assert!(matches!(
+            JsonPath::parse(r"$['a\']"),
+            Err(PathError::Syntax { .. })
+        ));
     }
 
     #[test]
@@ -695,19 +698,29 @@ mod tests {
         assert_eq!(path.variable(), Some("order"));
         assert!(!path.is_reference_path());
         assert!(path.is_data_reference_path());
-        assert!(path.set(json!({}), json!(1)).is_err());
+        assert!(matches!(
+            path.set(json!({}), json!(1)),
+            Err(PathError::CannotSet { .. })
+        ));
         let empty = json!({});
         let sources = Sources::new(&empty, &empty, &vars);
         assert!(path.is_present(&sources));
         assert!(!JsonPath::parse("$nope").unwrap().is_present(&sources));
-        assert!(JsonPath::parse("$x-y").is_err());
-        assert!(JsonPath::parse("$_x").is_err());
+        for bad in ["$x-y", "$_x"] {
+            assert!(
+                matches!(JsonPath::parse(bad), Err(PathError::Syntax { .. })),
+                "{bad}"
+            );
+        }
     }
 
     #[test]
     fn syntax_errors_are_reported() {
         for bad in ["foo", "$.", "$[", "$.a[1", "$.a[?(@.b >)]", "$.a]"] {
-            assert!(JsonPath::parse(bad).is_err(), "{bad} should not parse");
+            assert!(
+                matches!(JsonPath::parse(bad), Err(PathError::Syntax { .. })),
+                "{bad} should not parse"
+            );
         }
     }
 
@@ -729,10 +742,13 @@ mod tests {
         );
         let root = JsonPath::parse("$").unwrap();
         assert_eq!(root.set(input, json!(7)).unwrap(), json!(7));
-        assert!(nested.set(json!({"a": 3}), json!(1)).is_err());
-        assert!(JsonPath::parse("$.a[*]")
-            .unwrap()
-            .set(json!({}), json!(1))
-            .is_err());
+        assert!(matches!(
+            nested.set(json!({"a": 3}), json!(1)),
+            Err(PathError::CannotSet { .. })
+        ));
+        assert!(matches!(
+            JsonPath::parse("$.a[*]").unwrap().set(json!({}), json!(1)),
+            Err(PathError::CannotSet { .. })
+        ));
     }
 }

@@ -190,7 +190,11 @@ mod tests {
     fn compile_errors_name_the_key() {
         let err = Template::compile(&json!({"outer": {"bad.$": "States.Nope()"}})).unwrap_err();
         assert!(err.contains("outer.'bad.$'"), "{err}");
-        assert!(Template::compile(&json!({"n.$": 3})).is_err());
-        assert!(Template::compile(&json!({"p.$": "no-dollar"})).is_err());
+        assert_eq!(
+            Template::compile(&json!({"n.$": 3})).unwrap_err(),
+            "the value of 'n.$' must be a path or an intrinsic function string"
+        );
+        let err = Template::compile(&json!({"p.$": "no-dollar"})).unwrap_err();
+        assert!(err.contains("'p.$'") && err.contains("no-dollar"), "{err}");
     }
 }

@@ -254,7 +254,13 @@ mod tests {
         assert_eq!(check_name(&"a".repeat(80)), Ok(()));
         assert!(check_name(&"a".repeat(81)).unwrap_err().contains("80"));
         for bad in ["", "1x", "_x", "x.y", "x[2]", "my-var", "a b", "$x"] {
-            assert!(check_name(bad).is_err(), "{bad} should be refused");
+            let reason = check_name(bad).expect_err(bad);
+            let named = if bad.is_empty() {
+                reason == "a variable name cannot be empty"
+            } else {
+                reason.starts_with(&format!("'{bad}' is not a valid variable name"))
+            };
+            assert!(named, "{bad}: {reason}");
         }
         assert!(check_name("states").unwrap_err().contains("reserved"));
     }
@@ -314,7 +320,11 @@ mod tests {
         assert!(err.cause.contains("10485760"), "{}", err.cause);
         assert!(all.check(&map(json!({"v0": 1}))).is_ok());
         // An inner scope counts the outer variables too.
-        assert!(all.inner_scope().check(&map(json!({"more": 1}))).is_err());
+        let err = all
+            .inner_scope()
+            .check(&map(json!({"more": 1})))
+            .unwrap_err();
+        assert_eq!(err.error, "States.DataLimitExceeded");
     }
 
     #[test]

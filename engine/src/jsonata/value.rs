@@ -372,6 +372,9 @@ mod tests {
     fn integers_convert_to_json_integers() {
         assert_eq!(number_to_json(3.0).unwrap(), serde_json::json!(3));
         assert_eq!(number_to_json(3.5).unwrap(), serde_json::json!(3.5));
-        assert!(number_to_json(f64::INFINITY).is_err());
+        // JSONata's error table: D1001 "Number out of range"
+        // (https://github.com/jsonata-js/jsonata/blob/master/src/jsonata.js, errorCodes).
+        let err = number_to_json(f64::INFINITY).unwrap_err();
+        assert_eq!(err.code, ErrorCode::D1001, "{err:?}");
     }
 }

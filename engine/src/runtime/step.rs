@@ -92,6 +92,9 @@ mod tests {
         let old = json!({"state": "A", "next": null, "output": 1, "last_event": 3});
         assert_eq!(StepOutcome::from_journal(&old).unwrap().assigned, None);
         let failed = StepOutcome::failed(StatesError::runtime("x"), 4).to_journal("A");
-        assert!(StepOutcome::from_journal(&failed).unwrap().result.is_err());
+        assert_eq!(
+            StepOutcome::from_journal(&failed).unwrap().result,
+            Err(StatesError::runtime("x"))
+        );
     }
 }

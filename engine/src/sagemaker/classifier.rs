@@ -214,7 +214,10 @@ mod tests {
             restored.predict(&rows).unwrap(),
             vec!["setosa", "virginica"]
         );
-        assert!(restored.predict(&[vec![1.0]]).is_err());
+        assert_eq!(
+            restored.predict(&[vec![1.0]]).unwrap_err(),
+            DataError::Prediction("a row has 1 features, the model expects 4".into())
+        );
     }
 
     #[test]
@@ -224,8 +227,14 @@ mod tests {
             err.to_string(),
             "train.csv line 2: the feature 'x' is not a number"
         );
-        assert!(parse_labelled_csv("setosa\n", "t.csv").is_err());
-        assert!(TrainedModel::train(&[]).is_err());
+        assert_eq!(
+            parse_labelled_csv("setosa\n", "t.csv").unwrap_err(),
+            DataError::Invalid("t.csv line 1: a row needs a label and at least one feature".into())
+        );
+        assert_eq!(
+            TrainedModel::train(&[]).unwrap_err(),
+            DataError::Invalid("the training data has no rows".into())
+        );
         let one_class = parse_labelled_csv("a,1\na,2\n", "t.csv").unwrap();
         assert!(TrainedModel::train(&one_class)
             .unwrap_err()

@@ -1,6 +1,8 @@
 //! The execution API, compared with the Step Functions API reference.
 
-use engine::{Engine, EngineConfig, ExecutionStatus, HistoryRequest, ListExecutionsRequest};
+use engine::{
+    Engine, EngineConfig, EngineError, ExecutionStatus, HistoryRequest, ListExecutionsRequest,
+};
 use serde_json::json;
 use std::collections::BTreeMap;
 
@@ -48,13 +50,16 @@ async fn start_execution_names_behave_as_aws() {
         .unwrap_err()
         .to_string()
         .starts_with("InvalidExecutionInput"));
-    assert!(engine
-        .start_execution(
+    // StartExecution's error for an unknown state machine
+    // (https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html).
+    assert!(matches!(
+        engine.start_execution(
             "arn:aws:states:local:000000000000:stateMachine:none",
             None,
             None
-        )
-        .is_err());
+        ),
+        Err(EngineError::StateMachineDoesNotExist(_))
+    ));
     engine
         .stop_execution(&first.execution_arn, Some("Stopped"), Some("by test"))
         .await

@@ -3,6 +3,7 @@
 //! a fresh engine on the same SQLite file then finishes every execution, each step once.
 
 use crate::common::*;
+use engine::sagemaker::ErrorCode;
 use engine::store::Store;
 use engine::{Engine, EngineConfig, ExecutionStatus};
 use serde_json::{json, Value};
@@ -295,7 +296,10 @@ async fn killed_processes_lose_nothing_and_repeat_nothing() {
         ["versicolor", "virginica"].contains(&label.as_str()),
         "{label}"
     );
-    assert!(sm.describe_endpoint_config("beta-0001").is_err());
+    assert_eq!(
+        sm.describe_endpoint_config("beta-0001").unwrap_err().code,
+        ErrorCode::ValidationException
+    );
     let job: Value = sm.describe_training_job("alpha-0001").unwrap();
     assert_eq!(job["TrainingJobStatus"], "Completed");
 }

@@ -2,7 +2,7 @@
 //! and the article's own definition unchanged.
 
 use crate::common::*;
-use engine::sagemaker::Tag;
+use engine::sagemaker::{ErrorCode, Tag};
 use engine::{EngineConfig, ExecutionStatus};
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -182,8 +182,22 @@ async fn reject_fails_the_execution_through_the_rejected_catch() {
         .iter()
         .any(|e| e["type"] == "FailStateEntered"
             && e["stateEnteredEventDetails"]["name"] == "Rejected"));
-    assert!(engine.sagemaker().describe_endpoint(SERVING).is_err());
-    assert!(engine.sagemaker().describe_endpoint_config(COMMIT).is_err());
+    assert_eq!(
+        engine
+            .sagemaker()
+            .describe_endpoint(SERVING)
+            .unwrap_err()
+            .code,
+        ErrorCode::ValidationException
+    );
+    assert_eq!(
+        engine
+            .sagemaker()
+            .describe_endpoint_config(COMMIT)
+            .unwrap_err()
+            .code,
+        ErrorCode::ValidationException
+    );
     let second = engine.send_task_success(&token, "{}").unwrap_err();
     assert!(second.to_string().starts_with("TaskTimedOut"), "{second}");
 }

@@ -96,7 +96,10 @@ async fn endpoints_create_update_roll_back_and_delete() {
         refused.message,
         "Cannot update in-progress endpoint \"arn:aws:sagemaker:local:000000000000:endpoint/serving\"."
     );
-    assert!(sm.delete_endpoint("serving").is_err());
+    assert_eq!(
+        sm.delete_endpoint("serving").unwrap_err().code,
+        ErrorCode::ValidationException
+    );
     let config_in_update = sm.delete_endpoint_config("constant-v2").unwrap_err();
     assert!(
         config_in_update.message.contains("is being updated to"),
@@ -185,8 +188,14 @@ async fn a_config_in_use_is_kept_and_a_deleted_endpoint_stops_answering() {
         described.message,
         "Could not find endpoint \"arn:aws:sagemaker:local:000000000000:endpoint/serving\"."
     );
-    assert!(sm.update_endpoint("serving", "iris-v1").is_err());
-    assert!(sm.delete_endpoint("serving").is_err());
+    assert_eq!(
+        sm.update_endpoint("serving", "iris-v1").unwrap_err().code,
+        ErrorCode::ValidationException
+    );
+    assert_eq!(
+        sm.delete_endpoint("serving").unwrap_err().code,
+        ErrorCode::ValidationException
+    );
     // Its history stays, closed.
     let history = sm.endpoint_deployments("serving").unwrap();
     assert_eq!(history.len(), 1);
@@ -215,8 +224,14 @@ async fn an_endpoint_whose_model_cannot_load_fails_and_a_failed_update_rolls_bac
         ),
         "{failed}"
     );
-    assert!(sm.invoke_endpoint("broken", VIRGINICA).is_err());
-    assert!(sm.update_endpoint("broken", "iris-v1").is_err());
+    assert_eq!(
+        sm.invoke_endpoint("broken", VIRGINICA).unwrap_err().code,
+        ErrorCode::ValidationException
+    );
+    assert_eq!(
+        sm.update_endpoint("broken", "iris-v1").unwrap_err().code,
+        ErrorCode::ValidationException
+    );
     sm.delete_endpoint("broken").unwrap();
 
     sm.create_endpoint(&json!({"EndpointName": "serving", "EndpointConfigName": "iris-v1"}))
@@ -292,14 +307,20 @@ async fn tags_round_trip_and_stay_out_of_describe() {
         ErrorCode::ValidationException
     );
     // A bad tag refuses the whole Create call.
-    assert!(sm
-        .create_endpoint_config(&json!({
+    assert_eq!(
+        sm.create_endpoint_config(&json!({
             "EndpointConfigName": "bad-tags",
             "ProductionVariants": [{"ModelName": "iris-v1"}],
             "Tags": [{"Key": "", "Value": "x"}]
         }))
-        .is_err());
-    assert!(sm.describe_endpoint_config("bad-tags").is_err());
+        .unwrap_err()
+        .code,
+        ErrorCode::ValidationException
+    );
+    assert_eq!(
+        sm.describe_endpoint_config("bad-tags").unwrap_err().code,
+        ErrorCode::ValidationException
+    );
     // Found by tag, as GetResources finds them: by key, or by key and value.
     let model_arn = "arn:aws:sagemaker:local:000000000000:model/iris-v1";
     sm.add_tags(model_arn, &[Tag::new("gatehouse:commit", "def")])
@@ -318,7 +339,10 @@ async fn tags_round_trip_and_stay_out_of_describe() {
     assert_eq!(sm.tagged_with("stage", Some("prod")).unwrap().len(), 1);
     // Tags go with their resource.
     sm.delete_endpoint_config("tagged").unwrap();
-    assert!(sm.list_tags(arn).is_err());
+    assert_eq!(
+        sm.list_tags(arn).unwrap_err().code,
+        ErrorCode::ValidationException
+    );
     assert_eq!(
         sm.tagged_with("gatehouse:commit", None).unwrap(),
         vec![(model_arn.to_string(), "def".to_string())]
@@ -367,7 +391,10 @@ async fn weighted_variants_share_the_traffic() {
         let pinned = sm.invoke("ab", VIRGINICA, Some("constant")).unwrap();
         assert_eq!(pinned.labels, ["setosa"]);
     }
-    assert!(sm.invoke("ab", VIRGINICA, Some("nope")).is_err());
+    assert_eq!(
+        sm.invoke("ab", VIRGINICA, Some("nope")).unwrap_err().code,
+        ErrorCode::ValidationException
+    );
     assert_eq!(
         sm.create_endpoint_config(&json!({
             "EndpointConfigName": "nothing",
@@ -626,6 +653,14 @@ async fn api_errors_are_named_like_sagemakers() {
             .contains("no object matches the prefix 's3://ml-models/nothing-here/'"),
         "{failed}"
     );
-    assert!(sm.invoke_endpoint("nope", "1,2,3,4").is_err());
-    assert!(sm.local_path("s3://ml-models/../../etc/passwd").is_err());
+    assert_eq!(
+        sm.invoke_endpoint("nope", "1,2,3,4").unwrap_err().code,
+        ErrorCode::ValidationException
+    );
+    assert_eq!(
+        sm.local_path("s3://ml-models/../../etc/passwd")
+            .unwrap_err()
+            .code,
+        ErrorCode::ValidationException
+    );
 }

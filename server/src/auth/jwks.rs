@@ -219,7 +219,7 @@ impl fmt::Debug for JwksCache {
 mod tests {
     use serde_json::json;
 
-    use super::signing_keys;
+    use super::{signing_keys, AuthError};
 
     #[test]
     fn only_rsa_rs256_signature_keys_are_taken() {
@@ -234,6 +234,9 @@ mod tests {
         ]});
         let keys = signing_keys(&document).expect("a JWKS document");
         assert_eq!(keys.keys().collect::<Vec<_>>(), vec!["good"]);
-        assert!(signing_keys(&json!({"nokeys": []})).is_err());
+        assert!(matches!(
+            signing_keys(&json!({"nokeys": []})),
+            Err(AuthError::KeysUnavailable(_))
+        ));
     }
 }

@@ -376,8 +376,19 @@ mod tests {
             identity
         );
         // Each kind only where it is asked for.
-        assert!(verifier.verify_id(access.expose()).await.is_err());
-        assert!(verifier.verify_access(id.expose()).await.is_err());
+        let as_id = verifier.verify_id(access.expose()).await;
+        assert!(
+            matches!(as_id, Err(AuthError::WrongTokenUse { expected: "id" })),
+            "{as_id:?}"
+        );
+        let as_access = verifier.verify_access(id.expose()).await;
+        assert!(
+            matches!(
+                as_access,
+                Err(AuthError::WrongTokenUse { expected: "access" })
+            ),
+            "{as_access:?}"
+        );
 
         clock.advance(900 + 31);
         assert!(matches!(

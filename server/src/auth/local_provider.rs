@@ -375,9 +375,10 @@ mod tests {
         let standing = fixture.provider.standing("ada", &tokens.access).await;
         assert_eq!(standing.expect("standing"), Standing::Revoked);
         let refresh = tokens.refresh.expect("refresh token");
+        let refreshed = fixture.provider.refresh("ada", &refresh).await;
         assert!(
-            fixture.provider.refresh("ada", &refresh).await.is_err(),
-            "a removed user's refresh tokens are gone with them"
+            matches!(refreshed, Err(ProviderError::Expired)),
+            "a removed user's refresh tokens are gone with them: {refreshed:?}"
         );
     }
 

@@ -5,7 +5,19 @@ use std::time::{Duration, Instant};
 
 use app::models::identity::Role;
 
-use crate::helpers::{page_text, spawn, Spawn, TestApp};
+use crate::helpers::{captured_logs, page_text, spawn, Spawn, TestApp};
+use crate::leaks::{
+    audit_views, local_notifications, local_session_tokens, local_task_tokens, sha256_hex,
+    signed_in, LiveStream, Secret, Seen,
+};
+
+/// The engine's task tokens as secrets to look for.
+pub(crate) fn task_token_secrets(tokens: &[String]) -> Vec<Secret> {
+    tokens
+        .iter()
+        .map(|token| Secret::new("the task token", token.as_str()))
+        .collect()
+}
 
 pub(crate) async fn spawn_with(args: &[&str]) -> TestApp {
     spawn(Spawn {
@@ -29,9 +41,14 @@ pub(crate) async fn pending_demo(app: &TestApp, client: &reqwest::Client) -> Str
             .await
             .expect("list_approvals");
         assert_eq!(response.status(), 200);
-        let list: serde_json::Value = response.json().await.expect("json");
+        let body = response.text().await.expect("body");
+        let list: serde_json::Value = serde_json::from_str(&body).expect("json");
         if let Some(name) = list["approvals"][0]["execution"]["name"].as_str() {
-            assert!(list["approvals"][0].get("token").is_none());
+            // The answer carries none of the task tokens the engine issued for the run.
+            let mut seen = Seen::default();
+            seen.add("POST /api/list_approvals", body.clone());
+            let tokens = local_task_tokens(app, name);
+            seen.assert_free_of(&task_token_secrets(&tokens));
             return name.to_string();
         }
         assert!(
@@ -234,14 +251,22 @@ async fn a_decision_sent_by_a_browser_form_lands_on_the_page_that_says_how_it_we
     );
 }
 
+/// The approval flow in a browser, and what it must never give away: the task token the engine
+/// issued, the approver's and the admin's passwords, session cookies and session tokens show
+/// in no page or API answer, in no log line, in no live event, in no audit record or export
+/// and in no notification, in clear or encoded. The audit log keeps the token's SHA-256.
 #[tokio::test]
 async fn an_approver_sees_the_evidence_approves_and_the_run_reaches_its_endpoint() {
     let app = spawn_with(&[]).await;
     let password = app.add_user("ana", &[Role::Approver]).await;
-    let ana = app.signed_in_client("ana", &password).await;
+    let (ana, ana_cookie) = signed_in(&app, "ana", &password).await;
+    let live = LiveStream::open(&app, &ana_cookie).await;
+    let mut seen = Seen::default();
     let name = pending_demo(&app, &ana).await;
 
-    let list = page_text(app.get_with(&ana, "/approvals").await).await;
+    let list = seen
+        .page("GET /approvals", app.get_with(&ana, "/approvals").await)
+        .await;
     assert!(list.contains(&format!("/approvals/{name}")), "{list}");
     assert!(
         list.contains(" left</time>"),
@@ -249,7 +274,7 @@ async fn an_approver_sees_the_evidence_approves_and_the_run_reaches_its_endpoint
     );
     let page = app.get_with(&ana, &format!("/approvals/{name}")).await;
     assert_eq!(page.status(), 200);
-    let page = page_text(page).await;
+    let page = seen.page("GET /approvals/<run>", page).await;
     assert!(page.contains(r#"data-testid="accuracy""#), "{page}");
     assert!(page.contains("Accuracy <strong>"), "{page}");
     assert!(page.contains(r#"data-testid="confusion-matrix""#), "{page}");
@@ -257,13 +282,6 @@ async fn an_approver_sees_the_evidence_approves_and_the_run_reaches_its_endpoint
         assert!(page.contains(class), "the matrix names {class}");
     }
     assert!(page.contains(r#"data-testid="approve-form""#), "{page}");
-    // The task token never reaches a page: no mention of a token at all, but for its SHA-256
-    // should a page ever carry that field.
-    assert_eq!(
-        page.matches("oken").count(),
-        page.matches("token_sha256").count(),
-        "no task token on the page"
-    );
 
     let (status, body) = decide(
         &app,
@@ -273,20 +291,28 @@ async fn an_approver_sees_the_evidence_approves_and_the_run_reaches_its_endpoint
         "<script>alert(1)</script> fine",
     )
     .await;
+    seen.add("POST /api/decide", body.clone());
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("Decided"), "{body}");
     let view = ended(&app, &ana, &name).await;
+    seen.add("POST /api/get_execution", view.to_string());
     assert_eq!(view["detail"]["summary"]["status"], "SUCCEEDED", "{view}");
-    let approval: serde_json::Value = app
-        .call_form(&ana, "get_approval", &[("id", &name)])
-        .await
-        .json()
-        .await
-        .expect("json");
+    let approval = seen
+        .body(
+            "POST /api/get_approval",
+            app.call_form(&ana, "get_approval", &[("id", &name)]).await,
+        )
+        .await;
+    let approval: serde_json::Value = serde_json::from_str(&approval).expect("json");
     assert_eq!(approval["endpoint"]["status"], "InService", "{approval}");
 
     // The decision shows, the comment as text; a late decision is told who won.
-    let page = page_text(app.get_with(&ana, &format!("/approvals/{name}")).await).await;
+    let page = seen
+        .page(
+            "GET /approvals/<run> after the decision",
+            app.get_with(&ana, &format!("/approvals/{name}")).await,
+        )
+        .await;
     assert!(page.contains("Approved by ana"), "{page}");
     assert!(
         page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
@@ -294,17 +320,53 @@ async fn an_approver_sees_the_evidence_approves_and_the_run_reaches_its_endpoint
     );
     assert!(!page.contains("<script>alert(1)"), "{page}");
     let (status, body) = decide(&app, &ana, &name, "reject", "too late").await;
+    seen.add("POST /api/decide, too late", body.clone());
     assert_eq!(status, 409, "{body}");
     assert!(body.contains("Already decided by ana"), "{body}");
 
+    // The audit log names the token by its SHA-256, computed here from the engine's token.
+    let tokens = local_task_tokens(&app, &name);
     let records = audit_records(&app, "approval.decide", &name);
     assert_eq!(records.len(), 2, "{records:?}");
     assert_eq!(
         (records[0].0.as_str(), records[0].1.as_str()),
         ("ana", "success")
     );
-    assert!(records[0].2.contains("token_sha256"), "{records:?}");
+    let details: serde_json::Value = serde_json::from_str(&records[0].2).expect("details");
+    let hash = details["token_sha256"].as_str().expect("token_sha256");
+    assert!(
+        tokens.iter().any(|token| sha256_hex(token) == hash),
+        "{hash} is the SHA-256 of none of {} tokens",
+        tokens.len()
+    );
     assert_eq!(records[1].1, "refused");
+
+    // Everywhere Gatehouse wrote during the flow, none of its secrets.
+    let (admin, admin_cookie) = signed_in(&app, "admin", &app.admin_password).await;
+    audit_views(&app, &admin, &mut seen).await;
+    let events = live.text();
+    assert!(
+        events.contains(&name),
+        "the stream told of the run: {events}"
+    );
+    seen.add("the live-event stream", events);
+    let logs = captured_logs();
+    assert!(
+        logs.contains(&name),
+        "the log captured this server's lines about the run"
+    );
+    seen.add("the server's log", logs);
+    seen.add("the notifier's messages", local_notifications(&app));
+    let mut secrets = task_token_secrets(&tokens);
+    secrets.extend([
+        Secret::new("ana's password", password),
+        Secret::new("ana's session cookie", ana_cookie),
+        Secret::new("the admin's password", app.admin_password.clone()),
+        Secret::new("the admin's session cookie", admin_cookie),
+    ]);
+    secrets.extend(local_session_tokens(&app, "ana"));
+    secrets.extend(local_session_tokens(&app, "admin"));
+    seen.assert_free_of(&secrets);
 }
 
 #[tokio::test]

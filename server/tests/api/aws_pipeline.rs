@@ -259,6 +259,19 @@ async fn pending_approvals_are_remembered_and_decisions_read_afresh() {
     };
     adapter.start_execution(&run).await.expect("start");
     let pending = wait_for_approval(&adapter, &name).await;
+    // What is remembered names the token Step Functions issued: its SHA-256, computed here.
+    let issued = crate::leaks::moto_task_tokens(
+        &MotoServer::shared().sdk_config().await,
+        &pending.execution.arn,
+    )
+    .await;
+    assert_eq!(
+        issued
+            .iter()
+            .map(|token| crate::leaks::sha256_hex(token))
+            .collect::<Vec<_>>(),
+        std::slice::from_ref(&pending.token_sha256)
+    );
 
     adapter.api_call_counter().reset();
     for _ in 0..5 {

@@ -10,8 +10,8 @@ use aws_sdk_cognitoidentityprovider::Client;
 use base64::Engine as _;
 use server::auth::cognito::{CognitoProvider, CognitoSettings};
 use server::auth::{
-    HttpJwks, IdentityProvider, KeySource, ProviderError, Redacted, Role, SignInOutcome, Standing,
-    TokenVerifier, Tokens,
+    AuthError, HttpJwks, IdentityProvider, KeySource, ProviderError, Redacted, Role, SignInOutcome,
+    Standing, TokenVerifier, Tokens,
 };
 
 use crate::moto::MotoServer;
@@ -270,8 +270,16 @@ async fn tokens_of_one_app_client_do_not_verify_for_the_other() {
     pool.user("ana", &[Role::Viewer]).await;
     let tokens = sign_in(&pool.provider(&pool.public), "ana", PASSWORD).await;
     let other = pool.verifier(&pool.confidential);
-    assert!(other.verify_access(tokens.access.expose()).await.is_err());
-    assert!(other.verify_id(tokens.id.expose()).await.is_err());
+    // AWS: an access token's `client_id` and an ID token's `aud` name the app client the
+    // tokens were issued to; a verifier checks them against its own
+    // (https://docs.aws.amazon.com/cognito/latest/developerguide/amazon-cognito-user-pools-using-tokens-verifying-a-jwt.html).
+    let access = other.verify_access(tokens.access.expose()).await;
+    assert!(
+        matches!(access, Err(AuthError::WrongClientId)),
+        "{access:?}"
+    );
+    let id = other.verify_id(tokens.id.expose()).await;
+    assert!(matches!(id, Err(AuthError::WrongAudience)), "{id:?}");
 }
 
 #[tokio::test]

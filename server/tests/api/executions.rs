@@ -5,7 +5,9 @@ use std::time::{Duration, Instant};
 
 use app::models::identity::Role;
 
-use crate::helpers::{spawn, Spawn, TestApp};
+use crate::approvals::task_token_secrets;
+use crate::helpers::{captured_logs, spawn, Spawn, TestApp};
+use crate::leaks::{local_task_tokens, Seen};
 
 async fn spawn_with_demo() -> TestApp {
     spawn(Spawn {
@@ -95,6 +97,19 @@ async fn a_viewer_sees_the_demo_run_reach_the_approval_as_the_current_state() {
         page.contains("[task token hidden]"),
         "the token is redacted: {page}"
     );
+    // Where the marker stands, the token the engine issued shows in no form: not on the
+    // pages, not in the history the API answers, not in the log.
+    let mut seen = Seen::default();
+    seen.add("GET /executions", list.clone());
+    seen.add("GET /executions/<run>", page.clone());
+    let history = app
+        .call_form(&client, "get_execution", &[("id", &name)])
+        .await;
+    assert_eq!(history.status(), 200);
+    let history = seen.body("POST /api/get_execution", history).await;
+    assert!(history.contains("TaskScheduled"), "{history}");
+    seen.add("the server's log", captured_logs());
+    seen.assert_free_of(&task_token_secrets(&local_task_tokens(&app, &name)));
     // The list names the approval as the run's current state too.
     let list = wait_for(&app, &client, "/executions", APPROVAL_STATE).await;
     assert!(list.contains("Running"), "{list}");

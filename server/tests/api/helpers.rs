@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Once;
+use std::sync::{Mutex, Once, OnceLock};
 
 use app::models::about::Mode;
 use app::models::identity::Role;
@@ -13,20 +13,55 @@ use server::db::Database;
 use server::startup::Application;
 use server::users::LocalUsers;
 
-/// Quiet unless `TEST_LOG` is set, so a failing test's output is not buried in request logs.
+/// What the server logs, kept for the whole test binary: every test's servers run in this
+/// process and log through one subscriber, installed by the product's own `telemetry::init`.
+/// Tests look in it for what must never be logged ([`captured_logs`]). The filter is the
+/// server's default (`info`) with everything of Gatehouse's own crates down to `trace`, so a
+/// secret logged at a level a deployment might turn on is found too. With `TEST_LOG` set the
+/// lines are also printed, so a failing test's output can show them; quiet otherwise, so it is
+/// not buried in request logs.
+const CAPTURE_FILTER: &str = "info,server=trace,app=trace,engine=trace,gatehouse=trace";
+
+fn log_buffer() -> &'static Mutex<Vec<u8>> {
+    static BUFFER: OnceLock<Mutex<Vec<u8>>> = OnceLock::new();
+    BUFFER.get_or_init(|| Mutex::new(Vec::new()))
+}
+
+/// Every line every test server logged so far in this test binary.
+pub fn captured_logs() -> String {
+    String::from_utf8_lossy(&log_buffer().lock().unwrap_or_else(|p| p.into_inner())).into_owned()
+}
+
+/// Writes a log line into the buffer, and to standard output when `TEST_LOG` is set.
+struct CaptureWriter {
+    echo: bool,
+}
+
+impl std::io::Write for CaptureWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        log_buffer()
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend_from_slice(bytes);
+        if self.echo {
+            std::io::stdout().write_all(bytes)?;
+        }
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 fn init_tracing_once() {
     static INIT: Once = Once::new();
     INIT.call_once(|| {
-        let filter = std::env::var("TEST_LOG").unwrap_or_default();
-        if !filter.is_empty() {
-            let filter = if filter == "1" || filter == "true" {
-                "info"
-            } else {
-                &filter
-            };
-            // Another test binary may have installed one already; either way we log.
-            let _ = server::telemetry::init(LogFormat::Human, filter, std::io::stdout);
-        }
+        let echo = !std::env::var("TEST_LOG").unwrap_or_default().is_empty();
+        server::telemetry::init(LogFormat::Human, CAPTURE_FILTER, move || CaptureWriter {
+            echo,
+        })
+        .expect("the test binary installs the only subscriber");
     });
 }
 

@@ -18,6 +18,7 @@ mod health;
 mod helpers;
 mod identity;
 mod inference;
+mod leaks;
 mod live;
 mod moto;
 mod pages;

@@ -493,7 +493,11 @@ mod tests {
             "arn:aws:states:eu-west-1:1234:stateMachine:p",
             "pipeline",
         ] {
-            assert!(check_state_machine_arn(bad).is_err(), "{bad}");
+            let refused = check_state_machine_arn(bad).expect_err(bad);
+            assert!(
+                refused.contains("is not a Step Functions state machine ARN"),
+                "{bad}: {refused}"
+            );
         }
     }
 

@@ -118,6 +118,92 @@ impl Harness {
         }
     }
 
+    /// What the backend's SageMaker runtime itself answers `endpoint` for `csv` (text/csv),
+    /// asked directly rather than through the adapter.
+    pub async fn backend_invocation(&self, endpoint: &str, csv: &str) -> String {
+        match &self.backend {
+            Backend::Local { engine, .. } => engine
+                .sagemaker()
+                .invoke_endpoint(endpoint, csv)
+                .expect("the local runtime answers"),
+            Backend::Aws(_) => {
+                let runtime =
+                    aws_sdk_sagemakerruntime::Client::new(&MotoServer::shared().sdk_config().await);
+                let answer = runtime
+                    .invoke_endpoint()
+                    .endpoint_name(endpoint)
+                    .content_type("text/csv")
+                    .body(aws_smithy_types::Blob::new(csv.as_bytes().to_vec()))
+                    .send()
+                    .await
+                    .expect("the SageMaker runtime answers");
+                String::from_utf8(
+                    answer
+                        .body()
+                        .map(|b| b.as_ref().to_vec())
+                        .unwrap_or_default(),
+                )
+                .expect("a text answer")
+            }
+        }
+    }
+
+    /// The object at `uri` as the backend's object store holds it, read directly.
+    pub async fn stored_object(&self, uri: &str) -> String {
+        match &self.backend {
+            Backend::Local { engine, .. } => {
+                let path = engine.sagemaker().local_path(uri).expect("local path");
+                std::fs::read_to_string(path).expect("the object")
+            }
+            Backend::Aws(s3) => {
+                let (bucket, key) = uri
+                    .strip_prefix("s3://")
+                    .and_then(|rest| rest.split_once('/'))
+                    .expect("s3 URL");
+                let object = s3
+                    .get_object()
+                    .bucket(bucket)
+                    .key(key)
+                    .send()
+                    .await
+                    .expect("the object");
+                let bytes = object.body.collect().await.expect("its body").into_bytes();
+                String::from_utf8(bytes.to_vec()).expect("text")
+            }
+        }
+    }
+
+    /// The task tokens the backend issued in the execution `name`, read from the backend
+    /// itself (the engine's store, Step Functions' own history on moto), not through the
+    /// adapter, which hides them.
+    pub async fn issued_task_tokens(&self, name: &str) -> Vec<String> {
+        match &self.backend {
+            Backend::Local { _scratch, .. } => {
+                let connection = rusqlite::Connection::open(_scratch.path().join("gatehouse.db"))
+                    .expect("open the engine's store");
+                let mut statement = connection
+                    .prepare("SELECT token FROM task_tokens WHERE execution_arn LIKE '%:' || ?1")
+                    .expect("query");
+                let tokens: Vec<String> = statement
+                    .query_map([name], |row| row.get(0))
+                    .expect("rows")
+                    .map(|row| row.expect("row"))
+                    .collect();
+                assert!(!tokens.is_empty(), "the engine issued no token for {name}");
+                tokens
+            }
+            Backend::Aws(_) => {
+                let execution = format!(
+                    "{}:{name}",
+                    self.state_machine_arn
+                        .replacen(":stateMachine:", ":execution:", 1)
+                );
+                crate::leaks::moto_task_tokens(&MotoServer::shared().sdk_config().await, &execution)
+                    .await
+            }
+        }
+    }
+
     /// The ARN an execution called `name` of another state machine would have.
     pub fn other_machines_execution(&self, name: &str) -> String {
         let (prefix, _) = self

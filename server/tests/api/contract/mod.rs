@@ -145,29 +145,6 @@ fn decision(verdict: Verdict, by: &str) -> Decision {
     }
 }
 
-/// Every value under a key that names a token, in `value` and in JSON held in its strings.
-fn token_values(value: &Value, out: &mut Vec<String>) {
-    match value {
-        Value::Object(map) => {
-            for (key, item) in map {
-                if key.to_ascii_lowercase().contains("token") {
-                    out.push(item.to_string());
-                }
-                token_values(item, out);
-            }
-        }
-        Value::Array(items) => items.iter().for_each(|i| token_values(i, out)),
-        Value::String(text) => {
-            if let Ok(inner) = serde_json::from_str::<Value>(text) {
-                if inner.is_object() || inner.is_array() {
-                    token_values(&inner, out);
-                }
-            }
-        }
-        _ => {}
-    }
-}
-
 fn is_conflict<T: std::fmt::Debug>(result: Result<T, PipelineError>) -> String {
     match result {
         Err(PipelineError::Conflict(message)) => message,
@@ -230,7 +207,7 @@ async fn a_started_run_is_listed_described_and_its_history_hides_the_token(h: &H
         .expect("describe by ARN");
     assert_eq!(by_arn.summary.name, run.name);
 
-    approval_of(h, &run).await;
+    let pending = approval_of(h, &run).await;
     let history = h
         .plane
         .execution_history(&name(&run))
@@ -261,28 +238,24 @@ async fn a_started_run_is_listed_described_and_its_history_hides_the_token(h: &H
         .and_then(|e| e.details.as_deref())
         .expect("the approval's TaskScheduled");
     assert!(scheduled.contains("waitForTaskToken"), "{scheduled}");
-    let mut tokens = Vec::new();
-    for event in &history {
-        if let Some(details) = &event.details {
-            token_values(
-                &serde_json::from_str(details).expect("details are JSON"),
-                &mut tokens,
-            );
-        }
-    }
     assert!(
-        !tokens.is_empty(),
-        "[{}] the approval's token field is there",
+        scheduled.contains(server::pipeline::REDACTED),
+        "[{}] the token's place is marked: {scheduled}",
         h.adapter
     );
-    for token in tokens {
-        assert_eq!(
-            token,
-            format!("\"{}\"", server::pipeline::REDACTED),
-            "[{}] a task token left the adapter",
-            h.adapter
-        );
-    }
+    // The token the backend issued shows nowhere in what the adapter answers.
+    let mut seen = crate::leaks::Seen::default();
+    seen.add(
+        "the history",
+        serde_json::to_string(&history).expect("history as JSON"),
+    );
+    seen.add(
+        "the pending approval",
+        serde_json::to_string(&pending).expect("approval as JSON"),
+    );
+    seen.assert_free_of(&crate::approvals::task_token_secrets(
+        &h.issued_task_tokens(&run.name).await,
+    ));
 }
 
 async fn a_waiting_run_is_a_pending_approval(h: &Harness) {
@@ -305,8 +278,16 @@ async fn a_waiting_run_is_a_pending_approval(h: &Harness) {
         "[{}] TimeoutSeconds 86400",
         h.adapter
     );
-    assert_eq!(approval.token_sha256.len(), 64);
-    assert!(approval.token_sha256.bytes().all(|b| b.is_ascii_hexdigit()));
+    // The SHA-256 of the token the backend issued, computed here.
+    let issued = h.issued_task_tokens(&run.name).await;
+    assert!(
+        issued
+            .iter()
+            .any(|token| crate::leaks::sha256_hex(token) == approval.token_sha256),
+        "[{}] {} is the SHA-256 of none of the issued tokens",
+        h.adapter,
+        approval.token_sha256
+    );
     let output = approval.transform_output.expect("transform output");
     assert!(
         output.starts_with("s3://")
@@ -380,12 +361,26 @@ async fn approving_deploys_the_model_and_a_second_decision_is_a_conflict(h: &Har
         "{}",
         objects[0].uri
     );
+    // SplitType Line and AssembleWith Line: one output line per input row (the test data's 30),
+    // in an object named after the input with `.out` appended, as SageMaker's batch transform
+    // writes it (https://docs.aws.amazon.com/sagemaker/latest/dg/batch-transform.html).
     let predictions: Vec<&str> = objects[0].body.lines().collect();
     assert_eq!(predictions.len(), 30, "one per test row");
-    assert!(
-        predictions.iter().all(|p| LABELS.contains(p)),
-        "{predictions:?}"
+    // What the adapter answers is the object the transform wrote, read here from the store.
+    assert_eq!(
+        objects[0].body,
+        h.stored_object(&objects[0].uri).await,
+        "[{}] the transform's output as stored",
+        h.adapter
     );
+    // The labels are a real model's only locally: on moto they come from the launcher's fixed
+    // stand-in rule, and checking them would check the launcher, not the adapter.
+    if h.adapter == "local" {
+        assert!(
+            predictions.iter().all(|p| LABELS.contains(p)),
+            "{predictions:?}"
+        );
+    }
     let config = h
         .plane
         .endpoint_config(commit)
@@ -772,7 +767,12 @@ async fn approved_commits_update_one_endpoint_that_rolls_back_and_is_deleted(h: 
         },
     )
     .await;
-    assert!(not_ready.get() > 0, "[{}] never saw it Creating", h.adapter);
+    // Locally, Gatehouse's own SageMaker answers ModelNotReady while an endpoint is Creating.
+    // What AWS answers then is not documented; moto's answer is the launcher's choice, so it
+    // is not asserted on the AWS adapter (the match above takes either answer).
+    if h.adapter == "local" {
+        assert!(not_ready.get() > 0, "[{}] never saw it Creating", h.adapter);
+    }
     status_becomes(h, &old, ExecutionStatus::Succeeded).await;
     let new = start(h).await;
     approve_and_deploy(h, &new).await;
@@ -895,12 +895,24 @@ async fn approved_commits_update_one_endpoint_that_rolls_back_and_is_deleted(h: 
         .filter(|l| !l.is_empty())
         .collect();
     assert_eq!(labels.len(), 2, "[{}] {answer:?}", h.adapter);
-    assert!(
-        labels.iter().all(|l| LABELS.contains(l)),
-        "[{}] {answer:?}",
+    // The adapter answers what the endpoint answered, asked here directly.
+    assert_eq!(
+        answer,
+        h.backend_invocation(endpoint, "5.0,3.6,1.4,0.2\n6.9,3.1,5.4,2.1\n")
+            .await,
+        "[{}]",
         h.adapter
     );
-    assert_eq!(labels[0], "setosa", "[{}] {answer:?}", h.adapter);
+    // The labels are a real model's only locally (moto's come from the launcher's stand-in
+    // rule): 5.0,3.6,1.4,0.2 is a setosa of Fisher's iris data, which the model trained on.
+    if h.adapter == "local" {
+        assert!(
+            labels.iter().all(|l| LABELS.contains(l)),
+            "[{}] {answer:?}",
+            h.adapter
+        );
+        assert_eq!(labels[0], "setosa", "[{}] {answer:?}", h.adapter);
+    }
     is_not_found(h.plane.invoke_endpoint("no-such-endpoint", "1,2,3,4").await);
     // Rows the model cannot read are the model's error, with the status it answered.
     for unreadable in ["5.0,3.6,1.4", "5.0,3.6,one,0.2", "5.0,3.6,1.4,0.2,9.9"] {
