@@ -283,7 +283,20 @@ impl LiveStream {
                     .push_str(&String::from_utf8_lossy(&chunk));
             }
         });
-        LiveStream { text, reader }
+        let stream = LiveStream { text, reader };
+        // The watcher's first look is a resync (it has nothing to compare yet); changes are
+        // told from the next look on. Waiting for it makes the stream hear of what the test
+        // does next instead of racing the first look.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !stream.text().contains("event: resync") {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the live stream never resynced: {}",
+                stream.text()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        stream
     }
 
     pub fn text(&self) -> String {
