@@ -146,8 +146,13 @@ pub async fn signed_in(app: &TestApp, username: &str, password: &str) -> (reqwes
 
 /// The task tokens the local engine issued for the execution `name`, read from its store.
 pub fn local_task_tokens(app: &TestApp, name: &str) -> Vec<String> {
-    let connection = rusqlite::Connection::open(server::cli::database_path(&app.data_dir))
-        .expect("open the engine's store");
+    task_tokens_in(&server::cli::database_path(&app.data_dir), name)
+}
+
+/// The task tokens an engine store (the SQLite file `database`) holds for the execution
+/// `name`, read with SQL rather than through the engine, which hides them.
+pub fn task_tokens_in(database: &std::path::Path, name: &str) -> Vec<String> {
+    let connection = rusqlite::Connection::open(database).expect("open the engine's store");
     let mut statement = connection
         .prepare("SELECT token FROM task_tokens WHERE execution_arn LIKE '%:' || ?1")
         .expect("query");

@@ -179,18 +179,7 @@ impl Harness {
     pub async fn issued_task_tokens(&self, name: &str) -> Vec<String> {
         match &self.backend {
             Backend::Local { _scratch, .. } => {
-                let connection = rusqlite::Connection::open(_scratch.path().join("gatehouse.db"))
-                    .expect("open the engine's store");
-                let mut statement = connection
-                    .prepare("SELECT token FROM task_tokens WHERE execution_arn LIKE '%:' || ?1")
-                    .expect("query");
-                let tokens: Vec<String> = statement
-                    .query_map([name], |row| row.get(0))
-                    .expect("rows")
-                    .map(|row| row.expect("row"))
-                    .collect();
-                assert!(!tokens.is_empty(), "the engine issued no token for {name}");
-                tokens
+                crate::leaks::task_tokens_in(&_scratch.path().join("gatehouse.db"), name)
             }
             Backend::Aws(_) => {
                 let execution = format!(
