@@ -39,6 +39,10 @@ pub struct EngineConfig {
     pub clock: Arc<dyn Clock>,
     /// How long a local endpoint stays Creating/Updating before it settles (on `clock`).
     pub endpoint_delay: std::time::Duration,
+    /// Local Lambda functions known before any execution resumes: an execution that was
+    /// running when the previous process stopped may call one as soon as `open` resumes it,
+    /// before a function registered afterwards exists.
+    pub functions: Vec<(String, LambdaHandler)>,
 }
 
 impl EngineConfig {
@@ -50,7 +54,14 @@ impl EngineConfig {
             limits: Limits::default(),
             clock: Arc::new(TokioClock::new()),
             endpoint_delay: crate::sagemaker::DEFAULT_ENDPOINT_DELAY,
+            functions: Vec::new(),
         }
+    }
+
+    /// Registers a local Lambda function under `name` before executions resume.
+    pub fn with_function(mut self, name: &str, handler: LambdaHandler) -> Self {
+        self.functions.push((name.to_string(), handler));
+        self
     }
 }
 
@@ -189,6 +200,9 @@ impl Engine {
         );
         let lambdas = Arc::new(LambdaRegistry::default());
         register_builtins(&lambdas, &store, &config.clock, &config.dashboard_url);
+        for (name, handler) in &config.functions {
+            lambdas.register(name, handler.clone());
+        }
         let env = Arc::new(Env {
             store,
             clock: config.clock.clone(),
@@ -226,7 +240,9 @@ impl Engine {
         &self.inner.sagemaker
     }
 
-    /// Registers a local Lambda function under `name`.
+    /// Registers a local Lambda function under `name`. An execution resumed by `open` may
+    /// already have called it: functions resumed executions need go in
+    /// [`EngineConfig::with_function`].
     pub fn register_function(&self, name: &str, handler: LambdaHandler) {
         self.inner.lambdas.register(name, handler);
     }

@@ -120,13 +120,15 @@ async fn assign_evaluation_order_in_jsonata() {
 // https://docs.aws.amazon.com/step-functions/latest/dg/state-choice.html ("Choice Rules
 // (JSONata)": "Condition": "{% $foo = 1 %}", "{% $type = 'local' %}",
 // "{% $foo > 'MyStringABC' %}"); a rule's Assign runs when it matches, the state's own
-// Assign and Output when Default is taken.
+// Assign and Output when Default is taken (the same page, "Using Assign with Choice
+// states": the top-level Assign is evaluated only when no Choice Rule matches) — so the
+// third rule, which has no Assign of its own, leaves $route as it was before the state.
 #[tokio::test]
 async fn choice_conditions_from_the_docs() {
     let (engine, _dir) = engine().await;
     let definition = jsonata(
         json!({
-            "Vars": {"Type": "Pass", "Assign": {"foo": "{% $states.input.foo %}", "type": "{% $states.input.type %}"}, "Next": "C"},
+            "Vars": {"Type": "Pass", "Assign": {"foo": "{% $states.input.foo %}", "type": "{% $states.input.type %}", "route": "none"}, "Next": "C"},
             "C": {"Type": "Choice", "Default": "Other",
                   "Assign": {"route": "default"}, "Output": {"via": "default"},
                   "Choices": [
@@ -136,7 +138,7 @@ async fn choice_conditions_from_the_docs() {
                     {"Condition": "{% $foo > 'MyStringABC' %}", "Next": "StringGreaterMatchState"}]},
             "NumericMatchState": {"Type": "Pass", "Output": {"state": "numeric", "route": "{% $route %}", "in": "{% $states.input %}"}, "End": true},
             "StringMatchState": {"Type": "Pass", "Output": {"state": "local", "route": "{% $route %}", "in": "{% $states.input %}"}, "End": true},
-            "StringGreaterMatchState": {"Type": "Pass", "Output": {"state": "greater", "in": "{% $states.input %}"}, "End": true},
+            "StringGreaterMatchState": {"Type": "Pass", "Output": {"state": "greater", "route": "{% $route %}", "in": "{% $states.input %}"}, "End": true},
             "Other": {"Type": "Pass", "Output": {"state": "other", "route": "{% $route %}", "in": "{% $states.input %}"}, "End": true}
         }),
         "Vars",
@@ -156,7 +158,7 @@ async fn choice_conditions_from_the_docs() {
     );
     assert_eq!(
         case(json!({"foo": "Zebra", "type": "x"})).await,
-        json!({"state": "greater", "in": {"via": "default"}})
+        json!({"state": "greater", "route": "none", "in": {"via": "default"}})
     );
     assert_eq!(
         case(json!({"foo": "Apple", "type": "x"})).await,
@@ -632,20 +634,16 @@ async fn jsonata_variables_survive_a_restart() {
     let open = |calls: std::sync::Arc<std::sync::atomic::AtomicUsize>| {
         let path = root.path().to_path_buf();
         async move {
-            let engine = Engine::open(engine::EngineConfig::new(
-                Some(path.join("db.sqlite")),
-                path.join("data"),
-            ))
-            .await
-            .unwrap();
-            engine.register_function(
-                "notify",
-                handler(move |_req| {
-                    calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                    Ok(json!({}))
-                }),
-            );
-            engine
+            // Registered before open: the execution it resumes may call it straight away.
+            let config = engine::EngineConfig::new(Some(path.join("db.sqlite")), path.join("data"))
+                .with_function(
+                    "notify",
+                    handler(move |_req| {
+                        calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        Ok(json!({}))
+                    }),
+                );
+            Engine::open(config).await.unwrap()
         }
     };
     let first = open(calls.clone()).await;
