@@ -6,29 +6,23 @@
 
 // A definition, an input or a stored record the engine did not expect gets an error that says
 // so, never a panic: `unwrap`, `expect` and indexing are denied outside tests (clippy.toml lets
-// tests keep them). The local SageMaker is not under the rule yet.
-#[deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+// tests keep them).
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 pub mod api;
-#[deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 pub mod asl;
-#[deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 pub mod callbacks;
-#[deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 pub mod clock;
-#[deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 pub mod engine;
-#[deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 pub mod error;
-#[deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 pub mod integrations;
-#[deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 pub mod jsonata;
-#[deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 pub mod pipeline;
-#[deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 pub mod runtime;
+// Pending: the local SageMaker still unwraps and indexes; it joins the rule once those are
+// handled.
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 pub mod sagemaker;
-#[deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 pub mod store;
 
 pub use callbacks::{pending_callbacks, PendingCallback};
