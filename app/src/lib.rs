@@ -10,6 +10,11 @@
 //! browser) are compiled into the WebAssembly bundle. A page that only shows data adds
 //! nothing to what the browser downloads.
 
+// A request, a stored record or a page the code did not expect gets an error or the documented
+// fallback, never a panic: `unwrap`, `expect` and indexing are denied outside tests (clippy.toml
+// lets tests keep them), on the server and in the browser alike.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 #[cfg(feature = "ssr")]
 pub mod audit;
 #[cfg(feature = "ssr")]

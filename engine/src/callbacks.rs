@@ -64,7 +64,8 @@ pub fn pending_callbacks(events: &[Value]) -> Vec<PendingCallback> {
                 open.push(PendingCallback {
                     scheduled_event_id: event["id"].as_i64().unwrap_or_default(),
                     state_name: entered
-                        .and_then(|e| e["stateEnteredEventDetails"]["name"].as_str())
+                        .and_then(|e| e.pointer("/stateEnteredEventDetails/name"))
+                        .and_then(Value::as_str)
                         .unwrap_or_default()
                         .to_string(),
                     resource: resource.to_string(),

@@ -134,25 +134,34 @@ fn summarize(d: ExecutionDescription) -> ExecutionSummary {
 /// A waiting token's callback as a history reader would see it (`callbacks`), with the
 /// token the engine issued.
 fn callback_of(waiting: WaitingCallback) -> PendingCallback {
-    let details = &waiting.scheduled["taskScheduledEventDetails"];
+    let scheduled = &waiting.scheduled;
+    let text = |pointer: &str| {
+        scheduled
+            .pointer(pointer)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
     PendingCallback {
-        scheduled_event_id: waiting.scheduled["id"].as_i64().unwrap_or_default(),
+        scheduled_event_id: scheduled
+            .get("id")
+            .and_then(Value::as_i64)
+            .unwrap_or_default(),
         state_name: waiting
             .entered
             .as_ref()
-            .and_then(|e| e["stateEnteredEventDetails"]["name"].as_str())
+            .and_then(|e| e.pointer("/stateEnteredEventDetails/name"))
+            .and_then(Value::as_str)
             .unwrap_or_default()
             .to_string(),
-        resource: details["resource"].as_str().unwrap_or_default().to_string(),
-        parameters: details["parameters"]
-            .as_str()
+        resource: text("/taskScheduledEventDetails/resource"),
+        parameters: scheduled
+            .pointer("/taskScheduledEventDetails/parameters")
+            .and_then(Value::as_str)
             .and_then(|p| serde_json::from_str(p).ok())
             .unwrap_or(Value::Null),
+        scheduled_at: text("/timestamp"),
         token: Some(waiting.token),
-        scheduled_at: waiting.scheduled["timestamp"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string(),
     }
 }
 

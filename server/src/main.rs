@@ -1,3 +1,7 @@
+// A bad flag, setting or file gets a message and an exit code, never a panic: `unwrap`,
+// `expect` and indexing are denied here (clippy.toml lets tests keep them).
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 use std::process::ExitCode;
 
 use app::audit::AuditLog;

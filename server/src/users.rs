@@ -298,11 +298,13 @@ fn dummy_hash() -> &'static str {
 
 /// 24 characters from an alphabet without look-alikes, from the OS's random source.
 pub fn random_password() -> String {
-    use rand::Rng;
+    use rand::seq::IndexedRandom;
     const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ23456789";
     let mut rng = rand::rng();
+    // `choose` is `None` only for an empty alphabet, so every one of the 24 draws gives a letter.
     (0..24)
-        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .filter_map(|_| ALPHABET.choose(&mut rng))
+        .map(|&b| char::from(b))
         .collect()
 }
 

@@ -19,14 +19,17 @@ const SAYS_FOR_MS: i32 = 2_000;
 
 /// Copies the text the button names. Called by the navigation island's click listener.
 pub fn copy_for(button: &Element) {
+    let (Some(window), Some(document)) = (window(), document()) else {
+        return;
+    };
     let Some(source) = button
         .get_attribute(COPY_ATTRIBUTE)
-        .and_then(|id| document().get_element_by_id(&id))
+        .and_then(|id| document.get_element_by_id(&id))
     else {
         return;
     };
     let text = source.text_content().unwrap_or_default();
-    let navigator = window().navigator();
+    let navigator = window.navigator();
     let has_clipboard = js_sys::Reflect::get(&navigator, &JsValue::from_str("clipboard"))
         .is_ok_and(|clipboard| !clipboard.is_undefined() && !clipboard.is_null());
     if !has_clipboard {
@@ -48,13 +51,16 @@ pub fn copy_for(button: &Element) {
 
 /// Selects everything inside `element`, for the reader to copy by hand.
 fn select(element: &Element) {
-    let Ok(range) = document().create_range() else {
+    let (Some(window), Some(document)) = (window(), document()) else {
+        return;
+    };
+    let Ok(range) = document.create_range() else {
         return;
     };
     if range.select_node_contents(element).is_err() {
         return;
     }
-    if let Ok(Some(selection)) = window().get_selection() {
+    if let Ok(Some(selection)) = window.get_selection() {
         let _ = selection.remove_all_ranges();
         let _ = selection.add_range(&range);
     }
@@ -65,6 +71,9 @@ fn say(button: &Element, words: &str) {
     button.set_text_content(Some(words));
     let button = button.clone();
     let back = Closure::once_into_js(move || button.set_text_content(Some(COPY_LABEL)));
-    let _ = window()
+    let Some(window) = window() else {
+        return;
+    };
+    let _ = window
         .set_timeout_with_callback_and_timeout_and_arguments_0(back.unchecked_ref(), SAYS_FOR_MS);
 }

@@ -10,7 +10,9 @@ use crate::models::pipeline::Timestamp;
 /// Sets every countdown on the page to the time left now, by the browser's clock.
 pub fn tick() {
     let now = Timestamp(js_sys::Date::now() as i64);
-    let Ok(found) = document().query_selector_all(&format!("[{DEADLINE_ATTRIBUTE}]")) else {
+    let Some(Ok(found)) =
+        document().map(|document| document.query_selector_all(&format!("[{DEADLINE_ATTRIBUTE}]")))
+    else {
         return;
     };
     for index in 0..found.length() {

@@ -21,8 +21,11 @@ use crate::models::navigation::encode_query_value;
 /// page was on its way is missed.
 pub fn connect() {
     let since = document()
-        .query_selector(&format!("[{SINCE_ATTRIBUTE}]"))
-        .ok()
+        .and_then(|document| {
+            document
+                .query_selector(&format!("[{SINCE_ATTRIBUTE}]"))
+                .ok()
+        })
         .flatten()
         .and_then(|element| element.get_attribute(SINCE_ATTRIBUTE));
     let url = match since {
@@ -86,7 +89,10 @@ fn close_when_the_page_goes(source: EventSource) {
 
 /// Writes the count of pending approvals the news carried into the navigation's badge.
 fn show_pending_count(count: u64) {
-    let Ok(badges) = document().query_selector_all(&format!("[{PENDING_COUNT_ATTRIBUTE}]")) else {
+    let Some(document) = document() else {
+        return;
+    };
+    let Ok(badges) = document.query_selector_all(&format!("[{PENDING_COUNT_ATTRIBUTE}]")) else {
         return;
     };
     for badge in (0..badges.length())
@@ -105,10 +111,13 @@ fn show_pending_count(count: u64) {
 
 /// Whether any part of the page shown now is about this news.
 fn page_cares(kind: &str, execution: Option<&str>) -> bool {
-    if let Ok(Some(_)) = document().query_selector(&format!("[{HOLD_ATTRIBUTE}]")) {
+    let Some(document) = document() else {
+        return false;
+    };
+    if let Ok(Some(_)) = document.query_selector(&format!("[{HOLD_ATTRIBUTE}]")) {
         return false;
     }
-    let Ok(parts) = document().query_selector_all(&format!("[{LIVE_ATTRIBUTE}]")) else {
+    let Ok(parts) = document.query_selector_all(&format!("[{LIVE_ATTRIBUTE}]")) else {
         return false;
     };
     (0..parts.length())

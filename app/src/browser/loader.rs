@@ -135,11 +135,15 @@ fn finished(generation: u64) {
 }
 
 pub(crate) fn current_url() -> String {
-    window().location().href().unwrap_or_default()
+    window()
+        .and_then(|window| window.location().href().ok())
+        .unwrap_or_default()
 }
 
 fn visit(url: &str) {
-    let _ = window().location().assign(url);
+    if let Some(window) = window() {
+        let _ = window.location().assign(url);
+    }
 }
 
 async fn load(request: PageRequest, generation: u64) -> Result<(), Fallback> {
@@ -166,7 +170,9 @@ async fn load(request: PageRequest, generation: u64) -> Result<(), Fallback> {
     let parsed = DomParser::new()
         .and_then(|parser| parser.parse_from_string(&text, SupportedType::TextHtml))
         .map_err(|_| Fallback::Visit(landed.clone()))?;
-    let document = document();
+    let Some(document) = document() else {
+        return Err(Fallback::Visit(landed));
+    };
     let (Some(body), Some(fresh)) = (document.body(), parsed.body()) else {
         return Err(Fallback::Visit(landed));
     };
@@ -182,8 +188,7 @@ async fn load(request: PageRequest, generation: u64) -> Result<(), Fallback> {
     morph::morph_children(&document, &body, &fresh, &mut new_islands);
     document.set_title(&parsed.title());
     let moved = path_of(&landed) != path_of(&before);
-    let history = window().history();
-    if let Ok(history) = history {
+    if let Some(history) = window().and_then(|window| window.history().ok()) {
         let push = match request.history {
             History::Push => landed != before,
             History::AfterForm => moved,
@@ -196,7 +201,9 @@ async fn load(request: PageRequest, generation: u64) -> Result<(), Fallback> {
         }
     }
     if moved && request.history != History::Keep {
-        window().scroll_to_with_x_and_y(0.0, 0.0);
+        if let Some(window) = window() {
+            window.scroll_to_with_x_and_y(0.0, 0.0);
+        }
     }
     wake(new_islands);
     Ok(())
@@ -214,7 +221,7 @@ async fn fetch(request: &PageRequest) -> Option<Response> {
         init.set_method("POST");
         init.set_body(fields);
     }
-    let answer = JsFuture::from(window().fetch_with_str_and_init(&request.url, &init))
+    let answer = JsFuture::from(window()?.fetch_with_str_and_init(&request.url, &init))
         .await
         .ok()?;
     answer.dyn_into::<Response>().ok()
@@ -231,7 +238,10 @@ fn wake(islands: Vec<Element>) {
     if islands.is_empty() {
         return;
     }
-    let Ok(hydrate) = js_sys::Reflect::get(&window(), &JsValue::from_str("__hydrateIsland")) else {
+    let Some(window) = window() else {
+        return;
+    };
+    let Ok(hydrate) = js_sys::Reflect::get(&window, &JsValue::from_str("__hydrateIsland")) else {
         return;
     };
     let Some(hydrate) = hydrate.dyn_ref::<js_sys::Function>() else {

@@ -17,14 +17,14 @@ pub mod navigation;
 use wasm_bindgen::JsCast;
 use web_sys::{Document, Window};
 
-pub(crate) fn window() -> Window {
-    web_sys::window().expect("the islands run in a browser window")
+// The islands run in a browser window with a document, but a script can also land in a worker
+// or a frameless context; there the islands do nothing and the plain page keeps working.
+pub(crate) fn window() -> Option<Window> {
+    web_sys::window()
 }
 
-pub(crate) fn document() -> Document {
-    window()
-        .document()
-        .expect("a browser window has a document")
+pub(crate) fn document() -> Option<Document> {
+    window()?.document()
 }
 
 /// Adds `listener` for `event` on `target` for the page's lifetime.

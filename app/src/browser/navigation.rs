@@ -18,13 +18,15 @@ use crate::models::copy::{COPY_ATTRIBUTE, SCRIPTED_ATTRIBUTE};
 
 /// Starts listening for clicks, form submissions and Back/Forward. Called once per page load.
 pub fn install() {
-    let document = document();
+    let (Some(window), Some(document)) = (window(), document()) else {
+        return;
+    };
     if let Some(root) = document.document_element() {
         let _ = root.set_attribute(SCRIPTED_ATTRIBUTE, "");
     }
     listen(&document, "click", on_click);
     listen(&document, "submit", on_submit);
-    listen(&window(), "popstate", |_| {
+    listen(&window, "popstate", |_| {
         loader::navigate(PageRequest {
             url: current_url(),
             post: None,
@@ -170,7 +172,7 @@ fn is_our_page(url: &str) -> bool {
     let Ok(url) = web_sys::Url::new(url) else {
         return false;
     };
-    let ours = window().location().origin().ok();
+    let ours = window().and_then(|window| window.location().origin().ok());
     let path = url.pathname();
     let last = path.rsplit('/').next().unwrap_or_default();
     Some(url.origin()) == ours && !path.starts_with("/auth/") && !last.contains('.')

@@ -180,7 +180,10 @@ mod server {
                     by: r.entry.actor.clone(),
                     at: r.at,
                     action: r.entry.action.trim_start_matches("endpoint.").to_string(),
-                    to_config: details["to"].as_str().map(str::to_string),
+                    to_config: details
+                        .get("to")
+                        .and_then(serde_json::Value::as_str)
+                        .map(str::to_string),
                 };
                 (r.entry.target, change)
             })

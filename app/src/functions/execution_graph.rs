@@ -139,9 +139,10 @@ pub fn visits(events: &[HistoryEvent], status: ExecutionStatus) -> Vec<StateVisi
                 });
             }
         } else if event.kind.ends_with("StateExited") {
-            if let Some(index) = event.state.as_ref().and_then(|s| open.remove(s)) {
-                visits[index].exited = Some(event.at);
-                visits[index].outcome = if failed_inside.contains(&index) {
+            let closed = event.state.as_ref().and_then(|s| open.remove(s));
+            if let Some((index, visit)) = closed.and_then(|i| Some((i, visits.get_mut(i)?))) {
+                visit.exited = Some(event.at);
+                visit.outcome = if failed_inside.contains(&index) {
                     StateOutcome::Caught
                 } else {
                     StateOutcome::Succeeded
@@ -155,12 +156,14 @@ pub fn visits(events: &[HistoryEvent], status: ExecutionStatus) -> Vec<StateVisi
         }
     }
     let running = status == ExecutionStatus::Running;
-    for (_, index) in open {
-        visits[index].outcome = if running {
-            StateOutcome::Current
-        } else {
-            StateOutcome::Failed
-        };
+    for index in open.into_values() {
+        if let Some(visit) = visits.get_mut(index) {
+            visit.outcome = if running {
+                StateOutcome::Current
+            } else {
+                StateOutcome::Failed
+            };
+        }
     }
     visits
 }
@@ -184,7 +187,10 @@ pub fn layout(definition: &Value, visits: &[StateVisit]) -> Result<StateGraph, S
         if !main.insert(name.clone()) {
             break;
         }
-        let state = &states[&name];
+        // A Next naming no state ends the main path.
+        let Some(state) = states.get(&name) else {
+            break;
+        };
         cursor = state["Next"]
             .as_str()
             .or_else(|| state["Default"].as_str())
@@ -192,7 +198,9 @@ pub fn layout(definition: &Value, visits: &[StateVisit]) -> Result<StateGraph, S
     }
     let mut by_rank: BTreeMap<i32, Vec<String>> = BTreeMap::new();
     for name in &names {
-        by_rank.entry(rank[name]).or_default().push(name.clone());
+        // `ranks` gives every state a rank.
+        let r = rank.get(name).copied().unwrap_or_default();
+        by_rank.entry(r).or_default().push(name.clone());
     }
     let mut position: HashMap<String, (i32, i32)> = HashMap::new();
     let mut columns = 1;
@@ -218,10 +226,12 @@ pub fn layout(definition: &Value, visits: &[StateVisit]) -> Result<StateGraph, S
         .map(|(i, r)| (*r, i as i32))
         .collect();
     let xy = |name: &str| -> (i32, i32) {
-        let (c, r) = position[name];
+        // Every state has a position and every rank a row (both built above).
+        let (c, r) = position.get(name).copied().unwrap_or_default();
+        let row = row_of.get(&r).copied().unwrap_or_default();
         (
             MARGIN + c * (NODE_W + GAP_X),
-            MARGIN + row_of[&r] * (NODE_H + GAP_Y),
+            MARGIN + row * (NODE_H + GAP_Y),
         )
     };
 
@@ -239,7 +249,11 @@ pub fn layout(definition: &Value, visits: &[StateVisit]) -> Result<StateGraph, S
             let (x, y) = xy(name);
             GraphNode {
                 name: name.clone(),
-                kind: states[name]["Type"].as_str().unwrap_or("?").to_string(),
+                kind: states
+                    .get(name)
+                    .and_then(|s| s["Type"].as_str())
+                    .unwrap_or("?")
+                    .to_string(),
                 x,
                 y,
                 width: NODE_W,
@@ -251,7 +265,10 @@ pub fn layout(definition: &Value, visits: &[StateVisit]) -> Result<StateGraph, S
 
     let taken: HashSet<(String, String)> = visits
         .windows(2)
-        .map(|w| (w[0].state.clone(), w[1].state.clone()))
+        .filter_map(|w| match w {
+            [a, b] => Some((a.state.clone(), b.state.clone())),
+            _ => None,
+        })
         .collect();
     let mut lane = 0;
     let edges = edges

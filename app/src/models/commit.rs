@@ -69,17 +69,18 @@ fn parse_build_time(text: &str) -> Option<Timestamp> {
             )
         })
     };
-    if fields.len() >= 6
-        && fields[..6]
-            .iter()
-            .all(|f| f.bytes().all(|b| b.is_ascii_digit()))
+    if let Some(six) = fields
+        .get(..6)
+        .filter(|six| six.iter().all(|f| f.bytes().all(|b| b.is_ascii_digit())))
     {
-        let n: Vec<i64> = fields[..6].iter().filter_map(|f| number(f)).collect();
-        if n.len() == 6 && fields[0].len() == 4 {
-            return from_parts(n[0], n[1], n[2], n[3], n[4], n[5]);
-        }
-        if n.len() == 6 && fields[0].len() == 2 && fields[2].len() == 4 {
-            return from_parts(n[2], n[0], n[1], n[3], n[4], n[5]);
+        let n: Vec<i64> = six.iter().filter_map(|f| number(f)).collect();
+        if let ([a, b, c, d, e, f], [first, _, third, ..]) = (n.as_slice(), six) {
+            if first.len() == 4 {
+                return from_parts(*a, *b, *c, *d, *e, *f);
+            }
+            if first.len() == 2 && third.len() == 4 {
+                return from_parts(*c, *a, *b, *d, *e, *f);
+            }
         }
     }
     let first = fields.first()?;

@@ -88,7 +88,7 @@ pub fn credit_deployments(
             .iter()
             .enumerate()
             .filter(|(i, d)| {
-                rolled_back_by[*i].is_none()
+                rolled_back_by.get(*i).is_some_and(Option::is_none)
                     && change.to_config.as_deref() == Some(d.config_name.as_str())
             })
             .filter_map(|(i, d)| {
@@ -99,8 +99,8 @@ pub fn credit_deployments(
                     .then_some((before, i))
             })
             .min();
-        if let Some((_, i)) = caused {
-            rolled_back_by[i] = Some(change.by.as_str());
+        if let Some(slot) = caused.and_then(|(_, i)| rolled_back_by.get_mut(i)) {
+            *slot = Some(change.by.as_str());
         }
     }
     let mut entries: Vec<DeploymentEntry> = history

@@ -41,7 +41,7 @@ pub fn check_commit_prefix(text: &str) -> Result<String, InputError> {
     let fits = !prefix.is_empty()
         && prefix.len() <= 64
         && prefix.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')
-        && prefix.as_bytes()[0].is_ascii_hexdigit();
+        && prefix.bytes().next().is_some_and(|b| b.is_ascii_hexdigit());
     if fits {
         Ok(prefix.to_ascii_lowercase())
     } else {

@@ -197,15 +197,16 @@ impl ExecutionRef {
         let text = text.trim();
         if text.starts_with("arn:") {
             let parts: Vec<&str> = text.split(':').collect();
-            let well_formed = parts.len() == 8
-                && !parts[1].is_empty()
-                && parts[2] == "states"
-                && !parts[3].is_empty()
-                && parts[4].len() == 12
-                && parts[4].bytes().all(|b| b.is_ascii_digit())
-                && parts[5] == "execution"
-                && !parts[6].is_empty()
-                && check_execution_name(parts[7]).is_ok();
+            let well_formed = matches!(
+                parts.as_slice(),
+                [_, partition, "states", region, account, "execution", machine, name]
+                    if !partition.is_empty()
+                        && !region.is_empty()
+                        && account.len() == 12
+                        && account.bytes().all(|b| b.is_ascii_digit())
+                        && !machine.is_empty()
+                        && check_execution_name(name).is_ok()
+            );
             if !well_formed {
                 return Err(InputError(format!(
                     "'{}' is not a Step Functions execution ARN \

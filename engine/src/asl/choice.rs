@@ -369,9 +369,9 @@ fn wildcard_match(pattern: &str, text: &str) -> bool {
     // Classic greedy wildcard matching with backtracking to the last star.
     let (mut t, mut p) = (0usize, 0usize);
     let mut star: Option<(usize, usize)> = None;
-    while t < text.len() {
+    while let Some(&at) = text.get(t) {
         match tokens.get(p) {
-            Some(Token::Char(c)) if *c == text[t] => {
+            Some(Token::Char(c)) if *c == at => {
                 t += 1;
                 p += 1;
             }
@@ -389,7 +389,7 @@ fn wildcard_match(pattern: &str, text: &str) -> bool {
             },
         }
     }
-    tokens[p..].iter().all(|tok| *tok == Token::Any)
+    tokens.iter().skip(p).all(|tok| *tok == Token::Any)
 }
 
 #[cfg(test)]

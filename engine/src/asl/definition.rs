@@ -445,11 +445,11 @@ fn parse_state(
                 .into_iter()
                 .filter(|f| obj.contains_key(*f))
                 .collect();
-            if present.len() != 1 {
+            let [field] = present.as_slice() else {
                 ctx.issue("", "a Wait state needs exactly one of Seconds, Timestamp, SecondsPath, TimestampPath");
                 return None;
-            }
-            match present[0] {
+            };
+            match *field {
                 "Seconds" => match obj["Seconds"].as_u64() {
                     Some(n) => StateKind::Wait(WaitFor::Seconds(n)),
                     None => {

@@ -164,14 +164,20 @@ fn fail(name: &str, reason: impl std::fmt::Display) -> StatesError {
 fn format(raw_args: &[Argument], args: &[Value]) -> Result<Value, StatesError> {
     let name = "States.Format";
     // The template keeps its escaped braces apart from placeholders, so read it raw.
-    let template = match &raw_args[0] {
+    let (Some(raw_template), Some((template_value, values))) =
+        (raw_args.first(), args.split_first())
+    else {
+        return Err(fail(name, "the template is missing"));
+    };
+    let template = match raw_template {
         Argument::Literal(Value::String(s)) => s.clone(),
-        _ => match &args[0] {
+        _ => match template_value {
             Value::String(s) => s.clone(),
             other => return Err(fail(name, format!("the template {other} is not a string"))),
         },
     };
-    let mut values = args[1..].iter();
+    let arguments = values.len();
+    let mut values = values.iter();
     let mut out = String::new();
     let mut chars = template.chars().peekable();
     let mut placeholders = 0;
@@ -182,10 +188,7 @@ fn format(raw_args: &[Argument], args: &[Value]) -> Result<Value, StatesError> {
             let value = values.next().ok_or_else(|| {
                 fail(
                     name,
-                    format!(
-                        "the template has more placeholders than the {} argument(s)",
-                        args.len() - 1
-                    ),
+                    format!("the template has more placeholders than the {arguments} argument(s)"),
                 )
             })?;
             match value {
@@ -206,13 +209,10 @@ fn format(raw_args: &[Argument], args: &[Value]) -> Result<Value, StatesError> {
             out.push(c);
         }
     }
-    if placeholders != args.len() - 1 {
+    if placeholders != arguments {
         return Err(fail(
             name,
-            format!(
-                "the template has {placeholders} placeholder(s) for {} argument(s)",
-                args.len() - 1
-            ),
+            format!("the template has {placeholders} placeholder(s) for {arguments} argument(s)"),
         ));
     }
     Ok(Value::String(out))
@@ -260,22 +260,47 @@ fn limited<'a>(name: &str, s: &'a str) -> Result<&'a str, StatesError> {
     Ok(s)
 }
 
+/// The arguments of a function that takes exactly `N`. The parser has checked the count against
+/// [`Function::arity`]; a call built some other way gets the error the parser would give.
+fn exactly<'a, const N: usize>(
+    function: Function,
+    name: &str,
+    args: &'a [Value],
+) -> Result<&'a [Value; N], StatesError> {
+    args.try_into()
+        .map_err(|_| arity_error(function, name, args.len()))
+}
+
+fn arity_error(function: Function, name: &str, found: usize) -> StatesError {
+    let error = IntrinsicParseError::Arity {
+        name: name.to_string(),
+        expected: function.arity().2,
+        found,
+    };
+    StatesError::intrinsic(error.to_string())
+}
+
 fn call(function: Function, name: &str, args: Vec<Value>) -> Result<Value, StatesError> {
     use Function::*;
     match function {
         Format => unreachable_format(),
         StringToJson => {
-            let text = as_str(name, &args[0])?;
+            let [text] = exactly(function, name, &args)?;
+            let text = as_str(name, text)?;
             if text.trim().is_empty() {
                 return Err(fail(name, "the empty string is not JSON text"));
             }
             serde_json::from_str(text).map_err(|e| fail(name, format!("not JSON: {e}")))
         }
-        JsonToString => Ok(Value::String(args[0].to_string())),
+        JsonToString => {
+            let [value] = exactly(function, name, &args)?;
+            Ok(Value::String(value.to_string()))
+        }
         Array => Ok(Value::Array(args)),
         ArrayPartition => {
-            let items = as_array(name, &args[0])?;
-            let size = as_integer(name, &args[1])?;
+            let [items, size] = exactly(function, name, &args)?;
+            let items = as_array(name, items)?;
+            let size = as_integer(name, size)?;
             if size <= 0 {
                 return Err(fail(name, "the chunk size must be a positive integer"));
             }
@@ -286,11 +311,15 @@ fn call(function: Function, name: &str, args: Vec<Value>) -> Result<Value, State
                     .collect(),
             ))
         }
-        ArrayContains => Ok(Value::Bool(as_array(name, &args[0])?.contains(&args[1]))),
+        ArrayContains => {
+            let [items, item] = exactly(function, name, &args)?;
+            Ok(Value::Bool(as_array(name, items)?.contains(item)))
+        }
         ArrayRange => {
-            let start = as_integer(name, &args[0])?;
-            let end = as_integer(name, &args[1])?;
-            let step = as_integer(name, &args[2])?;
+            let [start, end, step] = exactly(function, name, &args)?;
+            let start = as_integer(name, start)?;
+            let end = as_integer(name, end)?;
+            let step = as_integer(name, step)?;
             if step == 0 {
                 return Err(fail(name, "the step cannot be 0"));
             }
@@ -312,18 +341,23 @@ fn call(function: Function, name: &str, args: Vec<Value>) -> Result<Value, State
             Ok(Value::Array(out))
         }
         ArrayGetItem => {
-            let items = as_array(name, &args[0])?;
-            let index = as_integer(name, &args[1])?;
+            let [items, index] = exactly(function, name, &args)?;
+            let items = as_array(name, items)?;
+            let index = as_integer(name, index)?;
             usize::try_from(index)
                 .ok()
                 .and_then(|i| items.get(i))
                 .cloned()
                 .ok_or_else(|| fail(name, format!("the index {index} is out of bounds")))
         }
-        ArrayLength => Ok(Value::from(as_array(name, &args[0])?.len())),
+        ArrayLength => {
+            let [items] = exactly(function, name, &args)?;
+            Ok(Value::from(as_array(name, items)?.len()))
+        }
         ArrayUnique => {
+            let [items] = exactly(function, name, &args)?;
             let mut seen: Vec<Value> = Vec::new();
-            for item in as_array(name, &args[0])? {
+            for item in as_array(name, items)? {
                 if !seen.contains(item) {
                     seen.push(item.clone());
                 }
@@ -331,13 +365,15 @@ fn call(function: Function, name: &str, args: Vec<Value>) -> Result<Value, State
             Ok(Value::Array(seen))
         }
         Base64Encode => {
-            let text = limited(name, as_str(name, &args[0])?)?;
+            let [text] = exactly(function, name, &args)?;
+            let text = limited(name, as_str(name, text)?)?;
             Ok(Value::String(
                 base64::engine::general_purpose::STANDARD.encode(text.as_bytes()),
             ))
         }
         Base64Decode => {
-            let text = limited(name, as_str(name, &args[0])?)?;
+            let [text] = exactly(function, name, &args)?;
+            let text = limited(name, as_str(name, text)?)?;
             let bytes = base64::engine::general_purpose::STANDARD
                 .decode(text)
                 .map_err(|e| fail(name, format!("not base64: {e}")))?;
@@ -346,8 +382,9 @@ fn call(function: Function, name: &str, args: Vec<Value>) -> Result<Value, State
                 .map_err(|_| fail(name, "the decoded data is not UTF-8 text"))
         }
         Hash => {
-            let text = limited(name, as_str(name, &args[0])?)?;
-            let algorithm = as_str(name, &args[1])?;
+            let [text, algorithm] = exactly(function, name, &args)?;
+            let text = limited(name, as_str(name, text)?)?;
+            let algorithm = as_str(name, algorithm)?;
             hash(text.as_bytes(), algorithm)
                 .map(Value::String)
                 .ok_or_else(|| {
@@ -360,10 +397,11 @@ fn call(function: Function, name: &str, args: Vec<Value>) -> Result<Value, State
                 })
         }
         JsonMerge => {
-            let (Value::Object(left), Value::Object(right)) = (&args[0], &args[1]) else {
+            let [left, right, deep] = exactly(function, name, &args)?;
+            let (Value::Object(left), Value::Object(right)) = (left, right) else {
                 return Err(fail(name, "both values to merge must be objects"));
             };
-            if args[2] != Value::Bool(false) {
+            if *deep != Value::Bool(false) {
                 return Err(fail(
                     name,
                     "only a shallow merge is supported: the third argument must be false",
@@ -376,20 +414,26 @@ fn call(function: Function, name: &str, args: Vec<Value>) -> Result<Value, State
             Ok(Value::Object(merged))
         }
         MathRandom => {
-            let start = as_rounded_integer(name, &args[0])?;
-            let end = as_rounded_integer(name, &args[1])?;
+            let (start, end, seed) = match args.as_slice() {
+                [start, end] => (start, end, None),
+                [start, end, seed] => (start, end, Some(seed)),
+                _ => return Err(arity_error(function, name, args.len())),
+            };
+            let start = as_rounded_integer(name, start)?;
+            let end = as_rounded_integer(name, end)?;
             if start >= end {
                 return Err(fail(name, "the start must be lower than the end"));
             }
-            let seed = match args.get(2) {
+            let seed = match seed {
                 Some(v) => Some(as_integer(name, v)?),
                 None => None,
             };
             Ok(Value::from(random_between(start, end, seed)))
         }
         MathAdd => {
-            let a = as_rounded_integer(name, &args[0])?;
-            let b = as_rounded_integer(name, &args[1])?;
+            let [a, b] = exactly(function, name, &args)?;
+            let a = as_rounded_integer(name, a)?;
+            let b = as_rounded_integer(name, b)?;
             let range = i64::from(i32::MIN)..=i64::from(i32::MAX);
             if !range.contains(&a) || !range.contains(&b) {
                 return Err(fail(name, "the values must be 32-bit integers"));
@@ -397,8 +441,9 @@ fn call(function: Function, name: &str, args: Vec<Value>) -> Result<Value, State
             Ok(Value::from(a + b))
         }
         StringSplit => {
-            let text = as_str(name, &args[0])?;
-            let splitters: Vec<char> = as_str(name, &args[1])?.chars().collect();
+            let [text, splitters] = exactly(function, name, &args)?;
+            let text = as_str(name, text)?;
+            let splitters: Vec<char> = as_str(name, splitters)?.chars().collect();
             Ok(Value::Array(
                 text.split(|c| splitters.contains(&c))
                     .filter(|s| !s.is_empty())

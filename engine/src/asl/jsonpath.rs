@@ -262,12 +262,10 @@ fn set_in(target: &mut Value, steps: &[Step], value: Value) -> Result<(), String
                     "the index [{index}] needs an array, found {target}"
                 ));
             };
-            let len = items.len() as i64;
-            let at = if *index < 0 { len + index } else { *index };
-            if at < 0 || at >= len {
-                return Err(format!("the index [{index}] is outside the array"));
-            }
-            set_in(&mut items[at as usize], rest, value)
+            let slot = normalise_index(*index, items.len())
+                .and_then(|at| items.get_mut(at))
+                .ok_or_else(|| format!("the index [{index}] is outside the array"))?;
+            set_in(slot, rest, value)
         }
         _ => Err("only fields and indexes can be assigned".into()),
     }
@@ -300,8 +298,10 @@ fn apply_step<'a>(step: &Step, node: &'a Value, out: &mut Vec<&'a Value>) {
         }
         Step::Index(index) => {
             if let Some(items) = node.as_array() {
-                if let Some(at) = normalise_index(*index, items.len()) {
-                    out.push(&items[at]);
+                if let Some(item) =
+                    normalise_index(*index, items.len()).and_then(|at| items.get(at))
+                {
+                    out.push(item);
                 }
             }
         }
@@ -312,7 +312,9 @@ fn apply_step<'a>(step: &Step, node: &'a Value, out: &mut Vec<&'a Value>) {
         },
         Step::Slice(start, end, step) => {
             if let Some(items) = node.as_array() {
-                out.extend(slice_indexes(items.len(), *start, *end, *step).map(|i| &items[i]));
+                out.extend(
+                    slice_indexes(items.len(), *start, *end, *step).filter_map(|i| items.get(i)),
+                );
             }
         }
         Step::Union(members) => {
@@ -387,6 +389,15 @@ impl StepParser {
         self.chars.get(self.pos).copied()
     }
 
+    /// The text read since `start`.
+    fn read_since(&self, start: usize) -> String {
+        self.chars
+            .get(start..self.pos)
+            .unwrap_or_default()
+            .iter()
+            .collect()
+    }
+
     fn peek_at(&self, offset: usize) -> Option<char> {
         self.chars.get(self.pos + offset).copied()
     }
@@ -453,7 +464,7 @@ impl StepParser {
         if self.pos == start {
             return Err("empty field name".into());
         }
-        Ok(self.chars[start..self.pos].iter().collect())
+        Ok(self.read_since(start))
     }
 
     fn quoted(&mut self) -> Result<String, String> {
@@ -492,7 +503,7 @@ impl StepParser {
         if self.pos == start {
             return Ok(None);
         }
-        let text: String = self.chars[start..self.pos].iter().collect();
+        let text = self.read_since(start);
         self.skip_spaces();
         text.parse::<i64>()
             .map(Some)

@@ -4,6 +4,8 @@
 //! Exit codes: 0 success, 1 the execution failed (prints {"error","cause"}), 2 invalid
 //! definition or usage.
 
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 use engine::asl::definition::StateMachine;
 use engine::asl::substitutions::substitute;
 use engine::{Engine, EngineConfig, ExecutionStatus};

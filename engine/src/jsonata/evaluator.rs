@@ -410,9 +410,9 @@ pub(crate) fn truthy(value: &Value) -> bool {
         Value::Bool(b) => *b,
         Value::Number(n) => *n != 0.0,
         Value::String(s) => !s.is_empty(),
-        Value::Array(items, _) => match items.len() {
-            0 => false,
-            1 => truthy(&items[0]),
+        Value::Array(items, _) => match items.as_slice() {
+            [] => false,
+            [only] => truthy(only),
             _ => items.iter().any(truthy),
         },
         Value::Object(m) => !m.is_empty(),
@@ -462,7 +462,7 @@ fn wildcard(input: &Val) -> Result<Val> {
         Some(Value::Array(items, flags))
             if flags.has(Flags::OUTER_WRAPPER) && !items.is_empty() =>
         {
-            Some(items[0].clone())
+            items.first().cloned()
         }
         other => other.clone(),
     };

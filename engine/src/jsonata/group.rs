@@ -26,18 +26,18 @@ pub(crate) fn merge_sort<T: Clone>(
     let left = merge_sort(left, after)?;
     let right = merge_sort(right, after)?;
     let mut out = Vec::with_capacity(left.len() + right.len());
-    let (mut i, mut j) = (0, 0);
-    while i < left.len() && j < right.len() {
-        if after(&left[i], &right[j])? {
-            out.push(right[j].clone());
-            j += 1;
+    let mut left = left.into_iter().peekable();
+    let mut right = right.into_iter().peekable();
+    while let (Some(l), Some(r)) = (left.peek(), right.peek()) {
+        let next = if after(l, r)? {
+            right.next()
         } else {
-            out.push(left[i].clone());
-            i += 1;
-        }
+            left.next()
+        };
+        out.extend(next);
     }
-    out.extend_from_slice(&left[i..]);
-    out.extend_from_slice(&right[j..]);
+    out.extend(left);
+    out.extend(right);
     Ok(out)
 }
 
@@ -70,8 +70,8 @@ impl Evaluator {
         }
         let pos = node.pos;
         let mut after = |a: &(Value, Vec<Val>), b: &(Value, Vec<Val>)| -> Result<bool> {
-            for (i, term) in terms.iter().enumerate() {
-                let (x, y) = (&a.1[i], &b.1[i]);
+            // Every item has one key per term.
+            for ((term, x), y) in terms.iter().zip(&a.1).zip(&b.1) {
                 let (x, y) = match (x, y) {
                     (None, None) => continue,
                     (None, Some(_)) => return Ok(true),
@@ -184,7 +184,10 @@ impl Evaluator {
             } else {
                 (data, env.clone())
             };
-            if let Some(v) = self.eval(&group.pairs[index].1, &context, &frame)? {
+            let Some((_, expr)) = group.pairs.get(index) else {
+                continue;
+            };
+            if let Some(v) = self.eval(expr, &context, &frame)? {
                 out.insert(key, v);
             }
         }

@@ -105,6 +105,15 @@ impl Lexer {
         self.chars.get(i).copied()
     }
 
+    /// The source text from `from` up to `to`.
+    fn text(&self, from: usize, to: usize) -> String {
+        self.chars
+            .get(from..to)
+            .unwrap_or_default()
+            .iter()
+            .collect()
+    }
+
     /// The next token. `infix` says an operator is expected, so `/` divides rather than
     /// starting a regular expression.
     pub fn next(&mut self, infix: bool) -> Result<Token> {
@@ -163,10 +172,10 @@ impl Lexer {
         }
         if c == '`' {
             self.pos += 1;
-            let rest = &self.chars[self.pos..];
-            return match rest.iter().position(|ch| *ch == '`') {
+            let closing = self.chars.iter().skip(self.pos).position(|ch| *ch == '`');
+            return match closing {
                 Some(end) => {
-                    let name: String = rest[..end].iter().collect();
+                    let name = self.text(self.pos, self.pos + end);
                     self.pos += end + 1;
                     token(Tok::Name(name))
                 }
@@ -187,7 +196,7 @@ impl Lexer {
             }
             end += 1;
         }
-        let word: String = self.chars[self.pos..end].iter().collect();
+        let word = self.text(self.pos, end);
         self.pos = end;
         if let Some(var) = word.strip_prefix('$') {
             return token(Tok::Variable(var.to_string()));
@@ -310,7 +319,7 @@ impl Lexer {
                 end = digits(e);
             }
         }
-        let text: String = self.chars[start..end].iter().collect();
+        let text = self.text(start, end);
         self.pos = end;
         match text.parse::<f64>() {
             Ok(n) if n.is_finite() => Ok(Tok::Num(n)),
@@ -334,7 +343,7 @@ impl Lexer {
                     backslashes += 1;
                 }
                 if backslashes % 2 == 0 {
-                    let pattern: String = self.chars[begin..self.pos].iter().collect();
+                    let pattern = self.text(begin, self.pos);
                     if pattern.is_empty() {
                         return Err(JsonataError::at(
                             ErrorCode::S0301,

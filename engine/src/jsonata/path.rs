@@ -135,11 +135,9 @@ impl Evaluator {
                 results.push(r);
             }
         }
-        if last && results.len() == 1 {
-            if let Value::Array(_, flags) = &results[0] {
-                if !flags.has(Flags::SEQUENCE) {
-                    return Ok(results.pop());
-                }
+        if let (true, [Value::Array(_, flags)]) = (last, results.as_slice()) {
+            if !flags.has(Flags::SEQUENCE) {
+                return Ok(results.pop());
             }
         }
         let mut flat = Vec::with_capacity(results.len());

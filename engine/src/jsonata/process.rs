@@ -54,20 +54,47 @@ fn push_ancestry(target: &mut Node, value: &Node) {
     }
 }
 
+/// Whether the step at `i` binds a focus variable (`@$v`).
+fn has_focus(steps: &[Node], i: usize) -> bool {
+    steps.get(i).is_some_and(|step| step.focus.is_some())
+}
+
 impl Processor {
+    /// How many more steps up the slot's parent is; a slot is only ever named after it was
+    /// created, and an unknown one has nothing left to seek.
+    fn level(&self, slot: usize) -> i32 {
+        self.slots.get(slot).map_or(0, |s| s.level)
+    }
+
+    /// Moves the slot's level by `by` and returns the new level.
+    fn adjust(&mut self, slot: usize, by: i32) -> i32 {
+        match self.slots.get_mut(slot) {
+            Some(s) => {
+                s.level += by;
+                s.level
+            }
+            None => 0,
+        }
+    }
+
     fn seek_parent(&mut self, node: &mut Node, slot: usize) -> Result<()> {
         match &mut node.kind {
             Kind::Name(_) | Kind::Wildcard => {
-                self.slots[slot].level -= 1;
-                if self.slots[slot].level == 0 {
-                    if let Some(existing) = node.ancestor {
-                        self.slots[slot].label = self.slots[existing].label.clone();
+                if self.adjust(slot, -1) == 0 {
+                    let label = node
+                        .ancestor
+                        .and_then(|existing| self.slots.get(existing))
+                        .map(|existing| existing.label.clone());
+                    if let (Some(label), Some(target)) = (label, self.slots.get_mut(slot)) {
+                        target.label = label;
                     }
                     node.ancestor = Some(slot);
                     node.tuple = true;
                 }
             }
-            Kind::Parent(_) => self.slots[slot].level += 1,
+            Kind::Parent(_) => {
+                self.adjust(slot, 1);
+            }
             Kind::Block(items) => {
                 if let Some(last) = items.last_mut() {
                     self.seek_parent(last, slot)?;
@@ -75,14 +102,15 @@ impl Processor {
                 }
             }
             Kind::Path(steps) => {
-                let mut index = steps.len() as isize - 1;
-                if index >= 0 {
-                    self.seek_parent(&mut steps[index as usize], slot)?;
-                    index -= 1;
+                let mut from_last = steps.iter_mut().rev();
+                if let Some(last) = from_last.next() {
+                    self.seek_parent(last, slot)?;
                 }
-                while self.slots[slot].level > 0 && index >= 0 {
-                    self.seek_parent(&mut steps[index as usize], slot)?;
-                    index -= 1;
+                for step in from_last {
+                    if self.level(slot) <= 0 {
+                        break;
+                    }
+                    self.seek_parent(step, slot)?;
                 }
                 node.tuple = true;
             }
@@ -105,22 +133,25 @@ impl Processor {
         let mut unresolved = Vec::new();
         for slot in slots {
             let mut index = steps.len() as isize - 2;
-            while self.slots[slot].level > 0 {
-                if index < 0 {
+            while self.level(slot) > 0 {
+                let Ok(mut i) = usize::try_from(index) else {
                     unresolved.push(slot);
                     break;
-                }
-                let mut i = index as usize;
+                };
                 index -= 1;
                 // contiguous steps that bind a focus variable count as one
-                while index >= 0
-                    && steps[i].focus.is_some()
-                    && steps[index as usize].focus.is_some()
-                {
-                    i = index as usize;
+                while let Ok(previous) = usize::try_from(index) {
+                    if !(has_focus(steps, i) && has_focus(steps, previous)) {
+                        break;
+                    }
+                    i = previous;
                     index -= 1;
                 }
-                self.seek_parent(&mut steps[i], slot)?;
+                let Some(step) = steps.get_mut(i) else {
+                    unresolved.push(slot);
+                    break;
+                };
+                self.seek_parent(step, slot)?;
             }
         }
         path.seeking_parent.extend(unresolved);
@@ -382,10 +413,10 @@ impl Processor {
                 if !predicate.seeking_parent.is_empty() {
                     let seeking = std::mem::take(&mut predicate.seeking_parent);
                     for slot in &seeking {
-                        if self.slots[*slot].level == 1 {
+                        if self.level(*slot) == 1 {
                             with_last(&mut result, |step| self.seek_parent(step, *slot))?;
                         } else {
-                            self.slots[*slot].level -= 1;
+                            self.adjust(*slot, -1);
                         }
                     }
                     with_last(&mut result, |step| step.seeking_parent.extend(seeking));

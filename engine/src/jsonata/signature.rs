@@ -44,8 +44,7 @@ impl Signature {
         let chars: Vec<char> = text.chars().collect();
         let mut params: Vec<Param> = Vec::new();
         let mut i = 1;
-        while i < chars.len() {
-            let c = chars[i];
+        while let Some(&c) = chars.get(i) {
             if c == ':' {
                 break;
             }
@@ -75,7 +74,7 @@ impl Signature {
                 }
                 '(' => {
                     let end = closing(&chars, i, '(', ')');
-                    let choice: String = chars[i + 1..end].iter().collect();
+                    let choice: String = chars.get(i + 1..end).unwrap_or_default().iter().collect();
                     if choice.contains('<') {
                         return Err((
                             ErrorCode::S0402,
@@ -96,7 +95,7 @@ impl Signature {
                         ));
                     };
                     let end = closing(&chars, i, '<', '>');
-                    p.subtype = Some(chars[i + 1..end].iter().collect());
+                    p.subtype = Some(chars.get(i + 1..end).unwrap_or_default().iter().collect());
                     i = end;
                 }
                 _ => {}
@@ -158,7 +157,8 @@ impl Signature {
     fn mismatch(&self, symbols: &[char], name: &str) -> JsonataError {
         let mut good = 0;
         for n in 1..=self.params.len() {
-            match match_params(&self.params[..n], symbols, 0, false) {
+            let params = self.params.get(..n).unwrap_or_default();
+            match match_params(params, symbols, 0, false) {
                 Some(counts) => good = counts.iter().sum(),
                 None => break,
             }
@@ -184,11 +184,7 @@ fn array_argument(
     if let Some(sub) = &param.subtype {
         let first = sub.chars().next().unwrap_or('x');
         let ok = match &v {
-            Value::Array(items, _) => {
-                items.is_empty()
-                    || (items[0].signature_symbol() == first
-                        && items.iter().all(|i| i.signature_symbol() == first))
-            }
+            Value::Array(items, _) => items.iter().all(|i| i.signature_symbol() == first),
             other => count == 1 && other.signature_symbol().to_string() == *sub,
         };
         if !ok {
@@ -216,14 +212,14 @@ fn array_argument(
 fn closing(chars: &[char], start: usize, open: char, close: char) -> usize {
     let mut depth = 1;
     let mut i = start;
-    while i + 1 < chars.len() {
+    while let Some(&c) = chars.get(i + 1) {
         i += 1;
-        if chars[i] == close {
+        if c == close {
             depth -= 1;
             if depth == 0 {
                 return i;
             }
-        } else if chars[i] == open {
+        } else if c == open {
             depth += 1;
         }
     }
@@ -237,7 +233,10 @@ fn match_params(params: &[Param], symbols: &[char], at: usize, to_end: bool) -> 
         return (!to_end || at == symbols.len()).then(Vec::new);
     };
     let mut most = 0;
-    while at + most < symbols.len() && first.matches_symbol(symbols[at + most]) {
+    while symbols
+        .get(at + most)
+        .is_some_and(|symbol| first.matches_symbol(*symbol))
+    {
         most += 1;
         if !first.repeated {
             break;

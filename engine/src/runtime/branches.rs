@@ -58,7 +58,10 @@ pub(crate) async fn parallel(
             joined.map_err(|e| StatesError::runtime(format!("a branch stopped: {e}")))?;
         match result {
             Ok((output, branch_last)) => {
-                outputs[i] = output;
+                // `i` is the branch's own index, spawned above.
+                if let Some(slot) = outputs.get_mut(i) {
+                    *slot = output;
+                }
                 latest = latest.max(branch_last);
             }
             Err(error) => {
@@ -142,7 +145,11 @@ pub(crate) async fn map(
             }
             Some(selector) => {
                 let mut item_ctx = ctx.clone();
-                item_ctx["Map"] = json!({"Item": {"Index": index, "Value": item}});
+                super::set_field(
+                    &mut item_ctx,
+                    "Map",
+                    json!({"Item": {"Index": index, "Value": item}}),
+                );
                 selector.evaluate(&on_input.with_context(&item_ctx))?
             }
             None => item,

@@ -55,8 +55,12 @@ pub fn state_exited(name: &str, output: &Value, assigned: Option<&Map<String, Va
             .iter()
             .map(|(name, value)| (name.clone(), Value::String(value.to_string())))
             .collect();
-        details["assignedVariables"] = Value::Object(serialized);
-        details["assignedVariablesDetails"] = json!({"truncated": false});
+        super::set_field(&mut details, "assignedVariables", Value::Object(serialized));
+        super::set_field(
+            &mut details,
+            "assignedVariablesDetails",
+            json!({"truncated": false}),
+        );
     }
     details
 }

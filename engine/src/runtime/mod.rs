@@ -159,9 +159,21 @@ impl ExecutionRun {
             "StateMachine": {"Id": self.state_machine_arn, "Name": self.state_machine_name}
         });
         if let Some(token) = token {
-            ctx["Task"] = json!({"Token": token});
+            set_field(&mut ctx, "Task", json!({"Token": token}));
         }
         ctx
+    }
+}
+
+/// Sets `key` on a record or context object the engine builds itself, as `value[key] = ...`
+/// would (null becomes an object) but without its panic on any other value: those records
+/// are always objects, and one that is not is left as it is.
+pub(crate) fn set_field(target: &mut Value, key: &str, value: Value) {
+    if target.is_null() {
+        *target = Value::Object(serde_json::Map::new());
+    }
+    if let Value::Object(map) = target {
+        map.insert(key.to_string(), value);
     }
 }
 

@@ -327,6 +327,10 @@ pub(crate) fn select_item(
         return Ok(item);
     };
     let mut item_context = context.clone();
-    item_context["Map"] = json!({"Item": {"Index": index, "Value": item}});
+    super::set_field(
+        &mut item_context,
+        "Map",
+        json!({"Item": {"Index": index, "Value": item}}),
+    );
     selector.evaluate("ItemSelector", &env(visit, &item_context))
 }

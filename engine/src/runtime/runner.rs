@@ -361,19 +361,20 @@ async fn with_retries(visit: &Visit<'_>, last: &mut i64) -> Result<Done, StatesE
             Ok(done) => return Ok(done),
             Err(e) => e,
         };
-        let Some(index) = state
+        // `counts` has one attempt counter per retrier.
+        let Some((retrier, count)) = state
             .retry
             .iter()
-            .position(|r| r.error_equals.iter().any(|p| error.matches(p)))
+            .zip(counts.iter_mut())
+            .find(|(r, _)| r.error_equals.iter().any(|p| error.matches(p)))
         else {
             return Err(error);
         };
-        let retrier = &state.retry[index];
-        if counts[index] >= retrier.max_attempts {
+        if *count >= retrier.max_attempts {
             return Err(error);
         }
-        let delay = retry_delay(retrier, counts[index]);
-        counts[index] += 1;
+        let delay = retry_delay(retrier, *count);
+        *count += 1;
         let now = run.env.clock.now();
         let deadline =
             run.journaled_deadline(&format!("{key}/retry{attempt}"), || after(now, delay))?;

@@ -37,7 +37,7 @@ impl StepOutcome {
             Ok(output) => {
                 let mut record = json!({"state": state, "next": self.next, "output": output, "last_event": self.last_event});
                 if let Some(assigned) = &self.assigned {
-                    record["assigned"] = Value::Object(assigned.clone());
+                    super::set_field(&mut record, "assigned", Value::Object(assigned.clone()));
                 }
                 record
             }

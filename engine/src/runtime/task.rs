@@ -208,16 +208,17 @@ pub(crate) async fn attempt(
         (Err(e), true, false) => run.emit(&format!("{akey}/done"), "LambdaFunctionFailed", *last, Some(error_details(&e.error, &e.cause)))?,
         (Err(e), false, timed_out) => {
             let mut details = error_details(&e.error, &e.cause);
-            details["resourceType"] = json!(resource_type);
-            details["resource"] = json!(resource_name);
+            super::set_field(&mut details, "resourceType", json!(resource_type));
+            super::set_field(&mut details, "resource", json!(resource_name));
             let kind = if timed_out { "TaskTimedOut" } else { "TaskFailed" };
             run.emit(&format!("{akey}/done"), kind, *last, Some(details))?
         }
     };
-    record["result"] = match &outcome {
+    let result = match &outcome {
         Ok(v) => json!({"ok": v}),
         Err(e) => json!({"err": e}),
     };
+    super::set_field(&mut record, "result", result);
     run.journal_put(&akey, &record)?;
     outcome
 }

@@ -124,8 +124,17 @@ fn votes_of(item: &Item) -> Vec<Vote> {
             };
             Some(Vote {
                 by: by.to_string(),
-                at: Timestamp(parsed["at"].as_i64().unwrap_or_default()),
-                comment: parsed["comment"].as_str().unwrap_or_default().to_string(),
+                at: Timestamp(
+                    parsed
+                        .get("at")
+                        .and_then(serde_json::Value::as_i64)
+                        .unwrap_or_default(),
+                ),
+                comment: parsed
+                    .get("comment")
+                    .and_then(serde_json::Value::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
             })
         })
         .collect();

@@ -43,6 +43,15 @@ impl Parser<'_> {
         self.chars.get(self.pos).copied()
     }
 
+    /// The text read since `start`.
+    fn read_since(&self, start: usize) -> String {
+        self.chars
+            .get(start..self.pos)
+            .unwrap_or_default()
+            .iter()
+            .collect()
+    }
+
     fn skip_spaces(&mut self) {
         while self.peek().is_some_and(char::is_whitespace) {
             self.pos += 1;
@@ -63,7 +72,7 @@ impl Parser<'_> {
         {
             self.pos += 1;
         }
-        let name: String = self.chars[start..self.pos].iter().collect();
+        let name: String = self.read_since(start);
         let function = Function::from_name(&name).ok_or_else(|| IntrinsicParseError::Unknown {
             name: name.clone(),
             text: self.text.to_string(),
@@ -133,7 +142,7 @@ impl Parser<'_> {
                     }
                     self.pos += 1;
                 }
-                let text: String = self.chars[start..self.pos].iter().collect();
+                let text: String = self.read_since(start);
                 Ok(Argument::Path(JsonPath::parse(&text)?))
             }
             Some('S') => Ok(Argument::Call(Box::new(self.call()?))),
@@ -145,7 +154,7 @@ impl Parser<'_> {
                 {
                     self.pos += 1;
                 }
-                let text: String = self.chars[start..self.pos].iter().collect();
+                let text: String = self.read_since(start);
                 match serde_json::from_str::<Value>(&text) {
                     Ok(v @ (Value::Number(_) | Value::Bool(_) | Value::Null)) => {
                         Ok(Argument::Literal(v))

@@ -105,7 +105,7 @@ impl StepParser {
                 {
                     self.pos += 1;
                 }
-                let text: String = self.chars[start..self.pos].iter().collect();
+                let text = self.read_since(start);
                 serde_json::from_str(&text).map_err(|_| format!("'{text}' is not a literal"))
             }
         }

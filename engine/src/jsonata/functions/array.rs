@@ -152,7 +152,7 @@ fn zip(_: &mut Evaluator, args: &[Val], _: &Val, _: &Env) -> Result<Val> {
         .collect();
     let len = arrays.iter().map(Vec::len).min().unwrap_or(0);
     let rows = (0..len)
-        .map(|i| Value::array(arrays.iter().map(|a| a[i].clone()).collect()))
+        .map(|i| Value::array(arrays.iter().filter_map(|a| a.get(i).cloned()).collect()))
         .collect();
     Ok(Some(Value::array(rows)))
 }

@@ -83,15 +83,17 @@ fn split_parts(sub: &[char], p: &Properties) -> Parts {
         .rposition(is_active)
         .map(|i| i + 1)
         .unwrap_or(sub.len());
-    let prefix = sub[..prefix_len].to_vec();
-    let suffix = sub[suffix_start.max(prefix_len)..].to_vec();
-    let active_part = sub[prefix_len..sub.len() - suffix.len()].to_vec();
+    let (head, suffix) = sub
+        .split_at_checked(suffix_start.max(prefix_len))
+        .unwrap_or((sub, &[]));
+    let (prefix, active_part) = head.split_at_checked(prefix_len).unwrap_or((&[], head));
+    let (prefix, suffix, active_part) = (prefix.to_vec(), suffix.to_vec(), active_part.to_vec());
     let exp_pos = index_of(sub, p.exponent, prefix_len);
     let (mantissa, exponent) = match exp_pos {
         Some(e) if e <= sub.len() - suffix.len() => {
             let cut = e.min(active_part.len());
             (
-                active_part[..cut].to_vec(),
+                active_part.get(..cut).unwrap_or_default().to_vec(),
                 Some(active_part.get(cut + 1..).unwrap_or(&[]).to_vec()),
             )
         }
@@ -99,7 +101,10 @@ fn split_parts(sub: &[char], p: &Properties) -> Parts {
     };
     let (integer, fractional) = match index_of(&mantissa, p.decimal, 0) {
         None => (mantissa.clone(), suffix.clone()),
-        Some(d) => (mantissa[..d].to_vec(), mantissa[d + 1..].to_vec()),
+        Some(d) => (
+            mantissa.get(..d).unwrap_or_default().to_vec(),
+            mantissa.get(d + 1..).unwrap_or_default().to_vec(),
+        ),
     };
     Parts {
         prefix,
@@ -156,17 +161,22 @@ fn validate(parts: &Parts, p: &Properties) -> Result<()> {
     }
     if sub
         .windows(2)
-        .any(|w| w[0] == p.grouping && w[1] == p.grouping)
+        .any(|w| matches!(w, [a, b] if *a == p.grouping && *b == p.grouping))
     {
         error = Some(ErrorCode::D3089);
     }
     if let Some(opt) = index_of(&parts.integer, p.digit, 0) {
-        if parts.integer[..opt].iter().any(|c| digits.contains(c)) {
+        if parts.integer.iter().take(opt).any(|c| digits.contains(c)) {
             error = Some(ErrorCode::D3090);
         }
     }
     if let Some(opt) = parts.fractional.iter().rposition(|c| *c == p.digit) {
-        if parts.fractional[opt..].iter().any(|c| digits.contains(c)) {
+        if parts
+            .fractional
+            .iter()
+            .skip(opt)
+            .any(|c| digits.contains(c))
+        {
             error = Some(ErrorCode::D3091);
         }
     }
@@ -229,9 +239,9 @@ fn grouping_positions(
     let mut pos = index_of(part, p.grouping, 0);
     while let Some(g) = pos {
         positions.push(if to_left {
-            counts(&part[..g.min(part.len())])
+            counts(part.get(..g).unwrap_or(part))
         } else {
-            counts(&part[g.min(part.len())..])
+            counts(part.get(g..).unwrap_or_default())
         });
         pos = index_of(integer, p.grouping, g + 1);
     }
@@ -239,9 +249,9 @@ fn grouping_positions(
 }
 
 fn regular(indexes: &[usize]) -> usize {
-    if indexes.is_empty() {
+    let Some(&first) = indexes.first() else {
         return 0;
-    }
+    };
     fn gcd(a: usize, b: usize) -> usize {
         if b == 0 {
             a
@@ -249,7 +259,7 @@ fn regular(indexes: &[usize]) -> usize {
             gcd(b, a % b)
         }
     }
-    let factor = indexes.iter().copied().fold(indexes[0], gcd);
+    let factor = indexes.iter().copied().fold(first, gcd);
     if factor == 0 {
         return 0;
     }
@@ -317,7 +327,9 @@ fn make_string(value: f64, dp: usize, p: &Properties) -> Vec<char> {
     format!("{:.*}", dp, value.abs())
         .chars()
         .map(|c| match c.to_digit(10) {
-            Some(d) => digits[d as usize],
+            // A zero digit near the end of a Unicode block may have fewer than ten digits
+            // after it; a digit without a counterpart stays as written.
+            Some(d) => digits.get(d as usize).copied().unwrap_or(c),
             None => c,
         })
         .collect()
@@ -372,17 +384,18 @@ fn format_number(_: &mut Evaluator, args: &[Val], _: &Val, _: &Env) -> Result<Va
     for part in &parts {
         validate(part, &p)?;
     }
-    let mut variables: Vec<Analysis> = parts.iter().map(|x| analyse(x, &p)).collect();
-    if variables.len() == 1 {
-        let mut negative = variables[0].clone();
-        negative.prefix.insert(0, p.minus);
-        variables.push(negative);
-    }
-    let pic = if value >= 0.0 {
-        &variables[0]
-    } else {
-        &variables[1]
+    let mut analyses = parts.iter().map(|x| analyse(x, &p));
+    // Splitting always yields a first sub-picture; the second, if absent, is the first with a
+    // minus sign in front.
+    let (Some(positive), negative) = (analyses.next(), analyses.next()) else {
+        return fail(ErrorCode::D3080, picture_message(ErrorCode::D3080));
     };
+    let negative = negative.unwrap_or_else(|| {
+        let mut negative = positive.clone();
+        negative.prefix.insert(0, p.minus);
+        negative
+    });
+    let pic = if value >= 0.0 { &positive } else { &negative };
     let adjusted = if pic.picture.contains(&p.percent) {
         value * 100.0
     } else if pic.picture.contains(&p.per_mille) {
@@ -411,8 +424,8 @@ fn format_number(_: &mut Evaluator, args: &[Val], _: &Val, _: &Env) -> Result<Va
     };
     let rounded = round_half_even(mantissa, pic.max_fraction as i32);
     let mut s = make_string(rounded, pic.max_fraction, &p);
-    match s.iter().position(|c| *c == '.') {
-        Some(i) => s[i] = p.decimal,
+    match s.iter_mut().find(|c| **c == '.') {
+        Some(point) => *point = p.decimal,
         None => s.push(p.decimal),
     }
     while s.first() == Some(&p.zero) {

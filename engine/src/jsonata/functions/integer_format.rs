@@ -75,11 +75,16 @@ fn words(num: f64, prev: bool, ordinal: bool) -> String {
     let and = if prev { " and " } else { "" };
     let comma = if prev { ", " } else { "" };
     if num <= 19.0 {
-        let i = num.max(0.0) as usize;
-        return format!("{and}{}", if ordinal { ORDINALS[i] } else { FEW[i] });
+        let table = if ordinal { &ORDINALS } else { &FEW };
+        let word = table
+            .get(num.max(0.0) as usize)
+            .copied()
+            .unwrap_or_default();
+        return format!("{and}{word}");
     }
     if num < 100.0 {
-        let mut w = format!("{and}{}", DECADES[(num / 10.0).floor() as usize - 2]);
+        let decade = ((num / 10.0).floor() as usize).saturating_sub(2);
+        let mut w = format!("{and}{}", DECADES.get(decade).copied().unwrap_or_default());
         let rem = num % 10.0;
         if rem > 0.0 {
             w += &format!("-{}", words(rem, false, ordinal));
@@ -90,7 +95,11 @@ fn words(num: f64, prev: bool, ordinal: bool) -> String {
         return w;
     }
     if num < 1000.0 {
-        let mut w = format!("{comma}{} Hundred", FEW[(num / 100.0).floor() as usize]);
+        let hundreds = FEW
+            .get((num / 100.0).floor() as usize)
+            .copied()
+            .unwrap_or_default();
+        let mut w = format!("{comma}{hundreds} Hundred");
         let rem = num % 100.0;
         if rem > 0.0 {
             w += &words(rem, true, ordinal);
@@ -107,7 +116,7 @@ fn words(num: f64, prev: bool, ordinal: bool) -> String {
     let mut w = format!(
         "{comma}{} {}",
         words(mant, false, false),
-        MAGNITUDES[mag - 1]
+        MAGNITUDES.get(mag - 1).copied().unwrap_or_default()
     );
     if rem > 0.0 {
         w += &words(rem, true, ordinal);
@@ -365,7 +374,7 @@ fn regular(separators: &[Separator]) -> Option<Separator> {
         }
     }
     let positions: Vec<usize> = separators.iter().map(|s| s.position).collect();
-    let factor = positions.iter().copied().fold(positions[0], gcd);
+    let factor = positions.iter().copied().fold(first.position, gcd);
     if factor == 0 || (1..=positions.len()).any(|i| !positions.contains(&(i * factor))) {
         return None;
     }
@@ -437,7 +446,7 @@ pub(crate) fn format(value: f64, f: &IntegerFormat) -> Result<String> {
             if f.ordinal {
                 let chars: Vec<char> = s.chars().collect();
                 let last = chars.last().copied();
-                let teen = chars.len() > 1 && chars[chars.len() - 2] == '1';
+                let teen = chars.iter().rev().nth(1) == Some(&'1');
                 s += match (last, teen) {
                     (Some('1'), false) => "st",
                     (Some('2'), false) => "nd",

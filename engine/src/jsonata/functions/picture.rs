@@ -67,13 +67,13 @@ fn analyse(picture: &str) -> Result<Vec<Part>> {
     let mut parts: Vec<Part> = Vec::new();
     let literal = |parts: &mut Vec<Part>, from: usize, to: usize| {
         if to > from {
-            let text: String = chars[from..to].iter().collect();
+            let text: String = chars.get(from..to).unwrap_or_default().iter().collect();
             parts.push(Part::Literal(text.replace("]]", "]")));
         }
     };
     let (mut start, mut pos) = (0, 0);
-    while pos < chars.len() {
-        if chars[pos] != '[' {
+    while let Some(&at) = chars.get(pos) {
+        if at != '[' {
             pos += 1;
             continue;
         }
@@ -86,8 +86,9 @@ fn analyse(picture: &str) -> Result<Vec<Part>> {
         }
         literal(&mut parts, start, pos);
         start = pos;
-        let Some(close) = chars[start..]
+        let Some(close) = chars
             .iter()
+            .skip(start)
             .position(|c| *c == ']')
             .map(|i| i + start)
         else {
@@ -96,7 +97,9 @@ fn analyse(picture: &str) -> Result<Vec<Part>> {
                 "No matching closing bracket ']' in the date/time picture string",
             );
         };
-        let marker: String = chars[start + 1..close]
+        let marker: String = chars
+            .get(start + 1..close)
+            .unwrap_or_default()
             .iter()
             .filter(|c| !c.is_whitespace())
             .collect();
@@ -389,8 +392,14 @@ fn format_marker(f: &Fields, m: &Marker, off_h: i64, off_m: i64) -> Result<Strin
         }
         if m.names.is_some() {
             let name = match c {
-                'M' | 'x' => MONTHS[((v - 1).rem_euclid(12)) as usize],
-                'F' => DAYS[v.clamp(0, 7) as usize],
+                'M' | 'x' => MONTHS
+                    .get((v - 1).rem_euclid(12) as usize)
+                    .copied()
+                    .unwrap_or_default(),
+                'F' => DAYS
+                    .get(v.clamp(0, 7) as usize)
+                    .copied()
+                    .unwrap_or_default(),
                 _ => {
                     return fail(
                         ErrorCode::D3133,

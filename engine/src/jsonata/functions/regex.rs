@@ -34,10 +34,9 @@ pub(crate) fn compile(pattern: &str, flags: &str) -> std::result::Result<regex::
     let chars: Vec<char> = pattern.chars().collect();
     let mut in_class = false;
     let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        if c == '\\' && i + 1 < chars.len() {
-            let e = chars[i + 1];
+    while let Some(&c) = chars.get(i) {
+        let escaped = chars.get(i + 1).copied().filter(|_| c == '\\');
+        if let Some(e) = escaped {
             i += 2;
             match (e, in_class) {
                 ('d', false) => out.push_str("[0-9]"),
@@ -48,7 +47,7 @@ pub(crate) fn compile(pattern: &str, flags: &str) -> std::result::Result<regex::
                 ('W', false) => out.push_str("[^0-9A-Za-z_]"),
                 ('/', _) => out.push('/'),
                 ('u', _) if i + 4 <= chars.len() => {
-                    let hex: String = chars[i..i + 4].iter().collect();
+                    let hex: String = chars.iter().skip(i).take(4).collect();
                     out.push_str(&format!("\\x{{{hex}}}"));
                     i += 4;
                 }
@@ -308,19 +307,18 @@ fn match_fn(ev: &mut Evaluator, args: &[Val], _: &Val, env: &Env) -> Result<Val>
 fn substitute(replacement: &str, m: &Found) -> String {
     let r: Vec<char> = replacement.chars().collect();
     let digits_at = |from: usize, max: usize| -> Option<usize> {
-        let text: String = r[from..(from + max).min(r.len())]
+        let text: String = r
             .iter()
+            .skip(from)
+            .take(max)
             .take_while(|c| c.is_ascii_digit())
             .collect();
         text.parse().ok()
     };
     let mut out = String::new();
     let mut pos = 0;
-    while pos < r.len() {
-        let Some(offset) = r[pos..].iter().position(|c| *c == '$') else {
-            break;
-        };
-        out.extend(&r[pos..pos + offset]);
+    while let Some(offset) = r.iter().skip(pos).position(|c| *c == '$') {
+        out.extend(r.iter().skip(pos).take(offset));
         pos += offset + 1;
         match r.get(pos) {
             Some('$') => {
@@ -356,7 +354,7 @@ fn substitute(replacement: &str, m: &Found) -> String {
             }
         }
     }
-    out.extend(&r[pos.min(r.len())..]);
+    out.extend(r.iter().skip(pos));
     out
 }
 

@@ -41,9 +41,9 @@ pub(crate) fn stringify(value: &Value, pretty: bool) -> Result<String> {
             ErrorCode::D3001,
             "Attempting to invoke a string function on Infinity or NaN",
         ),
-        Value::Array(items, flags) if flags.has(Flags::OUTER_WRAPPER) && !items.is_empty() => {
-            stringify(&items[0], pretty)
-        }
+        Value::Array(items, flags) if flags.has(Flags::OUTER_WRAPPER) && !items.is_empty() => items
+            .first()
+            .map_or_else(|| Ok(String::new()), |first| stringify(first, pretty)),
         other => {
             let mut out = String::new();
             write_json(other, pretty, 0, &mut out)?;
@@ -175,7 +175,8 @@ fn substring(_: &mut Evaluator, args: &[Val], _: &Val, _: &Env) -> Result<Val> {
         None => None,
     };
     let (a, b) = js_slice(chars.len(), start, end);
-    Ok(Some(Value::string(chars[a..b].iter().collect())))
+    let slice = chars.get(a..b).unwrap_or_default();
+    Ok(Some(Value::string(slice.iter().collect())))
 }
 
 fn substring_before(_: &mut Evaluator, args: &[Val], _: &Val, _: &Env) -> Result<Val> {

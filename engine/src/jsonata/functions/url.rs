@@ -48,9 +48,9 @@ fn decode(s: &str, keep: &str, name: &str) -> Result<String> {
         u8::from_str_radix(h, 16).ok()
     };
     let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] != b'%' {
-            out.push(bytes[i]);
+    while let Some(&byte) = bytes.get(i) {
+        if byte != b'%' {
+            out.push(byte);
             i += 1;
             continue;
         }
@@ -59,7 +59,7 @@ fn decode(s: &str, keep: &str, name: &str) -> Result<String> {
         };
         if first < 0x80 {
             if keep.contains(first as char) {
-                out.extend_from_slice(&bytes[i..i + 3]);
+                out.extend_from_slice(bytes.get(i..i + 3).unwrap_or_default());
             } else {
                 out.push(first);
             }
