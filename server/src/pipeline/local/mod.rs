@@ -7,8 +7,8 @@ use app::models::inference::Invocation;
 use app::models::lineage::Deployment;
 use app::models::pipeline::{
     Commit, Decision, Endpoint, EndpointConfig, ExecutionDetail, ExecutionPage, ExecutionQuery,
-    ExecutionRef, ExecutionStatus, ExecutionSummary, HistoryEvent, Model, OutputObject,
-    PendingApproval, StartRequest, Timestamp, TrainingJob, TransformJob, Verdict,
+    ExecutionRef, ExecutionStatus, ExecutionSummary, HistoryEvent, Model, PendingApproval,
+    StartRequest, StoredObject, Timestamp, TrainingJob, TransformJob, Verdict,
 };
 use engine::api::{
     EngineError, ExecutionDescription, ExecutionStatus as EngineStatus, HistoryRequest,
@@ -19,14 +19,12 @@ use serde_json::Value;
 
 use super::{event_from_json, parse_rfc3339, state_timeout_seconds, token_sha256};
 
+mod objects;
 mod translate;
 use translate::{
     commit_from_input, endpoint, endpoint_config, engine_error, engine_status, invocation_error,
     millis, name_taken, sagemaker_error, status_of, text, time_of,
 };
-
-/// Most objects one read returns (as the AWS adapter).
-const MAX_OBJECTS: usize = 100;
 
 /// The state machine local mode deploys the pipeline as.
 pub const LOCAL_PIPELINE_NAME: &str = "gatehouse-pipeline";
@@ -461,33 +459,18 @@ impl ControlPlane for LocalControlPlane {
         })
     }
 
-    async fn transform_output(&self, name: &str) -> Result<Vec<OutputObject>, PipelineError> {
+    async fn transform_output(&self, name: &str) -> Result<Vec<StoredObject>, PipelineError> {
         let prefix = super::completed_output_path(name, self.transform_job(name).await?)?;
-        self.read_objects(&prefix).await
+        self.list_objects(&prefix).await
     }
 
-    async fn read_objects(&self, uri: &str) -> Result<Vec<OutputObject>, PipelineError> {
+    async fn list_objects(&self, uri: &str) -> Result<Vec<StoredObject>, PipelineError> {
         let data_dir = self.engine.sagemaker().data_dir().to_path_buf();
-        let files = engine::sagemaker::s3::files_under_prefix(&data_dir, uri)
-            .map_err(|e| PipelineError::NotFound(format!("No object found under {uri}: {e}")))?;
-        if files.is_empty() {
-            return Err(PipelineError::NotFound(format!(
-                "No object found under {uri}."
-            )));
-        }
-        let mut objects = Vec::with_capacity(files.len().min(MAX_OBJECTS));
-        for path in files.into_iter().take(MAX_OBJECTS) {
-            let relative = path.strip_prefix(&data_dir).unwrap_or(&path);
-            let body = std::fs::read_to_string(&path).map_err(|e| {
-                tracing::error!(path = %path.display(), error = %e, "cannot read an object");
-                PipelineError::Unavailable("An object could not be read.".into())
-            })?;
-            objects.push(OutputObject {
-                uri: format!("s3://{}", relative.to_string_lossy()),
-                body,
-            });
-        }
-        Ok(objects)
+        objects::list(data_dir, uri.to_string()).await
+    }
+
+    async fn read_object(&self, uri: &str, limit: u64) -> Result<String, PipelineError> {
+        objects::read(self.engine.sagemaker().data_dir(), uri, limit).await
     }
 
     async fn endpoint_configs(&self) -> Result<Vec<EndpointConfig>, PipelineError> {
@@ -617,7 +600,11 @@ impl ControlPlane for LocalControlPlane {
             .invoke(name, csv, None)
             .map_err(invocation_error)?;
         Ok(Invocation {
-            body: answer.labels.join("\n"),
+            // What SageMaker's answer carries: `text/csv`, a label per record, quoted where
+            // needed, without a line end after the last.
+            body: engine::sagemaker::csv_text::column(&answer.labels)
+                .trim_end_matches('\n')
+                .to_string(),
             variant: Some(answer.variant_name),
         })
     }
