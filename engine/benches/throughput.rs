@@ -1,5 +1,6 @@
-//! `cargo bench -p engine`: state transitions per second on a chain of Pass states, and
-//! whole seed pipelines (mlops.asl.json on iris, auto-approved) per minute.
+//! `cargo bench -p engine`: state transitions per second on a chain of Pass states (JSONPath
+//! `Parameters`, and the same chain in JSONata with `Output`), and whole seed pipelines
+//! (mlops.asl.json on iris, auto-approved) per minute.
 //! A plain bench binary (no criterion) so it builds fast; it prints its figures.
 
 use engine::{handler, Engine, EngineConfig, ExecutionStatus};
@@ -15,16 +16,22 @@ fn repo(relative: &str) -> std::path::PathBuf {
         .join(relative)
 }
 
-async fn pass_chain(root: &Path, chain: usize, executions: usize) {
-    let engine = Engine::open(EngineConfig::new(
-        Some(root.join("chain.sqlite")),
-        root.join("data"),
-    ))
-    .await
-    .unwrap();
+async fn pass_chain(root: &Path, chain: usize, executions: usize, jsonata: bool) {
+    let file = if jsonata {
+        "chain-jsonata.sqlite"
+    } else {
+        "chain.sqlite"
+    };
+    let engine = Engine::open(EngineConfig::new(Some(root.join(file)), root.join("data")))
+        .await
+        .unwrap();
     let mut states = serde_json::Map::new();
     for i in 0..chain {
-        let mut state = json!({"Type": "Pass", "Parameters": {"step": i, "prev.$": "$.step"}});
+        let mut state = if jsonata {
+            json!({"Type": "Pass", "Output": {"step": i, "prev": "{% $states.input.step %}"}})
+        } else {
+            json!({"Type": "Pass", "Parameters": {"step": i, "prev.$": "$.step"}})
+        };
         if i + 1 == chain {
             state["End"] = json!(true);
         } else {
@@ -32,7 +39,8 @@ async fn pass_chain(root: &Path, chain: usize, executions: usize) {
         }
         states.insert(format!("S{i}"), state);
     }
-    let definition = json!({"StartAt": "S0", "States": states});
+    let language = if jsonata { "JSONata" } else { "JSONPath" };
+    let definition = json!({"QueryLanguage": language, "StartAt": "S0", "States": states});
     let arn = engine
         .create_state_machine("chain", &definition.to_string(), &BTreeMap::new())
         .unwrap();
@@ -52,8 +60,13 @@ async fn pass_chain(root: &Path, chain: usize, executions: usize) {
     }
     let elapsed = started.elapsed().as_secs_f64();
     let transitions = (chain * executions) as f64;
+    let label = if jsonata {
+        "pass chain (JSONata Output)"
+    } else {
+        "pass chain"
+    };
     println!(
-        "pass chain: {executions} executions x {chain} Pass states = {transitions} transitions in {elapsed:.2} s -> {:.0} transitions/s (SQLite file, WAL, every step journaled)",
+        "{label}: {executions} executions x {chain} Pass states = {transitions} transitions in {elapsed:.2} s -> {:.0} transitions/s (SQLite file, WAL, every step journaled)",
         transitions / elapsed
     );
 }
@@ -154,10 +167,12 @@ fn main() {
     let root = tempfile::tempdir().unwrap();
     runtime.block_on(async {
         if full {
-            pass_chain(root.path(), 200, 50).await;
+            pass_chain(root.path(), 200, 50, false).await;
+            pass_chain(root.path(), 200, 50, true).await;
             pipelines(root.path(), 400, 16).await;
         } else {
-            pass_chain(root.path(), 10, 2).await;
+            pass_chain(root.path(), 10, 2, false).await;
+            pass_chain(root.path(), 10, 2, true).await;
             pipelines(root.path(), 2, 2).await;
         }
     });

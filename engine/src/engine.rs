@@ -4,7 +4,7 @@
 pub use crate::api::*;
 use crate::asl::definition::{DefinitionError, StateMachine};
 use crate::asl::substitutions::substitute;
-use crate::callbacks::{pending_callbacks, PendingCallback};
+use crate::callbacks::PendingCallback;
 use crate::clock::{epoch_millis, Clock, TokioClock};
 use crate::integrations::builtins::register_builtins;
 pub use crate::integrations::builtins::{APPROVAL_NOTIFIER, ENDPOINT_NOTIFIER};
@@ -14,7 +14,7 @@ use crate::runtime::history;
 use crate::runtime::tokens::{failure_decision, is_well_formed, success_decision, TokenHub};
 use crate::runtime::{io, Env, ExecutionRun, Limits};
 use crate::sagemaker::LocalSageMaker;
-use crate::store::{Closing, ExecutionRow, Store, TOKEN_WAITING};
+use crate::store::{Closing, ExecutionRow, Store, WaitingCallback, TOKEN_WAITING};
 use base64::Engine as _;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
@@ -39,6 +39,10 @@ pub struct EngineConfig {
     pub clock: Arc<dyn Clock>,
     /// How long a local endpoint stays Creating/Updating before it settles (on `clock`).
     pub endpoint_delay: std::time::Duration,
+    /// Local Lambda functions known before any execution resumes: an execution that was
+    /// running when the previous process stopped may call one as soon as `open` resumes it,
+    /// before a function registered afterwards exists.
+    pub functions: Vec<(String, LambdaHandler)>,
 }
 
 impl EngineConfig {
@@ -50,7 +54,14 @@ impl EngineConfig {
             limits: Limits::default(),
             clock: Arc::new(TokioClock::new()),
             endpoint_delay: crate::sagemaker::DEFAULT_ENDPOINT_DELAY,
+            functions: Vec::new(),
         }
+    }
+
+    /// Registers a local Lambda function under `name` before executions resume.
+    pub fn with_function(mut self, name: &str, handler: LambdaHandler) -> Self {
+        self.functions.push((name.to_string(), handler));
+        self
     }
 }
 
@@ -64,6 +75,10 @@ struct Inner {
     /// An exclusive lock on `<database>.lock` while this engine owns the file: a second
     /// engine would resume (and run) the same executions. The OS drops it with the process.
     owner_lock: Mutex<Option<std::fs::File>>,
+    /// Where executions run: the runtime `open` was called in, whichever thread starts
+    /// them later. A server gives the engine a runtime of its own, so state transitions
+    /// (each a SQLite write) never occupy the threads that answer its requests.
+    runtime: tokio::runtime::Handle,
 }
 
 /// The embedded Step Functions. Cheap to clone.
@@ -116,6 +131,31 @@ fn summarize(d: ExecutionDescription) -> ExecutionSummary {
     }
 }
 
+/// A waiting token's callback as a history reader would see it (`callbacks`), with the
+/// token the engine issued.
+fn callback_of(waiting: WaitingCallback) -> PendingCallback {
+    let details = &waiting.scheduled["taskScheduledEventDetails"];
+    PendingCallback {
+        scheduled_event_id: waiting.scheduled["id"].as_i64().unwrap_or_default(),
+        state_name: waiting
+            .entered
+            .as_ref()
+            .and_then(|e| e["stateEnteredEventDetails"]["name"].as_str())
+            .unwrap_or_default()
+            .to_string(),
+        resource: details["resource"].as_str().unwrap_or_default().to_string(),
+        parameters: details["parameters"]
+            .as_str()
+            .and_then(|p| serde_json::from_str(p).ok())
+            .unwrap_or(Value::Null),
+        token: Some(waiting.token),
+        scheduled_at: waiting.scheduled["timestamp"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+    }
+}
+
 fn encode_cursor(n: i64) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("gh:{n}"))
 }
@@ -151,6 +191,9 @@ impl Engine {
         );
         let lambdas = Arc::new(LambdaRegistry::default());
         register_builtins(&lambdas, &store, &config.clock, &config.dashboard_url);
+        for (name, handler) in &config.functions {
+            lambdas.register(name, handler.clone());
+        }
         let env = Arc::new(Env {
             store,
             clock: config.clock.clone(),
@@ -170,6 +213,7 @@ impl Engine {
                 machines: Mutex::new(HashMap::new()),
                 closed: watch::channel(0).0,
                 owner_lock: Mutex::new(owner_lock),
+                runtime: tokio::runtime::Handle::current(),
             }),
         };
         engine
@@ -187,7 +231,9 @@ impl Engine {
         &self.inner.sagemaker
     }
 
-    /// Registers a local Lambda function under `name`.
+    /// Registers a local Lambda function under `name`. An execution resumed by `open` may
+    /// already have called it: functions resumed executions need go in
+    /// [`EngineConfig::with_function`].
     pub fn register_function(&self, name: &str, handler: LambdaHandler) {
         self.inner.lambdas.register(name, handler);
     }
@@ -389,7 +435,7 @@ impl Engine {
         let inner = self.inner.clone();
         let arn = row.arn.clone();
         let mut running = self.inner.running.lock().unwrap_or_else(|p| p.into_inner());
-        let handle = tokio::spawn(async move {
+        let handle = self.inner.runtime.spawn(async move {
             crate::runtime::execution::run_to_completion(&run, machine).await;
             inner
                 .running
@@ -547,40 +593,47 @@ impl Engine {
     }
 
     /// Every open `.waitForTaskToken` task of every RUNNING execution (what "pending
-    /// approvals" are made of), oldest execution first.
+    /// approvals" are made of), oldest execution first. Read from the task tokens' index,
+    /// which the runtime keeps as callbacks open and close, not from histories.
     pub fn pending_callbacks(
         &self,
     ) -> Result<Vec<(ExecutionSummary, PendingCallback)>, EngineError> {
+        let store = &self.inner.env.store;
         let mut out = Vec::new();
-        for row in self.inner.env.store.running_executions()? {
-            let events = self
-                .inner
-                .env
-                .store
-                .events(&row.arn, None, false, usize::MAX >> 1)?;
-            let summary = summarize(describe(row));
-            for callback in pending_callbacks(&events) {
-                out.push((summary.clone(), callback));
-            }
+        let mut summaries: HashMap<String, ExecutionSummary> = HashMap::new();
+        for waiting in store.waiting_callbacks(None)? {
+            let summary = match summaries.get(&waiting.execution_arn) {
+                Some(summary) => summary.clone(),
+                None => {
+                    let Some(row) = store.execution(&waiting.execution_arn)? else {
+                        continue;
+                    };
+                    let summary = summarize(describe(row));
+                    summaries.insert(waiting.execution_arn.clone(), summary.clone());
+                    summary
+                }
+            };
+            out.push((summary, callback_of(waiting)));
         }
         Ok(out)
     }
 
-    /// The open callbacks of one execution (none once it has ended): what deciding it needs,
-    /// without reading every running execution's history.
+    /// The open callbacks of one execution (none once it has ended): what deciding it needs.
     pub fn pending_callbacks_of(
         &self,
         execution_arn: &str,
     ) -> Result<Vec<PendingCallback>, EngineError> {
         let store = &self.inner.env.store;
-        let row = store
-            .execution(execution_arn)?
-            .ok_or_else(|| EngineError::ExecutionDoesNotExist(execution_arn.to_string()))?;
-        if row.status != "RUNNING" {
-            return Ok(Vec::new());
+        if store.execution(execution_arn)?.is_none() {
+            return Err(EngineError::ExecutionDoesNotExist(
+                execution_arn.to_string(),
+            ));
         }
-        let events = store.events(execution_arn, None, false, usize::MAX >> 1)?;
-        Ok(pending_callbacks(&events))
+        Ok(store
+            .waiting_callbacks(Some(execution_arn))?
+            .into_iter()
+            .map(callback_of)
+            .collect())
     }
 
     // --- task tokens ----------------------------------------------------------------

@@ -20,6 +20,7 @@ pub mod names {
     pub const RESULT_WRITER_FAILED: &str = "States.ResultWriterFailed";
     pub const DATA_LIMIT_EXCEEDED: &str = "States.DataLimitExceeded";
     pub const RUNTIME: &str = "States.Runtime";
+    pub const QUERY_EVALUATION_ERROR: &str = "States.QueryEvaluationError";
 }
 
 /// A failure inside an execution, as Step Functions reports it.

@@ -10,7 +10,10 @@ use serde_json::Value;
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
+mod readers;
 mod resources;
+
+use readers::{ReadConnection, Readers};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -69,6 +72,7 @@ CREATE TABLE IF NOT EXISTS task_tokens (
     heartbeat_ms INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS task_tokens_by_execution ON task_tokens (execution_arn);
+CREATE INDEX IF NOT EXISTS task_tokens_waiting ON task_tokens (execution_arn) WHERE status = 'WAITING';
 CREATE TABLE IF NOT EXISTS sagemaker_resources (
     kind TEXT NOT NULL,
     name TEXT NOT NULL,
@@ -129,6 +133,20 @@ pub const TOKEN_CLOSED: &str = "CLOSED";
 
 pub struct Store {
     conn: Mutex<Connection>,
+    /// `None` for an in-memory database: reads then share the writer's connection.
+    readers: Option<Readers>,
+}
+
+/// A `.waitForTaskToken` task whose token still waits, as its `TaskScheduled` event
+/// recorded it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WaitingCallback {
+    pub token: String,
+    pub execution_arn: String,
+    /// The task's `TaskScheduled` event.
+    pub scheduled: Value,
+    /// The `…StateEntered` event of the state the task belongs to.
+    pub entered: Option<Value>,
 }
 
 fn execution_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ExecutionRow> {
@@ -156,14 +174,14 @@ const SUMMARY_COLUMNS: &str =
 impl Store {
     pub fn open(path: &Path) -> StoreResult<Store> {
         let conn = Connection::open(path)?;
-        Self::init(conn)
+        Self::init(conn, Some(Readers::new(path.to_path_buf())))
     }
 
     pub fn open_in_memory() -> StoreResult<Store> {
-        Self::init(Connection::open_in_memory()?)
+        Self::init(Connection::open_in_memory()?, None)
     }
 
-    fn init(conn: Connection) -> StoreResult<Store> {
+    fn init(conn: Connection, readers: Option<Readers>) -> StoreResult<Store> {
         // WAL + NORMAL survives a killed process (the WAL is in the OS's hands once a
         // transaction commits); only a power loss could drop the last transactions.
         conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -172,6 +190,7 @@ impl Store {
         conn.execute_batch(SCHEMA)?;
         Ok(Store {
             conn: Mutex::new(conn),
+            readers,
         })
     }
 
@@ -181,6 +200,15 @@ impl Store {
     /// (SQLite cannot wait there), where an immediate one waits its turn (busy timeout).
     fn conn(&self) -> StoreResult<MutexGuard<'_, Connection>> {
         self.conn.lock().map_err(|_| StoreError::Poisoned)
+    }
+
+    /// A connection for a read that is not part of a read-then-write: it sees every
+    /// transaction committed before it starts and does not wait for one in progress.
+    fn read(&self) -> StoreResult<ReadConnection<'_>> {
+        match &self.readers {
+            Some(readers) => Ok(ReadConnection::Pooled(readers.get()?)),
+            None => Ok(ReadConnection::Writer(self.conn()?)),
+        }
     }
 
     // --- state machines -------------------------------------------------------------
@@ -202,7 +230,7 @@ impl Store {
 
     pub fn state_machine_definition(&self, arn: &str) -> StoreResult<Option<String>> {
         Ok(self
-            .conn()?
+            .read()?
             .query_row(
                 "SELECT definition FROM state_machines WHERE arn = ?1",
                 [arn],
@@ -213,7 +241,7 @@ impl Store {
 
     /// (arn, name, created) of every state machine.
     pub fn state_machines(&self) -> StoreResult<Vec<(String, String, i64)>> {
-        let conn = self.conn()?;
+        let conn = self.read()?;
         let mut stmt =
             conn.prepare("SELECT arn, name, created_ms FROM state_machines ORDER BY name")?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
@@ -252,7 +280,7 @@ impl Store {
 
     pub fn execution(&self, arn: &str) -> StoreResult<Option<ExecutionRow>> {
         Ok(self
-            .conn()?
+            .read()?
             .query_row(
                 &format!("SELECT {EXECUTION_COLUMNS} FROM executions WHERE arn = ?1"),
                 [arn],
@@ -271,7 +299,7 @@ impl Store {
         before_seq: Option<i64>,
         limit: usize,
     ) -> StoreResult<Vec<ExecutionRow>> {
-        let conn = self.conn()?;
+        let conn = self.read()?;
         let mut stmt = conn.prepare(&format!(
             "SELECT {SUMMARY_COLUMNS} FROM executions
              WHERE (?1 IS NULL OR state_machine_arn = ?1) AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR seq < ?3)
@@ -285,7 +313,7 @@ impl Store {
     }
 
     pub fn running_executions(&self) -> StoreResult<Vec<ExecutionRow>> {
-        let conn = self.conn()?;
+        let conn = self.read()?;
         let mut stmt = conn.prepare(&format!(
             "SELECT {EXECUTION_COLUMNS} FROM executions WHERE status = 'RUNNING' ORDER BY seq"
         ))?;
@@ -334,7 +362,7 @@ impl Store {
     }
 
     pub fn event_count(&self, execution_arn: &str) -> StoreResult<i64> {
-        Ok(self.conn()?.query_row(
+        Ok(self.read()?.query_row(
             "SELECT COUNT(*) FROM events WHERE execution_arn = ?1",
             [execution_arn],
             |r| r.get(0),
@@ -349,7 +377,7 @@ impl Store {
         reverse: bool,
         limit: usize,
     ) -> StoreResult<Vec<Value>> {
-        let conn = self.conn()?;
+        let conn = self.read()?;
         let sql = if reverse {
             "SELECT body FROM events WHERE execution_arn = ?1 AND (?2 IS NULL OR id < ?2) ORDER BY id DESC LIMIT ?3"
         } else {
@@ -495,6 +523,46 @@ impl Store {
              WHERE execution_arn = ?1 AND substr(key, 1, length(?2)) = ?2 AND status = ?4",
             params![execution_arn, key_prefix, TOKEN_CLOSED, TOKEN_WAITING],
         )?)
+    }
+
+    /// The callbacks whose tokens still wait, in running executions (of one execution when
+    /// `execution_arn` is given): read from the tokens' index and each task's own events,
+    /// so the cost follows the number of open callbacks, not the executions' histories.
+    pub fn waiting_callbacks(
+        &self,
+        execution_arn: Option<&str>,
+    ) -> StoreResult<Vec<WaitingCallback>> {
+        let conn = self.read()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT t.token, t.execution_arn, s.body,
+                    (SELECT e.body FROM events e
+                      WHERE e.execution_arn = t.execution_arn
+                        AND e.id = json_extract(s.body, '$.previousEventId'))
+             FROM task_tokens t
+             JOIN executions x ON x.arn = t.execution_arn AND x.status = 'RUNNING'
+             JOIN events s ON s.execution_arn = t.execution_arn AND s.key = t.key || '/scheduled'
+             WHERE t.status = ?1 AND (?2 IS NULL OR t.execution_arn = ?2)
+             ORDER BY x.seq, s.id",
+        )?;
+        let rows = stmt.query_map(params![TOKEN_WAITING, execution_arn], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, Option<String>>(3)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (token, execution_arn, scheduled, entered) = row?;
+            out.push(WaitingCallback {
+                token,
+                execution_arn,
+                scheduled: serde_json::from_str(&scheduled)?,
+                entered: entered.map(|e| serde_json::from_str(&e)).transpose()?,
+            });
+        }
+        Ok(out)
     }
 
     // --- notifications --------------------------------------------------------------

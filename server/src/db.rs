@@ -1,12 +1,15 @@
-//! The server's SQLite file: one connection behind a mutex, used from blocking threads.
+//! The server's SQLite file: one connection behind a mutex for writes, and read-only
+//! connections for reads, all used from blocking threads. In WAL mode a reader sees the last
+//! committed transaction without waiting for a write in progress, so checking a session does
+//! not queue behind a durable audit append.
 //!
 //! The file is shared with the embedded engine (its own tables, its own connection); WAL lets
 //! both read while one writes. Schema changes are numbered migrations applied at open.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -96,24 +99,62 @@ const MIGRATIONS: &[&str] = &[
      );",
 ];
 
+/// Idle read-only connections kept for the next read.
+const KEPT_READERS: usize = 8;
+
 #[derive(Clone, Debug)]
 pub struct Database {
     connection: Arc<Mutex<Connection>>,
+    /// `None` for an in-memory database, which only its own connection can see.
+    readers: Option<Arc<Readers>>,
+}
+
+#[derive(Debug)]
+struct Readers {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl Readers {
+    fn take(&self) -> Result<Connection, DbError> {
+        if let Some(connection) = self.idle.lock().map_err(|_| DbError::Poisoned)?.pop() {
+            return Ok(connection);
+        }
+        let connection = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        // Readers wait only while SQLite recovers or resets the WAL, never for a writer.
+        connection.busy_timeout(std::time::Duration::from_secs(5))?;
+        Ok(connection)
+    }
+
+    fn give_back(&self, connection: Connection) {
+        if let Ok(mut idle) = self.idle.lock() {
+            if idle.len() < KEPT_READERS {
+                idle.push(connection);
+            }
+        }
+    }
 }
 
 impl Database {
     /// Opens (creating if needed) the file, switches it to WAL and applies migrations.
     pub fn open(path: &Path) -> Result<Self, DbError> {
         let connection = Connection::open(path)?;
-        Self::prepare(connection)
+        let readers = Readers {
+            path: path.to_path_buf(),
+            idle: Mutex::new(Vec::new()),
+        };
+        Self::prepare(connection, Some(Arc::new(readers)))
     }
 
     /// A private in-memory database, for tests.
     pub fn in_memory() -> Result<Self, DbError> {
-        Self::prepare(Connection::open_in_memory()?)
+        Self::prepare(Connection::open_in_memory()?, None)
     }
 
-    fn prepare(mut connection: Connection) -> Result<Self, DbError> {
+    fn prepare(mut connection: Connection, readers: Option<Arc<Readers>>) -> Result<Self, DbError> {
         // NORMAL is durable in WAL mode except for the last transactions before a power cut;
         // FULL makes every commit survive that too, and audit records need it.
         connection.execute_batch(
@@ -142,6 +183,7 @@ impl Database {
         transaction.commit()?;
         Ok(Self {
             connection: Arc::new(Mutex::new(connection)),
+            readers,
         })
     }
 
@@ -155,6 +197,25 @@ impl Database {
         tokio::task::spawn_blocking(move || {
             let mut guard = connection.lock().map_err(|_| DbError::Poisoned)?;
             work(&mut guard)
+        })
+        .await?
+    }
+
+    /// Runs `work` with a read-only connection on a blocking thread: for reads that are not
+    /// part of a read-then-write (those go through [`Database::call`]).
+    pub async fn read<T, F>(&self, work: F) -> Result<T, DbError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, DbError> + Send + 'static,
+    {
+        let Some(readers) = self.readers.clone() else {
+            return self.call(move |connection| work(connection)).await;
+        };
+        tokio::task::spawn_blocking(move || {
+            let connection = readers.take()?;
+            let answer = work(&connection);
+            readers.give_back(connection);
+            answer
         })
         .await?
     }

@@ -44,6 +44,10 @@ pub struct LiveEvent {
     pub execution: String,
     pub status: String,
     pub state: Option<String>,
+    /// With `approval` and `decision`: how many approvals wait now, which open pages show
+    /// in their navigation without asking again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pending: Option<usize>,
 }
 
 #[derive(Debug)]
@@ -108,6 +112,7 @@ impl LiveFeed {
         execution: &str,
         status: &str,
         state: Option<String>,
+        pending: Option<usize>,
     ) {
         let mut ring = self.ring();
         let event = LiveEvent {
@@ -116,6 +121,7 @@ impl LiveFeed {
             execution: execution.to_string(),
             status: status.to_string(),
             state,
+            pending,
         };
         ring.next += 1;
         if ring.events.len() == RING {
@@ -296,11 +302,12 @@ async fn look(pipeline: &dyn ControlPlane) -> Option<Snapshot> {
 fn publish_changes(feed: &LiveFeed, before: &Snapshot, now: &Snapshot) {
     for (name, (status, state)) in &now.executions {
         if before.executions.get(name) != Some(&(*status, state.clone())) {
-            feed.publish("execution", name, status.as_str(), state.clone());
+            feed.publish("execution", name, status.as_str(), state.clone(), None);
         }
     }
+    let pending = Some(now.pending.len());
     for name in now.pending.difference(&before.pending) {
-        feed.publish("approval", name, "PENDING", None);
+        feed.publish("approval", name, "PENDING", None, pending);
     }
     for name in before.pending.difference(&now.pending) {
         let status = now
@@ -308,16 +315,16 @@ fn publish_changes(feed: &LiveFeed, before: &Snapshot, now: &Snapshot) {
             .get(name)
             .map(|(s, _)| s.as_str())
             .unwrap_or("UNKNOWN");
-        feed.publish("decision", name, status, None);
+        feed.publish("decision", name, status, None, pending);
     }
     for (name, seen) in &now.endpoints {
         if before.endpoints.get(name) != Some(seen) {
-            feed.publish("endpoint", name, &seen.0, None);
+            feed.publish("endpoint", name, &seen.0, None, None);
         }
     }
     for name in before.endpoints.keys() {
         if !now.endpoints.contains_key(name) {
-            feed.publish("endpoint", name, "Deleted", None);
+            feed.publish("endpoint", name, "Deleted", None, None);
         }
     }
 }
@@ -348,7 +355,7 @@ pub fn spawn_watcher(feed: &Arc<LiveFeed>, pipeline: &Arc<dyn ControlPlane>, eve
                 Some(before) => publish_changes(&feed, before, &now),
                 // Watching starts only now: what changed between a page's rendering and this
                 // first look was never compared, so whoever listens looks again.
-                None => feed.publish("resync", "", "", None),
+                None => feed.publish("resync", "", "", None, None),
             }
             seen = Some(now);
         }
@@ -413,6 +420,9 @@ mod tests {
             kinds(&feed)[3..],
             [("execution", "a".into()), ("decision", "a".into())]
         );
+        // Opening and closing a wait carry how many wait afterwards; other news does not.
+        let counts: Vec<Option<usize>> = feed.ring().events.iter().map(|e| e.pending).collect();
+        assert_eq!(counts, [None, None, Some(1), None, Some(0)]);
         publish_changes(&feed, &decided, &decided);
         assert_eq!(feed.ring().events.len(), 5, "nothing new, nothing sent");
     }
@@ -450,7 +460,7 @@ mod tests {
     fn reconnects_resume_after_their_last_event_or_resync() {
         let feed = LiveFeed::new();
         for i in 0..3 {
-            feed.publish("execution", &format!("e{i}"), "RUNNING", None);
+            feed.publish("execution", &format!("e{i}"), "RUNNING", None, None);
         }
         let id = |seq| feed.event_id(seq);
         assert_eq!(feed.resume(None), Resume::After(3));
@@ -467,7 +477,7 @@ mod tests {
             "from the future"
         );
         for i in 0..RING {
-            feed.publish("execution", &format!("f{i}"), "RUNNING", None);
+            feed.publish("execution", &format!("f{i}"), "RUNNING", None, None);
         }
         assert_eq!(
             feed.resume(Some(&id(1))),

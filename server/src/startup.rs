@@ -20,7 +20,7 @@ use axum::middleware;
 use axum::response::Redirect;
 use axum::routing::{get, post};
 use axum::Router;
-use engine::{Engine, EngineConfig};
+use engine::EngineConfig;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tokio::net::TcpListener;
@@ -252,11 +252,9 @@ async fn local_pipeline(
         config.data_dir.join("objects"),
     );
     engine_config.dashboard_url = format!("http://{local_addr}");
-    let engine = Engine::open(engine_config)
+    let pipeline = LocalControlPlane::start(engine_config)
         .await
         .map_err(|e| StartupError::Pipeline(e.to_string()))?;
-    let pipeline =
-        LocalControlPlane::deploy(engine).map_err(|e| StartupError::Pipeline(e.to_string()))?;
     if config.pipeline.demo_run {
         let now = Timestamp::now();
         if let Some(run) = seed_demo_run(&pipeline, now)

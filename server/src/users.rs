@@ -150,7 +150,7 @@ impl LocalUsers {
         let name = username.to_string();
         let row: Option<(String, String, String)> = self
             .db
-            .call(move |connection| {
+            .read(move |connection| {
                 Ok(connection
                     .query_row(
                         "SELECT subject, username, roles FROM local_users WHERE username = ?1",
@@ -170,7 +170,7 @@ impl LocalUsers {
     pub async fn list(&self) -> Result<Vec<LocalUser>, UserError> {
         let rows: Vec<(String, String, String)> = self
             .db
-            .call(|connection| {
+            .read(|connection| {
                 let mut statement = connection.prepare(
                     "SELECT subject, username, roles FROM local_users ORDER BY username",
                 )?;
@@ -193,7 +193,7 @@ impl LocalUsers {
     pub async fn is_empty(&self) -> Result<bool, UserError> {
         let count: i64 = self
             .db
-            .call(|connection| {
+            .read(|connection| {
                 Ok(connection
                     .query_row("SELECT COUNT(*) FROM local_users", [], |row| row.get(0))?)
             })

@@ -9,7 +9,10 @@ use wasm_bindgen::JsCast;
 use web_sys::{js_sys, EventSource, MessageEvent};
 
 use super::{document, loader};
-use crate::models::live::{concerns, HOLD_ATTRIBUTE, LIVE_ATTRIBUTE, NEWS_KINDS, SINCE_ATTRIBUTE};
+use crate::models::live::{
+    carries_pending_count, concerns, HOLD_ATTRIBUTE, LIVE_ATTRIBUTE, NEWS_KINDS,
+    PENDING_COUNT_ATTRIBUTE, SINCE_ATTRIBUTE,
+};
 use crate::models::navigation::encode_query_value;
 
 /// Opens the stream. Called once per page load, and only for a signed-in reader (the stream
@@ -31,12 +34,20 @@ pub fn connect() {
     };
     for kind in NEWS_KINDS {
         let listener = Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| {
-            let execution = event
+            let data = event
                 .data()
                 .as_string()
-                .and_then(|data| js_sys::JSON::parse(&data).ok())
-                .and_then(|value| js_sys::Reflect::get(&value, &"execution".into()).ok())
-                .and_then(|name| name.as_string());
+                .and_then(|data| js_sys::JSON::parse(&data).ok());
+            let field = |name: &str| {
+                data.as_ref()
+                    .and_then(|value| js_sys::Reflect::get(value, &name.into()).ok())
+            };
+            if carries_pending_count(kind) {
+                if let Some(count) = field("pending").and_then(|n| n.as_f64()) {
+                    show_pending_count(count as u64);
+                }
+            }
+            let execution = field("execution").and_then(|name| name.as_string());
             if page_cares(kind, execution.as_deref()) {
                 loader::refresh();
             }
@@ -71,6 +82,25 @@ fn close_when_the_page_goes(source: EventSource) {
     });
     window.set_onpageshow(Some(on_show.as_ref().unchecked_ref()));
     on_show.forget();
+}
+
+/// Writes the count of pending approvals the news carried into the navigation's badge.
+fn show_pending_count(count: u64) {
+    let Ok(badges) = document().query_selector_all(&format!("[{PENDING_COUNT_ATTRIBUTE}]")) else {
+        return;
+    };
+    for badge in (0..badges.length())
+        .filter_map(|index| badges.item(index))
+        .filter_map(|node| node.dyn_into::<web_sys::Element>().ok())
+    {
+        badge.set_text_content(Some(&count.to_string()));
+        let _ = badge.set_attribute("title", &format!("{count} pending"));
+        let _ = if count == 0 {
+            badge.set_attribute("hidden", "")
+        } else {
+            badge.remove_attribute("hidden")
+        };
+    }
 }
 
 /// Whether any part of the page shown now is about this news.

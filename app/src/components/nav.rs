@@ -8,7 +8,6 @@ use crate::components::session::use_session_user;
 use crate::components::theme::ThemeToggle;
 use crate::functions::approvals::pending_approval_count;
 use crate::models::identity::Identity;
-use crate::models::live;
 use crate::models::section::Section;
 
 /// The bar at the top of every page: the name, the sections the caller's roles allow, who is
@@ -60,18 +59,29 @@ pub fn TopBar() -> impl IntoView {
 #[component]
 fn SectionLinks(identity: Option<Identity>, pending: Option<usize>) -> impl IntoView {
     view! {
-        <nav aria-label="Sections" data-live=live::APPROVALS>
+        <nav aria-label="Sections">
             <ul>
                 {Section::ALL
                     .into_iter()
                     .filter(|section| section.visible_to(identity.as_ref()))
                     .map(|section| {
+                        // Drawn even at zero (hidden), so live news can show it.
                         let badge = (section == Section::Approvals)
-                            .then(|| pending.filter(|n| *n > 0))
+                            .then_some(pending)
                             .flatten()
                             .map(|n| {
                                 let label = format!("{n} pending");
-                                view! { <span class="badge" data-testid="approvals-badge" title=label>{n}</span> }
+                                view! {
+                                    <span
+                                        class="badge"
+                                        data-testid="approvals-badge"
+                                        data-pending-count=""
+                                        title=label
+                                        hidden=n == 0
+                                    >
+                                        {n}
+                                    </span>
+                                }
                             });
                         view! {
                             <li>

@@ -394,7 +394,10 @@ pub(crate) mod server {
         let _serialised = context.decision_locks.lock(execution.name()).await;
         let detail = pipeline.describe_execution(&execution).await?;
         let Some(pending) = pipeline.approval_of(&detail.summary).await? else {
-            return Err(not_waiting(pipeline, &execution, false).await?);
+            // Nothing waits: perhaps because another approver decided a moment ago and the
+            // run has not recorded it yet (the backend closes the wait before the history
+            // shows the decision), so give the decision time to appear and name it.
+            return Err(not_waiting(pipeline, &execution, true).await?);
         };
         details["scheduled_event_id"] = json!(pending.scheduled_event_id);
         details["token_sha256"] = json!(pending.token_sha256);

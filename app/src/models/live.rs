@@ -21,8 +21,15 @@ pub const NEWS_KINDS: [&str; 5] = ["execution", "approval", "decision", "endpoin
 /// A list of runs: any news may change it.
 pub const RUNS: &str = "runs";
 
-/// What waits for a decision (the nav's count): a run starting or ending a wait.
-pub const APPROVALS: &str = "approvals";
+/// Marks the navigation's count of pending approvals. It is not a scope: news of an
+/// approval opening or closing carries the new count (`pending`), and the browser writes it
+/// here instead of showing the page afresh, so a decision costs every open tab nothing.
+pub const PENDING_COUNT_ATTRIBUTE: &str = "data-pending-count";
+
+/// The news kinds that carry the count of pending approvals.
+pub fn carries_pending_count(kind: &str) -> bool {
+    matches!(kind, "approval" | "decision")
+}
 
 /// One run, by name.
 pub fn run(name: &str) -> String {
@@ -42,7 +49,6 @@ pub fn concerns(scope: &str, kind: &str, subject: Option<&str>) -> bool {
     }
     match scope {
         RUNS => true,
-        APPROVALS => matches!(kind, "approval" | "decision"),
         other => {
             if let Some(name) = other.strip_prefix("run:") {
                 kind != "endpoint" && subject == Some(name)
@@ -81,14 +87,15 @@ mod tests {
             Some("iris-serving")
         ));
         assert!(concerns(RUNS, "endpoint", Some("iris-serving")));
-        assert!(!concerns(APPROVALS, "endpoint", Some("iris-serving")));
     }
 
     #[test]
-    fn the_approvals_count_follows_waits_starting_and_ending() {
-        assert!(concerns(APPROVALS, "approval", Some("a")));
-        assert!(concerns(APPROVALS, "decision", Some("a")));
-        assert!(!concerns(APPROVALS, "execution", Some("a")));
+    fn the_pending_count_comes_with_waits_starting_and_ending_only() {
+        assert!(carries_pending_count("approval"));
+        assert!(carries_pending_count("decision"));
+        assert!(!carries_pending_count("execution"));
+        assert!(!carries_pending_count("endpoint"));
+        assert!(!carries_pending_count("resync"));
     }
 
     #[test]

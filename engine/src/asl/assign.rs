@@ -6,14 +6,18 @@
 //! value is computed first, from the variables as they were when the state was entered, and
 //! only then are the variables stored, so the order of the fields does not matter.
 
+use crate::asl::query::{AssignPayload, StatesEnv};
 use crate::asl::template::Template;
 use crate::asl::variables::{check_name, Sources};
 use crate::error::StatesError;
 use serde_json::{Map, Value};
 
+/// An `Assign` of a JSONPath state (payload-template values) or of a JSONata state
+/// (`"{% expr %}"` strings anywhere in the values). Both store into the same variables.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Assign {
     fields: Vec<(String, Template)>,
+    jsonata: Option<AssignPayload>,
 }
 
 impl Assign {
@@ -42,19 +46,74 @@ impl Assign {
             }
         }
         if problems.is_empty() {
-            Ok(Assign { fields })
+            Ok(Assign {
+                fields,
+                jsonata: None,
+            })
         } else {
             Err(problems)
         }
     }
 
+    /// Reads the `Assign` of a JSONata state: plain variable names (no `.$`), values with
+    /// `"{% expr %}"` strings anywhere inside. `location` names the field in problems
+    /// (`Assign`, `Choices[0]/Assign`, …).
+    pub fn parse_jsonata(value: &Value, location: &str) -> Result<Assign, Vec<String>> {
+        let Some(object) = value.as_object() else {
+            return Err(vec!["must be an object of variable names and values".into()]);
+        };
+        let mut problems = Vec::new();
+        for key in object.keys() {
+            if key.ends_with(".$") {
+                problems.push(format!(
+                    "'{key}': a JSONata state does not use '.$' names; write the variable name and a \"{{% expression %}}\" value"
+                ));
+            } else if let Err(e) = check_name(key) {
+                problems.push(e);
+            }
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        Ok(Assign {
+            fields: Vec::new(),
+            jsonata: Some(AssignPayload::compile(object, location)?),
+        })
+    }
+
     /// The names this `Assign` stores.
-    pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.fields.iter().map(|(name, _)| name.as_str())
+    pub fn names(&self) -> Box<dyn Iterator<Item = &str> + '_> {
+        match &self.jsonata {
+            Some(j) => Box::new(j.names()),
+            None => Box::new(self.fields.iter().map(|(name, _)| name.as_str())),
+        }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.fields.is_empty()
+        match &self.jsonata {
+            Some(j) => j.is_empty(),
+            None => self.fields.is_empty(),
+        }
+    }
+
+    /// Whether this is a JSONata state's `Assign` (evaluated with [`Assign::evaluate_jsonata`]).
+    pub fn is_jsonata(&self) -> bool {
+        self.jsonata.is_some()
+    }
+
+    /// Computes every value of a JSONata `Assign` (none is stored yet), the expressions
+    /// reading `$states` and the variables on state entry.
+    pub fn evaluate_jsonata(
+        &self,
+        location: &str,
+        env: &StatesEnv,
+    ) -> Result<Map<String, Value>, StatesError> {
+        match &self.jsonata {
+            Some(j) => j.evaluate(location, env),
+            None => Err(StatesError::runtime(
+                "a JSONPath Assign was evaluated as a JSONata one",
+            )),
+        }
     }
 
     /// Computes every value (none is stored yet): `$` is what the state type gives its

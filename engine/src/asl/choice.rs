@@ -127,6 +127,13 @@ fn top_level_only(rule: &Map<String, Value>) -> Option<&'static str> {
         .find(|field| rule.contains_key(*field))
 }
 
+/// Whether `name` is a JSONPath rule's comparison or type test (`StringEquals`, `IsNull`,
+/// their `…Path` forms).
+pub fn is_operator(name: &str) -> bool {
+    let base = name.strip_suffix("Path").unwrap_or(name);
+    COMPARISONS.iter().any(|(n, _, _)| *n == base) || TESTS.iter().any(|(n, _)| *n == name)
+}
+
 pub fn parse_timestamp(text: &str) -> Option<OffsetDateTime> {
     OffsetDateTime::parse(text, &Rfc3339).ok()
 }

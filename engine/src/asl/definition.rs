@@ -1,22 +1,21 @@
 //! The typed form of a state machine definition and its parser. Parsing validates as it
 //! goes and reports every problem with the state and field it concerns.
 
-use crate::asl::assign::Assign;
 use crate::asl::choice::{parse_timestamp, Condition};
-use crate::asl::intrinsics::Intrinsic;
-use crate::asl::jsonpath::JsonPath;
-use crate::asl::template::Template;
+use crate::asl::query::QueryLanguage;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
 use std::sync::Arc;
-use time::OffsetDateTime;
 
 mod fields;
 mod handlers;
+mod jsonata_fields;
 mod map_state;
 mod scopes;
+mod types;
 pub use map_state::MaxConcurrency;
+pub use types::*;
 
 use fields::{
     allowed_fields, parse_assign, parse_path, parse_path_field, parse_seconds, parse_template,
@@ -44,141 +43,6 @@ pub struct DefinitionError {
     pub issues: Vec<Issue>,
 }
 
-/// Where a state's `InputPath`/`OutputPath`/`ResultPath` points.
-#[derive(Debug, Clone, PartialEq)]
-pub enum PathField {
-    /// The field is absent: `$`.
-    Default,
-    /// The field is `null`: discard (an empty object for input/output, the input for results).
-    Discard,
-    Path(JsonPath),
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum Seconds {
-    Fixed(u64),
-    Path(JsonPath),
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct TaskSpec {
-    pub resource: String,
-    pub timeout: Option<Seconds>,
-    pub heartbeat: Option<Seconds>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum WaitFor {
-    Seconds(u64),
-    Timestamp(OffsetDateTime),
-    SecondsPath(JsonPath),
-    TimestampPath(JsonPath),
-}
-
-/// `Error`/`Cause` of a Fail state: written out, or read from a path or intrinsic.
-#[derive(Debug, Clone, PartialEq)]
-pub enum TextSource {
-    Literal(String),
-    Path(JsonPath),
-    Intrinsic(Intrinsic),
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct ChoiceBranch {
-    pub condition: Condition,
-    pub next: String,
-    /// Evaluated only when this rule is the one that matches.
-    pub assign: Option<Assign>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum StateKind {
-    Pass {
-        result: Option<Value>,
-    },
-    Task(TaskSpec),
-    Choice {
-        choices: Vec<ChoiceBranch>,
-        default: Option<String>,
-    },
-    Wait(WaitFor),
-    Succeed,
-    Fail {
-        error: Option<TextSource>,
-        cause: Option<TextSource>,
-    },
-    Parallel {
-        branches: Vec<Arc<StateMachine>>,
-    },
-    Map {
-        processor: Arc<StateMachine>,
-        items_path: PathField,
-        item_selector: Option<Template>,
-        max_concurrency: MaxConcurrency,
-    },
-}
-
-impl StateKind {
-    /// The prefix of this state's history events (`TaskStateEntered`, …).
-    pub fn event_prefix(&self) -> &'static str {
-        match self {
-            StateKind::Pass { .. } => "Pass",
-            StateKind::Task(_) => "Task",
-            StateKind::Choice { .. } => "Choice",
-            StateKind::Wait(_) => "Wait",
-            StateKind::Succeed => "Succeed",
-            StateKind::Fail { .. } => "Fail",
-            StateKind::Parallel { .. } => "Parallel",
-            StateKind::Map { .. } => "Map",
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Retrier {
-    pub error_equals: Vec<String>,
-    pub interval_seconds: f64,
-    pub max_attempts: u32,
-    pub backoff_rate: f64,
-    pub max_delay_seconds: Option<f64>,
-    pub full_jitter: bool,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Catcher {
-    pub error_equals: Vec<String>,
-    pub result_path: PathField,
-    pub next: String,
-    /// Assigns in the scope of the state that caught the error; `$` is the error output.
-    pub assign: Option<Assign>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct State {
-    pub name: String,
-    pub kind: StateKind,
-    pub input_path: PathField,
-    pub output_path: PathField,
-    pub result_path: PathField,
-    pub parameters: Option<Template>,
-    pub result_selector: Option<Template>,
-    /// `None` for a state that ends its machine (`End: true`, Succeed, Fail).
-    pub next: Option<String>,
-    pub retry: Vec<Retrier>,
-    pub catch: Vec<Catcher>,
-    /// For a Choice state, evaluated only when the `Default` transition is taken.
-    pub assign: Option<Assign>,
-}
-
-/// A state machine, or a Parallel branch, or a Map's item processor.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StateMachine {
-    pub comment: Option<String>,
-    pub start_at: String,
-    pub states: BTreeMap<String, Arc<State>>,
-    pub timeout_seconds: Option<u64>,
-}
-
 impl StateMachine {
     pub fn state(&self, name: &str) -> Option<&Arc<State>> {
         self.states.get(name)
@@ -187,7 +51,7 @@ impl StateMachine {
     /// Parses and validates a whole definition.
     pub fn parse(definition: &Value) -> Result<StateMachine, DefinitionError> {
         let mut issues = Vec::new();
-        let machine = parse_machine(definition, "", true, &mut issues);
+        let machine = parse_machine(definition, "", None, &mut issues);
         if let Some(m) = &machine {
             scopes::check(m, &mut issues);
         }
@@ -211,6 +75,41 @@ impl StateMachine {
 struct Ctx<'a> {
     issues: &'a mut Vec<Issue>,
     location: String,
+}
+
+/// The query languages a part of a definition is read with.
+#[derive(Debug, Clone, Copy)]
+struct Languages {
+    /// The top-level machine's: when it is JSONata, no state may be JSONPath.
+    top: QueryLanguage,
+    /// What a state without `QueryLanguage` uses.
+    default: QueryLanguage,
+}
+
+/// AWS's sentence for a JSONPath state (or branch) in a JSONata state machine.
+const JSONPATH_UNDER_JSONATA: &str =
+    "'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state machine";
+
+/// The `QueryLanguage` of a state or a nested machine, or `inherited` without one.
+fn read_language(
+    obj: &serde_json::Map<String, Value>,
+    inherited: Languages,
+    ctx: &mut Ctx,
+) -> Option<QueryLanguage> {
+    let Some(value) = obj.get("QueryLanguage") else {
+        return Some(inherited.default);
+    };
+    match QueryLanguage::parse(value) {
+        Ok(QueryLanguage::JsonPath) if inherited.top == QueryLanguage::Jsonata => {
+            ctx.issue("QueryLanguage", JSONPATH_UNDER_JSONATA);
+            None
+        }
+        Ok(language) => Some(language),
+        Err(e) => {
+            ctx.issue("QueryLanguage", e);
+            None
+        }
+    }
 }
 
 impl Ctx<'_> {
@@ -237,27 +136,32 @@ fn join(prefix: &str, rest: &str) -> String {
     }
 }
 
+/// Reads a machine: the whole definition (`outer` `None`) or a Parallel branch or Map
+/// processor, whose states inherit the top-level query language.
 fn parse_machine(
     value: &Value,
     location: &str,
-    top_level: bool,
+    outer: Option<Languages>,
     issues: &mut Vec<Issue>,
 ) -> Option<StateMachine> {
     let mut ctx = Ctx {
         issues,
         location: location.to_string(),
     };
+    let top_level = outer.is_none();
     let Some(obj) = value.as_object() else {
         ctx.issue("", "a state machine must be a JSON object");
         return None;
     };
-    if obj.get("QueryLanguage").and_then(Value::as_str) == Some("JSONata") {
-        ctx.issue(
-            "QueryLanguage",
-            "JSONata is not supported by the local engine; use the JSONPath query language",
-        );
-        return None;
-    }
+    let inherited = outer.unwrap_or(Languages {
+        top: QueryLanguage::JsonPath,
+        default: QueryLanguage::JsonPath,
+    });
+    let language = read_language(obj, inherited, &mut ctx)?;
+    let languages = Languages {
+        top: if top_level { language } else { inherited.top },
+        default: language,
+    };
     let mut allowed = vec!["StartAt", "States", "Comment", "Version", "QueryLanguage"];
     if top_level {
         allowed.push("TimeoutSeconds");
@@ -306,7 +210,8 @@ fn parse_machine(
                 "a state name has at most 80 characters",
             );
         }
-        if let Some(state) = parse_state(name, state_value, &state_location, ctx.issues) {
+        if let Some(state) = parse_state(name, state_value, &state_location, languages, ctx.issues)
+        {
             states.insert(name.clone(), Arc::new(state));
         }
     }
@@ -327,6 +232,7 @@ fn parse_machine(
         start_at,
         states,
         timeout_seconds,
+        language,
     })
 }
 
@@ -384,6 +290,7 @@ fn parse_state(
     name: &str,
     value: &Value,
     location: &str,
+    languages: Languages,
     issues: &mut Vec<Issue>,
 ) -> Option<State> {
     let mut ctx = Ctx {
@@ -394,18 +301,17 @@ fn parse_state(
         ctx.issue("", "a state must be a JSON object");
         return None;
     };
-    if obj.get("QueryLanguage").and_then(Value::as_str) == Some("JSONata") {
-        ctx.issue(
-            "QueryLanguage",
-            "JSONata is not supported by the local engine",
-        );
-        return None;
-    }
+    let language = read_language(obj, languages, &mut ctx)?;
+    let jsonata = language == QueryLanguage::Jsonata;
     let Some(kind_name) = obj.get("Type").and_then(Value::as_str) else {
         ctx.issue("Type", "missing required field Type");
         return None;
     };
-    let allowed = allowed_fields(kind_name);
+    let allowed = if jsonata {
+        jsonata_fields::allowed_fields(kind_name)
+    } else {
+        allowed_fields(kind_name)
+    };
     if allowed.is_empty() {
         ctx.issue("Type", format!("unknown state type '{kind_name}'"));
         return None;
@@ -417,16 +323,14 @@ fn parse_state(
                     key,
                     format!("a {kind_name} state cannot assign variables: Assign is allowed on Pass, Task, Choice, Wait, Parallel and Map states"),
                 );
-            } else if ["Arguments", "Output"].contains(&key.as_str()) {
-                ctx.issue(
-                    key,
-                    "is a JSONata field; JSONata is not supported by the local engine",
-                );
             } else {
-                ctx.issue(key, format!("unknown field for a {kind_name} state"));
+                ctx.issue(key, jsonata_fields::unknown_field(key, kind_name, language));
             }
         }
     }
+    // Branches and item processors inherit the language of the machine the state is in,
+    // not the state's own `QueryLanguage`.
+    let branch_languages = languages;
     let terminal_by_type = matches!(kind_name, "Choice" | "Succeed" | "Fail");
     let next = obj.get("Next").and_then(Value::as_str).map(str::to_string);
     let end = obj.get("End").and_then(Value::as_bool).unwrap_or(false);
@@ -455,8 +359,17 @@ fn parse_state(
                     String::new()
                 }
             };
-            let timeout = parse_seconds(obj, "TimeoutSeconds", &mut ctx);
-            let heartbeat = parse_seconds(obj, "HeartbeatSeconds", &mut ctx);
+            let (timeout, heartbeat) = if jsonata {
+                (
+                    jsonata_fields::parse_seconds(obj, "TimeoutSeconds", &mut ctx),
+                    jsonata_fields::parse_seconds(obj, "HeartbeatSeconds", &mut ctx),
+                )
+            } else {
+                (
+                    parse_seconds(obj, "TimeoutSeconds", &mut ctx),
+                    parse_seconds(obj, "HeartbeatSeconds", &mut ctx),
+                )
+            };
             if let (Some(Seconds::Fixed(t)), Some(Seconds::Fixed(h))) = (&timeout, &heartbeat) {
                 if h >= t {
                     ctx.issue(
@@ -488,12 +401,29 @@ fn parse_state(
                             );
                             continue;
                         };
+                        if jsonata {
+                            if let Some(branch) =
+                                jsonata_fields::parse_rule(rule, i, next, &mut ctx)
+                            {
+                                choices.push(branch);
+                            }
+                            continue;
+                        }
+                        for key in ["Condition", "Output"] {
+                            if rule.contains_key(key) {
+                                ctx.issue(
+                                    &format!("{field}.{key}"),
+                                    jsonata_fields::unknown_field(key, "Choice rule", language),
+                                );
+                            }
+                        }
                         let assign = parse_assign(rule, &format!("{field}.Assign"), &mut ctx);
                         match Condition::parse(rule) {
                             Ok(condition) => choices.push(ChoiceBranch {
-                                condition,
+                                condition: Rule::Path(condition),
                                 next: next.to_string(),
                                 assign,
+                                output: None,
                             }),
                             Err(e) => ctx.issue(&field, e),
                         }
@@ -509,6 +439,7 @@ fn parse_state(
                     .map(str::to_string),
             }
         }
+        "Wait" if jsonata => jsonata_fields::parse_wait(obj, &mut ctx)?,
         "Wait" => {
             let present: Vec<&str> = ["Seconds", "Timestamp", "SecondsPath", "TimestampPath"]
                 .into_iter()
@@ -549,6 +480,10 @@ fn parse_state(
             }
         }
         "Succeed" => StateKind::Succeed,
+        "Fail" if jsonata => StateKind::Fail {
+            error: jsonata_fields::parse_text(obj, "Error", &mut ctx),
+            cause: jsonata_fields::parse_text(obj, "Cause", &mut ctx),
+        },
         "Fail" => StateKind::Fail {
             error: parse_text_source(obj, "Error", &mut ctx),
             cause: parse_text_source(obj, "Cause", &mut ctx),
@@ -559,7 +494,9 @@ fn parse_state(
                 Some(items) if !items.is_empty() => {
                     for (i, item) in items.iter().enumerate() {
                         let loc = join(location, &format!("Branches[{i}]"));
-                        if let Some(m) = parse_machine(item, &loc, false, ctx.issues) {
+                        if let Some(m) =
+                            parse_machine(item, &loc, Some(branch_languages), ctx.issues)
+                        {
                             branches.push(Arc::new(m));
                         }
                     }
@@ -568,9 +505,27 @@ fn parse_state(
             }
             StateKind::Parallel { branches }
         }
-        "Map" => map_state::parse(obj, location, &mut ctx)?,
+        "Map" => map_state::parse(obj, location, branch_languages, language, &mut ctx)?,
         _ => return None,
     };
+    if jsonata {
+        return Some(State {
+            name: name.to_string(),
+            input_path: PathField::Default,
+            output_path: PathField::Default,
+            result_path: PathField::Default,
+            parameters: None,
+            result_selector: None,
+            next: if terminal_by_type { None } else { next },
+            retry: parse_retry(obj, &mut ctx),
+            catch: parse_catch(obj, language, &mut ctx),
+            assign: jsonata_fields::parse_assign(obj, "Assign", "Assign", &mut ctx),
+            kind,
+            language,
+            arguments: jsonata_fields::parse_payload(obj, "Arguments", &mut ctx),
+            output: jsonata_fields::parse_payload(obj, "Output", &mut ctx),
+        });
+    }
     let parameters = if kind_name == "Map" {
         None
     } else {
@@ -585,9 +540,12 @@ fn parse_state(
         result_selector: parse_template(obj, "ResultSelector", &mut ctx),
         next: if terminal_by_type { None } else { next },
         retry: parse_retry(obj, &mut ctx),
-        catch: parse_catch(obj, &mut ctx),
+        catch: parse_catch(obj, language, &mut ctx),
         assign: parse_assign(obj, "Assign", &mut ctx),
         kind,
+        language,
+        arguments: None,
+        output: None,
     })
 }
 
@@ -658,17 +616,111 @@ mod tests {
         );
     }
 
+    // https://docs.aws.amazon.com/step-functions/latest/dg/transforming-data.html (a
+    // JSONata state may sit in a JSONPath machine; JSONata states have Arguments and Output
+    // instead of the five JSONPath fields) and the common state fields ("If the state does
+    // not contain a QueryLanguage field, then it will use the query language specified in
+    // the top-level QueryLanguage field"); the refusal of a JSONPath state in a JSONata
+    // machine is worded as Step Functions' validation words it.
     #[test]
-    fn jsonata_is_reported_as_not_supported() {
+    fn query_languages_mix_as_aws_allows() {
+        let machine = StateMachine::parse(&json!({"QueryLanguage": "JSONata", "StartAt": "P",
+            "States": {"P": {"Type": "Parallel", "End": true, "Branches": [
+                {"StartAt": "B", "States": {"B": {"Type": "Pass", "Output": "{% 1 %}", "End": true}}}]}}}))
+        .unwrap();
+        assert_eq!(machine.language, QueryLanguage::Jsonata);
+        let StateKind::Parallel { branches } = &machine.state("P").unwrap().kind else {
+            panic!("not a Parallel state")
+        };
+        assert_eq!(
+            branches[0].state("B").unwrap().language,
+            QueryLanguage::Jsonata
+        );
+        let mixed = StateMachine::parse(&json!({"StartAt": "A", "States": {
+            "A": {"Type": "Pass", "QueryLanguage": "JSONata", "Output": {"x": "{% $states.input %}"}, "Next": "B"},
+            "B": {"Type": "Pass", "InputPath": "$.x", "End": true}}}))
+        .unwrap();
+        assert_eq!(mixed.state("A").unwrap().language, QueryLanguage::Jsonata);
+        assert_eq!(mixed.state("B").unwrap().language, QueryLanguage::JsonPath);
+
         let found = issues(json!({"QueryLanguage": "JSONata", "StartAt": "A",
+            "States": {"A": {"Type": "Pass", "QueryLanguage": "JSONPath", "End": true}}}));
+        assert_eq!(
+            found,
+            vec!["States.A.QueryLanguage: 'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state machine"]
+        );
+        let found = issues(json!({"QueryLanguage": "JSONPath-ish", "StartAt": "A",
             "States": {"A": {"Type": "Pass", "End": true}}}));
-        assert!(found[0].contains("JSONata is not supported"), "{found:?}");
+        assert!(found[0].starts_with("QueryLanguage: must be"), "{found:?}");
+
         let found = issues(json!({"StartAt": "A",
             "States": {"A": {"Type": "Pass", "Output": "{% $states.input %}", "End": true}}}));
-        assert!(found[0].contains("JSONata"), "{found:?}");
-        let found = issues(json!({"StartAt": "A", "States": {"A": {"Type": "Pass",
-            "QueryLanguage": "JSONata", "Assign": {"x": "{% 1 %}"}, "End": true}}}));
-        assert!(found[0].contains("JSONata is not supported"), "{found:?}");
+        assert!(
+            found[0].starts_with("States.A.Output: 'Output' is a JSONata field"),
+            "{found:?}"
+        );
+        let found = issues(
+            json!({"QueryLanguage": "JSONata", "StartAt": "T", "States": {
+            "T": {"Type": "Task", "Resource": "r", "InputPath": "$.a", "Parameters": {}, "ResultSelector": {},
+                  "ResultPath": "$.r", "OutputPath": "$", "TimeoutSecondsPath": "$.t", "Next": "C"},
+            "C": {"Type": "Choice", "Default": "W", "Choices": [{"Variable": "$.a", "IsNull": true, "Next": "W"}]},
+            "W": {"Type": "Wait", "SecondsPath": "$.s", "Next": "M"},
+            "M": {"Type": "Map", "ItemsPath": "$.i", "Next": "F", "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Succeed"}}}},
+            "F": {"Type": "Fail", "ErrorPath": "$.e"}}}),
+        );
+        let joined = found.join("\n");
+        for field in [
+            "T.InputPath",
+            "T.Parameters",
+            "T.ResultSelector",
+            "T.ResultPath",
+            "T.OutputPath",
+            "T.TimeoutSecondsPath",
+            "W.SecondsPath",
+            "M.ItemsPath",
+            "F.ErrorPath",
+        ] {
+            assert!(
+                joined.contains(&format!(
+                    "States.{field}: '{}' is a JSONPath field",
+                    field.split('.').nth(1).unwrap()
+                )),
+                "{field}: {joined}"
+            );
+        }
+        assert!(
+            joined.contains(
+                "States.C.Choices[0].Variable: 'Variable' belongs to JSONPath choice rules"
+            ),
+            "{joined}"
+        );
+        assert!(
+            joined.contains("States.C.Choices[0].Condition: a JSONata choice rule needs Condition"),
+            "{joined}"
+        );
+        let found = issues(
+            json!({"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "r", "End": true,
+            "Catch": [{"ErrorEquals": ["States.ALL"], "Output": {}, "Next": "T"}]}}}),
+        );
+        assert!(
+            found[0].starts_with("States.T.Catch[0].Output: 'Output' is a JSONata field"),
+            "{found:?}"
+        );
+        let found = issues(
+            json!({"QueryLanguage": "JSONata", "StartAt": "A", "States": {"A": {"Type": "Pass",
+            "Output": {"x": ["{% 1 + %}"]}, "Assign": {"v.$": "$.x"}, "End": true}}}),
+        );
+        assert!(
+            found.iter().any(|i| i.starts_with(
+                "States.A: Output/x[0]: the JSONata expression '1 +' is not valid: S0"
+            )),
+            "{found:?}"
+        );
+        assert!(
+            found.iter().any(|i| i
+                .starts_with("States.A.Assign: 'v.$': a JSONata state does not use '.$' names")),
+            "{found:?}"
+        );
     }
 
     // https://docs.aws.amazon.com/step-functions/latest/dg/workflow-variables.html

@@ -100,6 +100,30 @@ impl Bindings {
         self.insert(name, value);
         self
     }
+
+    /// Binds `$name` to an object built from `fields` (each converted once, without first
+    /// assembling a JSON object): Step Functions' `$states` is made this way.
+    pub fn insert_object(&mut self, name: &str, fields: &[(&str, &serde_json::Value)]) {
+        let members = fields
+            .iter()
+            .map(|(key, value)| (key.to_string(), Value::from_json(value)))
+            .collect();
+        let v = Value::object(members);
+        match self.vars.iter_mut().find(|(n, _)| &**n == name) {
+            Some(slot) => slot.1 = v,
+            None => self.vars.push((Arc::from(name), v)),
+        }
+    }
+}
+
+/// What an evaluation produced, telling apart the two results a JSON field cannot hold.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Evaluated {
+    /// JSONata's *undefined*: no value at all.
+    Undefined,
+    /// A function (a lambda or a built-in), which has no JSON form.
+    Function,
+    Json(serde_json::Value),
 }
 
 /// The expression inside a Step Functions JSONata string: `"{% expr %}"` gives `expr`.
@@ -151,6 +175,22 @@ impl Expression {
         bindings: &Bindings,
         limits: &Limits,
     ) -> Result<Option<serde_json::Value>, JsonataError> {
+        Ok(match self.evaluate_checked(input, bindings, limits)? {
+            Evaluated::Undefined => None,
+            // A function prints as the empty string, as `$string` prints it.
+            Evaluated::Function => Some(serde_json::Value::String(String::new())),
+            Evaluated::Json(v) => Some(v),
+        })
+    }
+
+    /// Like [`Expression::evaluate_with`], but says when the result is a function instead
+    /// of turning it into a string (Step Functions refuses a function as a field's value).
+    pub fn evaluate_checked(
+        &self,
+        input: Option<&serde_json::Value>,
+        bindings: &Bindings,
+        limits: &Limits,
+    ) -> Result<Evaluated, JsonataError> {
         let input = input.map(Value::from_json).map(|v| match v {
             Value::Array(items, flags) if !flags.has(Flags::SEQUENCE) => Value::with_flags(
                 vec![Value::Array(items, flags)],
@@ -170,7 +210,11 @@ impl Expression {
         ev.bind(&root, &Arc::from("$"), input.clone());
         let result = ev.eval(&self.root, &input, &root)?;
         drop(ev);
-        result.map(|v| v.to_json()).transpose()
+        Ok(match result {
+            None => Evaluated::Undefined,
+            Some(Value::Function(_)) => Evaluated::Function,
+            Some(v) => Evaluated::Json(v.to_json()?),
+        })
     }
 }
 

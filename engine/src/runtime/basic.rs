@@ -9,7 +9,8 @@
 //! (<https://docs.aws.amazon.com/step-functions/latest/dg/state-choice.html>, "Using Assign
 //! with Choice states").
 
-use crate::asl::definition::{TextSource, WaitFor};
+use crate::asl::definition::{Rule, TextSource, WaitFor};
+use crate::asl::query::StatesEnv;
 use crate::asl::variables::Sources;
 use crate::clock::after;
 use crate::error::{names, StatesError};
@@ -49,7 +50,12 @@ pub(crate) fn choice(visit: &Visit<'_>, sources: &Sources) -> Result<Done, State
     let on_input = sources.with_input(&effective);
     let mut matched = None;
     for branch in choices {
-        if branch.condition.evaluate(&on_input)? {
+        let Rule::Path(condition) = &branch.condition else {
+            return Err(StatesError::runtime(
+                "a JSONata choice rule in a JSONPath state",
+            ));
+        };
+        if condition.evaluate(&on_input)? {
             matched = Some(branch);
             break;
         }
@@ -108,6 +114,9 @@ pub(crate) async fn wait(
                 StatesError::runtime(format!("TimestampPath '{p}' of state '{}' must select an RFC 3339 timestamp, found {v}", state.name))
             })?
         }
+        WaitFor::SecondsExpr(_) | WaitFor::TimestampExpr(_) => {
+            return Err(StatesError::runtime("a JSONata wait in a JSONPath state"))
+        }
     };
     let deadline = run.journaled_deadline(&format!("{}/until", visit.key), || target)?;
     run.env.clock.sleep_until(deadline).await;
@@ -131,15 +140,16 @@ pub(crate) fn succeed(visit: &Visit<'_>, sources: &Sources) -> Result<Done, Stat
     })
 }
 
-/// The error a Fail state raises, its texts written out or read from a path (on the input
-/// or a variable) or an intrinsic function.
+/// The error a Fail state declares, its texts written out or read from a path (on the input
+/// or a variable), an intrinsic function or a JSONata expression; `Err` when a text cannot
+/// be computed (the state then fails with that error instead).
 pub(crate) fn fail(
     visit: &Visit<'_>,
     sources: &Sources,
     error: &Option<TextSource>,
     cause: &Option<TextSource>,
-) -> StatesError {
-    let text = |source: &Option<TextSource>| -> Result<String, StatesError> {
+) -> Result<StatesError, StatesError> {
+    let text = |source: &Option<TextSource>, field: &str| -> Result<String, StatesError> {
         Ok(match source {
             None => String::new(),
             Some(TextSource::Literal(s)) => s.clone(),
@@ -157,10 +167,13 @@ pub(crate) fn fail(
                 Value::String(s) => s,
                 other => other.to_string(),
             },
+            Some(TextSource::Expr(e)) => {
+                crate::runtime::query::text(e, field, &StatesEnv::from_sources(sources))?
+            }
         })
     };
-    match (text(error), text(cause)) {
-        (Ok(error), Ok(cause)) => StatesError::new(error, cause),
-        (Err(e), _) | (_, Err(e)) => e,
-    }
+    Ok(StatesError::new(
+        text(error, "Error")?,
+        text(cause, "Cause")?,
+    ))
 }

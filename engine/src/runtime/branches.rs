@@ -4,11 +4,12 @@
 //! variables and its own assignments end with it.
 
 use crate::asl::definition::{MaxConcurrency, PathField, StateKind, StateMachine};
+use crate::asl::query::{QueryLanguage, StatesEnv};
 use crate::asl::variables::Sources;
 use crate::error::StatesError;
 use crate::runtime::history;
 use crate::runtime::runner::{effective_parameters, run_machine, Visit};
-use crate::runtime::{io, ExecutionRun};
+use crate::runtime::{io, query, ExecutionRun};
 use serde_json::{json, Value};
 use std::sync::Arc;
 use tokio::task::JoinSet;
@@ -93,6 +94,8 @@ pub(crate) async fn map(
         items_path,
         item_selector,
         max_concurrency,
+        items: jsonata_items,
+        jsonata_selector,
     } = &state.kind
     else {
         return Err(StatesError::runtime("not a Map state"));
@@ -100,17 +103,23 @@ pub(crate) async fn map(
     let ctx = run.context(&state.name, run.env.clock.now(), attempt, None);
     let effective = io::input_path(&state.input_path, &visit.sources(visit.raw, &ctx))?;
     let on_input = visit.sources(&effective, &ctx);
-    let items = match items_path {
-        PathField::Path(p) => p
-            .select(&on_input)
-            .map_err(|e| StatesError::runtime(e.to_string()))?,
-        _ => effective.clone(),
-    };
-    let Value::Array(items) = items else {
-        return Err(StatesError::runtime(format!(
-            "Map state '{}': the ItemsPath must select an array, found {items}",
-            state.name
-        )));
+    let jsonata = state.language == QueryLanguage::Jsonata;
+    let items = if jsonata {
+        query::map_items(visit, jsonata_items.as_ref(), &ctx)?
+    } else {
+        let items = match items_path {
+            PathField::Path(p) => p
+                .select(&on_input)
+                .map_err(|e| StatesError::runtime(e.to_string()))?,
+            _ => effective.clone(),
+        };
+        let Value::Array(items) = items else {
+            return Err(StatesError::runtime(format!(
+                "Map state '{}': the ItemsPath must select an array, found {items}",
+                state.name
+            )));
+        };
+        items
     };
     let akey = format!("{}/a{attempt}", visit.key);
     let started = run.emit(
@@ -128,6 +137,9 @@ pub(crate) async fn map(
     let mut set = JoinSet::new();
     for (index, item) in items.into_iter().enumerate() {
         let iteration_input = match item_selector {
+            _ if jsonata => {
+                query::select_item(visit, jsonata_selector.as_ref(), &ctx, index, item)?
+            }
             Some(selector) => {
                 let mut item_ctx = ctx.clone();
                 item_ctx["Map"] = json!({"Item": {"Index": index, "Value": item}});
@@ -223,6 +235,10 @@ fn concurrency_bound(
 ) -> Result<usize, StatesError> {
     let path = match bound {
         MaxConcurrency::Fixed(n) => return Ok(*n),
+        MaxConcurrency::Expr(e) => {
+            let n = query::seconds(e, "MaxConcurrency", 0, &StatesEnv::from_sources(sources))?;
+            return Ok(usize::try_from(n).unwrap_or(usize::MAX));
+        }
         MaxConcurrency::Path(path) => path,
     };
     let value = path.select(sources).map_err(|e| match path.variable() {

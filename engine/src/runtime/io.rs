@@ -49,19 +49,21 @@ pub fn result_path(field: &PathField, raw: &Value, result: Value) -> Result<Valu
     }
 }
 
-/// How Step Functions starts the cause of a `States.Runtime` error a state raised.
+/// How Step Functions starts the cause of a `States.Runtime` or
+/// `States.QueryEvaluationError` error a state raised.
 const RUNTIME_PREFIX: &str = "An error occurred while executing the state '";
 
 /// Names the state and the id of its `…StateEntered` event at the start of a
-/// `States.Runtime` cause, as Step Functions does: "An error occurred while executing the
+/// `States.Runtime` or `States.QueryEvaluationError` cause, as Step Functions does: "An error occurred while executing the
 /// state 'S' (entered at the event id #4). …". A cause that already names a state (one
 /// raised inside a branch or an iteration) is kept.
 pub fn locate(error: StatesError, state: &str, entered_event: i64) -> StatesError {
-    if error.error != names::RUNTIME || error.cause.starts_with(RUNTIME_PREFIX) {
+    let located = error.error == names::RUNTIME || error.error == names::QUERY_EVALUATION_ERROR;
+    if !located || error.cause.starts_with(RUNTIME_PREFIX) {
         return error;
     }
     StatesError::new(
-        names::RUNTIME,
+        error.error,
         format!(
             "{RUNTIME_PREFIX}{state}' (entered at the event id #{entered_event}). {}",
             error.cause

@@ -5,6 +5,7 @@ pub(crate) mod branches;
 pub(crate) mod execution;
 pub mod history;
 pub mod io;
+pub(crate) mod query;
 pub(crate) mod resource;
 pub(crate) mod runner;
 pub(crate) mod step;

@@ -11,6 +11,7 @@
 
 use crate::asl::assign::Assign;
 use crate::asl::definition::{State, StateKind, StateMachine};
+use crate::asl::query::QueryLanguage;
 use crate::asl::variables::{Sources, Variables};
 use crate::clock::after;
 use crate::error::StatesError;
@@ -18,7 +19,7 @@ use crate::runtime::basic;
 use crate::runtime::branches::{map, parallel};
 use crate::runtime::history::{self, state_entered, state_exited};
 use crate::runtime::step::StepOutcome;
-use crate::runtime::{io, task, ExecutionRun};
+use crate::runtime::{io, query, task, ExecutionRun};
 use serde_json::{Map, Value};
 use std::future::Future;
 use std::pin::Pin;
@@ -108,8 +109,7 @@ pub(crate) fn run_machine(
                         run_state(&run, &state, data, &key, previous, &variables).await;
                     let events = std::mem::take(&mut outcome.pending_events);
                     let name = state.name.clone();
-                    let locate =
-                        is_instant(&state) && !matches!(state.kind, StateKind::Fail { .. });
+                    let locate = is_instant(&state) && !outcome.declared_failure;
                     let last = run.complete_step(&key, &events, |last_id| {
                         if let Some(id) = last_id {
                             outcome.last_event = id;
@@ -213,12 +213,24 @@ async fn state_body(visit: &Visit<'_>, last: i64, entered: time::OffsetDateTime)
     ) {
         return StepOutcome::failed(e, last);
     }
+    let jsonata = state.language == QueryLanguage::Jsonata;
     let done = match &state.kind {
+        StateKind::Pass { .. } if jsonata => query::pass(visit, &ctx),
         StateKind::Pass { result } => basic::pass(visit, &sources, result.as_ref()),
+        StateKind::Choice { .. } if jsonata => query::choice(visit, &ctx),
         StateKind::Choice { .. } => basic::choice(visit, &sources),
+        StateKind::Wait(wait) if jsonata => query::wait(visit, wait, entered, &ctx).await,
         StateKind::Wait(wait) => basic::wait(visit, &sources, wait, entered).await,
+        StateKind::Succeed if jsonata => query::succeed(visit, &ctx),
         StateKind::Succeed => basic::succeed(visit, &sources),
-        StateKind::Fail { error, cause } => Err(basic::fail(visit, &sources, error, cause)),
+        StateKind::Fail { error, cause } => match basic::fail(visit, &sources, error, cause) {
+            Ok(declared) => {
+                let mut outcome = StepOutcome::failed(declared, last);
+                outcome.declared_failure = true;
+                return outcome;
+            }
+            Err(e) => Err(e),
+        },
         StateKind::Task(_) | StateKind::Parallel { .. } | StateKind::Map { .. } => {
             match with_retries(visit, &mut last).await {
                 Ok(done) => Ok(done),
@@ -244,15 +256,19 @@ async fn state_body(visit: &Visit<'_>, last: i64, entered: time::OffsetDateTime)
 /// places the error output in the state's input, and its `Assign` (with `$` the error
 /// output) assigns in the scope of the state.
 fn catch(visit: &Visit<'_>, sources: &Sources, error: StatesError) -> Result<Done, StatesError> {
-    let Some(catcher) = visit
+    let Some((index, catcher)) = visit
         .state
         .catch
         .iter()
-        .find(|c| c.error_equals.iter().any(|p| error.matches(p)))
+        .enumerate()
+        .find(|(_, c)| c.error_equals.iter().any(|p| error.matches(p)))
     else {
         return Err(error);
     };
     let error_output = error.to_catch_output();
+    if visit.state.language == QueryLanguage::Jsonata {
+        return query::caught(visit, catcher, index, &error_output, sources.context);
+    }
     let assigned = assignments(catcher.assign.as_ref(), &sources.with_input(&error_output))?;
     let output = io::result_path(&catcher.result_path, visit.raw, error_output)?;
     Ok(Done {
@@ -281,6 +297,7 @@ fn exit(visit: &Visit<'_>, last: i64, done: Done) -> StepOutcome {
         last_event: last,
         pending_events: vec![(format!("{}/exited", visit.key), event)],
         assigned: done.assigned,
+        declared_failure: false,
     }
 }
 
@@ -318,6 +335,9 @@ async fn with_retries(visit: &Visit<'_>, last: &mut i64) -> Result<Done, StatesE
         }
         .and_then(|result| {
             let ctx = run.context(&state.name, entered, attempt, None);
+            if state.language == QueryLanguage::Jsonata {
+                return query::with_result(visit, &result, &ctx);
+            }
             // Kept for `Assign` only when there is one, so a state without variables copies
             // nothing.
             let kept = state.assign.is_some().then(|| result.clone());
@@ -362,10 +382,14 @@ async fn with_retries(visit: &Visit<'_>, last: &mut i64) -> Result<Done, StatesE
     }
 }
 
-/// A Parallel state's branch input: `InputPath`, then `Parameters`.
+/// A Parallel state's branch input: `InputPath`, then `Parameters` (`Arguments` for a
+/// JSONata state).
 pub(crate) fn effective_parameters(visit: &Visit<'_>, attempt: u32) -> Result<Value, StatesError> {
     let (run, state) = (visit.run, visit.state);
     let ctx = run.context(&state.name, run.env.clock.now(), attempt, None);
+    if state.language == QueryLanguage::Jsonata {
+        return query::arguments(visit, &ctx);
+    }
     let effective = io::input_path(&state.input_path, &visit.sources(visit.raw, &ctx))?;
     match &state.parameters {
         Some(p) => p.evaluate(&visit.sources(&effective, &ctx)),

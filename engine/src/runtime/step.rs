@@ -15,6 +15,9 @@ pub(crate) struct StepOutcome {
     pub pending_events: Vec<(String, Value)>,
     /// The variables the visit assigned; they are stored once the step is over.
     pub assigned: Option<Map<String, Value>>,
+    /// The error is the one a Fail state declares (its `Error` and `Cause`), which is
+    /// reported as written, not as a failure of the state.
+    pub declared_failure: bool,
 }
 
 impl StepOutcome {
@@ -25,6 +28,7 @@ impl StepOutcome {
             last_event,
             pending_events: Vec::new(),
             assigned: None,
+            declared_failure: false,
         }
     }
 
@@ -57,6 +61,7 @@ impl StepOutcome {
             last_event,
             pending_events: Vec::new(),
             assigned: record.get("assigned").and_then(Value::as_object).cloned(),
+            declared_failure: false,
         })
     }
 }
@@ -73,6 +78,7 @@ mod tests {
             last_event: 7,
             pending_events: Vec::new(),
             assigned: json!({"x": 42, "s": "t"}).as_object().cloned(),
+            declared_failure: false,
         };
         let back = StepOutcome::from_journal(&outcome.to_journal("A")).unwrap();
         assert_eq!(back.next.as_deref(), Some("B"));

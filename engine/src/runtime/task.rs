@@ -3,6 +3,7 @@
 //! that same attempt — it does not create the job again or notify the approver twice.
 
 use crate::asl::definition::{Seconds, State, TaskSpec};
+use crate::asl::query::{QueryLanguage, StatesEnv};
 use crate::asl::variables::Sources;
 use crate::clock::after;
 use crate::error::{names, StatesError};
@@ -29,6 +30,11 @@ fn resolve_seconds(
     match seconds {
         None => Ok(None),
         Some(Seconds::Fixed(n)) => Ok(Some(*n)),
+        Some(Seconds::Expr(_)) => crate::runtime::query::task_seconds(
+            seconds,
+            field.trim_end_matches("Path"),
+            &StatesEnv::from_sources(sources),
+        ),
         Some(Seconds::Path(p)) => {
             let v = p
                 .select(sources)
@@ -76,9 +82,13 @@ pub(crate) async fn attempt(
     if !resuming {
         let token = (pattern == Pattern::WaitForTaskToken).then(new_token);
         let ctx = run.context(&state.name, entered, attempt, token.as_deref());
-        let params = match &state.parameters {
-            Some(t) => t.evaluate(&visit.sources(&effective, &ctx))?,
-            None => effective.clone(),
+        let params = if state.language == QueryLanguage::Jsonata {
+            crate::runtime::query::arguments(visit, &ctx)?
+        } else {
+            match &state.parameters {
+                Some(t) => t.evaluate(&visit.sources(&effective, &ctx))?,
+                None => effective.clone(),
+            }
         };
         io::check_size(
             &params,

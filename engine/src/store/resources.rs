@@ -32,7 +32,7 @@ impl Store {
 
     pub fn resource(&self, kind: &str, name: &str) -> StoreResult<Option<Value>> {
         let body: Option<String> = self
-            .conn()?
+            .read()?
             .query_row(
                 "SELECT body FROM sagemaker_resources WHERE kind = ?1 AND name = ?2",
                 params![kind, name],
@@ -44,7 +44,7 @@ impl Store {
 
     /// Newest first.
     pub fn resources(&self, kind: &str) -> StoreResult<Vec<Value>> {
-        let conn = self.conn()?;
+        let conn = self.read()?;
         let mut stmt = conn.prepare(
             "SELECT body FROM sagemaker_resources WHERE kind = ?1 ORDER BY created_ms DESC, rowid DESC",
         )?;
@@ -58,7 +58,7 @@ impl Store {
 
     /// Every resource of a kind with its name, in no particular order.
     pub fn named_resources(&self, kind: &str) -> StoreResult<Vec<(String, Value)>> {
-        let conn = self.conn()?;
+        let conn = self.read()?;
         let mut stmt =
             conn.prepare("SELECT name, body FROM sagemaker_resources WHERE kind = ?1")?;
         let rows = stmt.query_map([kind], |r| {

@@ -190,3 +190,127 @@ async fn one_engine_per_database_file() {
     first.shutdown();
     Engine::open(config).await.unwrap();
 }
+
+// The dashboard's "waiting for a decision" comes from the task tokens the engine keeps
+// open. Checked against two independent sources: the tokens the waiting tasks handed to
+// their function, and the callbacks a reader of each execution's history finds
+// (https://docs.aws.amazon.com/step-functions/latest/dg/connect-to-resource.html#connect-wait-token:
+// a task waits until SendTaskSuccess/SendTaskFailure with its token, or the execution ends).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pending_callbacks_follow_tokens_opening_and_closing() {
+    let root = tempfile::tempdir().unwrap();
+    let engine = Engine::open(EngineConfig::new(
+        Some(root.path().join("db.sqlite")),
+        root.path().join("data"),
+    ))
+    .await
+    .unwrap();
+    let handed: std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>> = Default::default();
+    let seen = handed.clone();
+    engine.register_function(
+        "ask",
+        engine::handler(move |req| {
+            let token = req.payload["token"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            let branch = req.payload["branch"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            seen.lock().unwrap().push((branch, token));
+            Ok(json!({}))
+        }),
+    );
+    let ask = |state: &str| {
+        json!({"StartAt": state, "States": {state: {"Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+            "Parameters": {"FunctionName": "ask", "Payload": {"token.$": "$$.Task.Token", "branch": state}},
+            "End": true}}})
+    };
+    let definition = json!({"StartAt": "Both", "States": {"Both": {"Type": "Parallel",
+        "Branches": [ask("Left"), ask("Right")], "End": true}}});
+    let arn = engine
+        .create_state_machine("ask", &definition.to_string(), &BTreeMap::new())
+        .unwrap();
+    let mut runs = Vec::new();
+    for i in 0..3 {
+        runs.push(
+            engine
+                .start_execution(&arn, Some(&format!("run-{i}")), None)
+                .unwrap()
+                .execution_arn,
+        );
+    }
+    for _ in 0..500 {
+        if handed.lock().unwrap().len() == 6 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let handed_out: std::collections::BTreeSet<(String, String)> =
+        handed.lock().unwrap().iter().cloned().collect();
+    assert_eq!(
+        handed_out.len(),
+        6,
+        "two waiting tasks in each of three runs"
+    );
+    // The TaskSubmitted event follows the function's answer; wait for the histories.
+    for _ in 0..500 {
+        let all_submitted = runs.iter().all(|run| {
+            let events = engine
+                .get_execution_history(run, &HistoryRequest::default())
+                .unwrap()
+                .events;
+            events
+                .iter()
+                .filter(|e| e["type"] == "TaskSubmitted")
+                .count()
+                == 2
+        });
+        if all_submitted {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+
+    let pending = |engine: &Engine| -> std::collections::BTreeSet<(String, String)> {
+        engine
+            .pending_callbacks()
+            .unwrap()
+            .into_iter()
+            .map(|(_, c)| (c.state_name, c.token.unwrap()))
+            .collect()
+    };
+    assert_eq!(pending(&engine), handed_out);
+    for run in &runs {
+        let events = engine
+            .get_execution_history(run, &HistoryRequest::default())
+            .unwrap()
+            .events;
+        let from_history: Vec<_> = engine::pending_callbacks(&events);
+        let from_index = engine.pending_callbacks_of(run).unwrap();
+        assert_eq!(from_index, from_history, "{run}");
+    }
+
+    // A decision closes its callback at once; the sibling branch still waits.
+    let first_run = engine
+        .get_execution_history(&runs[0], &HistoryRequest::default())
+        .unwrap()
+        .events;
+    let decided = engine::pending_callbacks(&first_run)[0]
+        .token
+        .clone()
+        .unwrap();
+    engine.send_task_success(&decided, "{}").unwrap();
+    let after = pending(&engine);
+    assert_eq!(after.len(), 5);
+    assert!(after.iter().all(|(_, token)| token != &decided));
+    assert_eq!(engine.pending_callbacks_of(&runs[0]).unwrap().len(), 1);
+    // A run that is stopped has nothing left to decide.
+    engine.stop_execution(&runs[2], None, None).await.unwrap();
+    assert!(engine.pending_callbacks_of(&runs[2]).unwrap().is_empty());
+    let left = engine.pending_callbacks().unwrap();
+    assert_eq!(left.len(), 3);
+    assert!(left.iter().all(|(e, _)| e.execution_arn != runs[2]));
+}

@@ -1,7 +1,7 @@
 //! The engine's integration tests, in one binary: the execution API, the CLI, crash recovery,
 //! the seed pipeline end to end, replay after a restart, the local SageMaker, the
-//! interpreter against AWS's examples, workflow variables, and the JSONata evaluator against
-//! JSONata's test suite.
+//! interpreter against AWS's examples, workflow variables, JSONata states, and the JSONata
+//! evaluator against JSONata's test suite.
 
 mod common;
 
@@ -9,8 +9,10 @@ mod api;
 mod cli;
 mod crash;
 mod edges;
+mod jsonata_states;
 mod jsonata_suite;
 mod pipeline;
+mod pipeline_jsonata;
 mod replay;
 mod sagemaker;
 mod states;

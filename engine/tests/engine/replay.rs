@@ -13,27 +13,23 @@ use std::sync::Arc;
 use std::time::Duration;
 
 async fn open(root: &Path, calls: Arc<AtomicUsize>, fail_first: usize) -> Engine {
-    let engine = Engine::open(EngineConfig::new(
-        Some(root.join("db.sqlite")),
-        root.join("data"),
-    ))
-    .await
-    .unwrap();
-    engine.register_function(
-        "count",
-        handler(move |req| {
-            let n = calls.fetch_add(1, Ordering::SeqCst) + 1;
-            if n <= fail_first {
-                return Err(FunctionError {
-                    error: "Flaky".into(),
-                    cause: format!("call {n}"),
-                });
-            }
-            Ok(json!({"seen": req.payload}))
-        }),
-    );
-    engine.register_function("notify", handler(|_req| Ok(json!({}))));
-    engine
+    // Registered before open: the executions it resumes may call them straight away.
+    let config = EngineConfig::new(Some(root.join("db.sqlite")), root.join("data"))
+        .with_function(
+            "count",
+            handler(move |req| {
+                let n = calls.fetch_add(1, Ordering::SeqCst) + 1;
+                if n <= fail_first {
+                    return Err(FunctionError {
+                        error: "Flaky".into(),
+                        cause: format!("call {n}"),
+                    });
+                }
+                Ok(json!({"seen": req.payload}))
+            }),
+        )
+        .with_function("notify", handler(|_req| Ok(json!({}))));
+    Engine::open(config).await.unwrap()
 }
 
 fn assert_no_duplicate_keys(events: &[Value]) {

@@ -264,14 +264,11 @@ async fn all_variables_of_an_execution_stay_under_10_mib() {
 }
 
 async fn open(root: &Path) -> Engine {
-    let engine = Engine::open(EngineConfig::new(
-        Some(root.join("db.sqlite")),
-        root.join("data"),
-    ))
-    .await
-    .unwrap();
-    engine.register_function("notify", handler(|_req| Ok(json!({}))));
-    engine
+    // Registered before open: the execution it resumes may start the next iteration, which
+    // calls it, straight away.
+    let config = EngineConfig::new(Some(root.join("db.sqlite")), root.join("data"))
+        .with_function("notify", handler(|_req| Ok(json!({}))));
+    Engine::open(config).await.unwrap()
 }
 
 /// A new open callback of `exec` (its token and its scheduled `Payload`), once its task

@@ -17,6 +17,8 @@
 //!   endpoints, against moto (aws mode, as `list_page`).
 //! - `startup`: the aws-mode binary's start to first ready answer, idle memory and size
 //!   (aws mode against moto; needs the built site).
+//! - `load`: 200 browsing clients with live streams and 20 decisions a second for 60 s over
+//!   1,000 executions, 50 waiting (local mode); `GATEHOUSE_LOAD_SECONDS=600` soaks.
 
 #[cfg(feature = "aws")]
 mod aws_pages;
@@ -25,6 +27,7 @@ mod invoke;
 mod lineage;
 #[cfg(feature = "aws")]
 mod list_page;
+mod load;
 mod pages;
 #[cfg(feature = "aws")]
 mod startup;
@@ -53,7 +56,7 @@ use clap::Parser;
 use server::config::Config;
 use server::startup::Application;
 
-const BENCHES: [&str; 7] = [
+const BENCHES: [&str; 8] = [
     "pages",
     "decisions",
     "lineage",
@@ -61,6 +64,7 @@ const BENCHES: [&str; 7] = [
     "list_page",
     "aws_pages",
     "startup",
+    "load",
 ];
 
 /// The value below which a share `p` of the sorted samples fall (nearest rank).
@@ -156,6 +160,7 @@ fn run(bench: &str) {
         "decisions" => decisions::run(),
         "lineage" => lineage::run(),
         "invoke" => invoke::run(),
+        "load" => load::run(),
         #[cfg(feature = "aws")]
         "list_page" => list_page::run(),
         #[cfg(feature = "aws")]

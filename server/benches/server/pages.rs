@@ -26,7 +26,7 @@ const ROUNDS: usize = 400;
 const WARM_UP: usize = 40;
 
 /// A loop of Pass and Choice states: 4 history events per round, so `n` = 49 gives ~200.
-const LOOP_DEFINITION: &str = r#"{
+pub(crate) const LOOP_DEFINITION: &str = r#"{
   "StartAt": "Count",
   "States": {
     "Count": {"Type": "Pass", "Parameters": {"i.$": "States.MathAdd($.i, 1)", "n.$": "$.n", "fail.$": "$.fail"}, "Next": "More?"},

@@ -152,7 +152,7 @@ impl AuditLog for SqliteAuditLog {
     async fn search(&self, query: &AuditQuery) -> Result<Vec<AuditRecord>, AuditError> {
         let query = query.clone();
         self.db
-            .call(move |connection| {
+            .read(move |connection| {
                 let mut conditions = Vec::new();
                 let mut values: Vec<rusqlite::types::Value> = Vec::new();
                 let mut bind = |template: &str, value: rusqlite::types::Value| {
@@ -205,7 +205,7 @@ impl AuditLog for SqliteAuditLog {
 
     async fn scan(&self, after: u64, limit: usize) -> Result<Vec<AuditRecord>, AuditError> {
         self.db
-            .call(move |connection| {
+            .read(move |connection| {
                 let mut statement = connection.prepare_cached(&format!(
                     "SELECT {COLUMNS} FROM audit_log WHERE seq > ?1 ORDER BY seq LIMIT ?2"
                 ))?;
@@ -221,7 +221,7 @@ impl AuditLog for SqliteAuditLog {
 
     async fn head(&self) -> Result<Option<(u64, String)>, AuditError> {
         self.db
-            .call(|connection| Ok(read_head(connection)?))
+            .read(|connection| Ok(read_head(connection)?))
             .await
             .map_err(unavailable)
     }

@@ -84,7 +84,7 @@ impl SessionStore for SqliteSessionStore {
         let now = OffsetDateTime::now_utc().unix_timestamp();
         let stored: Option<String> = self
             .db
-            .call(move |connection| {
+            .read(move |connection| {
                 Ok(connection
                     .query_row(
                         "SELECT record FROM server_sessions WHERE id = ?1 AND expires_unix > ?2",

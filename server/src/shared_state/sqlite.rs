@@ -78,7 +78,7 @@ impl Ballots for SqliteBallots {
     async fn votes(&self, ballot: &BallotKey) -> Result<Vec<Vote>, BallotError> {
         let ballot = ballot.clone();
         self.db
-            .call(move |connection| Ok(read_votes(connection, &ballot)?))
+            .read(move |connection| Ok(read_votes(connection, &ballot)?))
             .await
             .map_err(ballot_error)
     }
@@ -100,7 +100,7 @@ impl FailureCounts for SqliteFailureCounts {
     async fn read(&self, keys: &[String]) -> Result<Vec<Option<Failures>>, String> {
         let keys = keys.to_vec();
         self.db
-            .call(move |connection| {
+            .read(move |connection| {
                 let mut statement = connection
                     .prepare_cached("SELECT count, last_ms FROM signin_failures WHERE key = ?1")?;
                 let mut found = Vec::with_capacity(keys.len());

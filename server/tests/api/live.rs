@@ -137,6 +137,8 @@ async fn pages_hear_of_a_new_run_and_a_reconnect_resumes_where_it_left() {
         approval.data.contains("\"execution\":\"live-run\""),
         "{approval:?}"
     );
+    // The only run this test started waits: the navigation's count comes with the news.
+    assert!(approval.data.contains("\"pending\":1"), "{approval:?}");
     assert!(
         seen.iter().any(|e| e.kind == "execution"),
         "state changes came first: {seen:?}"

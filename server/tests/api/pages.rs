@@ -152,3 +152,68 @@ async fn pages_carry_a_content_security_policy_that_names_each_inline_script() {
         "max-age=31536000"
     );
 }
+
+/// Reading a page waits for no one else's write. Another connection holds the database's
+/// write lock (as a long durable write or a running execution's transaction would), and a
+/// failed sign-in's count is waiting for it inside the server; meanwhile a signed-in reader
+/// opens the pages. Each answers well inside the writers' busy timeout (5 s for the server's
+/// writes, 10 s for the engine's), so none queued behind the waiting write.
+#[tokio::test]
+async fn pages_answer_while_a_write_waits_for_the_database() {
+    use std::time::{Duration, Instant};
+
+    let app = spawn_app().await;
+    let client = app.signed_in_client("admin", &app.admin_password).await;
+    let database = server::cli::database_path(&app.data_dir);
+    let (locked_tx, locked) = std::sync::mpsc::channel();
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let holder = std::thread::spawn(move || {
+        let connection = rusqlite::Connection::open(&database).expect("open the database");
+        connection
+            .execute_batch(
+                "BEGIN IMMEDIATE;
+                 INSERT INTO signin_failures (key, count, last_ms) VALUES ('held', 1, 0);",
+            )
+            .expect("take the write lock");
+        locked_tx.send(()).expect("tell the test");
+        let _ = released.recv_timeout(Duration::from_secs(60));
+        connection.execute_batch("ROLLBACK;").expect("let go");
+    });
+    locked.recv().expect("the lock is held");
+    // A wrong password is counted: a write that now waits for the lock.
+    let stranger = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let wrong = stranger
+        .post(app.url("/auth/signin"))
+        .form(&[
+            ("username", "admin"),
+            ("password", "not the password"),
+            ("next", "/"),
+        ])
+        .send();
+    let waiting_write = tokio::spawn(wrong);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for path in ["/executions", "/approvals", "/lineage", "/endpoints", "/me"] {
+        let started = Instant::now();
+        let response = client.get(app.url(path)).send().await.expect("page");
+        let took = started.elapsed();
+        assert_eq!(response.status(), 200, "{path}");
+        assert!(
+            took < Duration::from_secs(2),
+            "{path} took {took:?}: it waited for a write that was not its own"
+        );
+    }
+    assert!(
+        !waiting_write.is_finished(),
+        "the failed sign-in's count was still waiting for the lock while the pages answered"
+    );
+    release.send(()).expect("release");
+    holder.join().expect("the holder ends");
+    let answered = waiting_write
+        .await
+        .expect("sign-in task")
+        .expect("sign-in answer");
+    assert!(answered.status().is_redirection() || answered.status().is_client_error());
+}

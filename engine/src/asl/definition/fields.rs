@@ -8,7 +8,7 @@ use crate::asl::jsonpath::JsonPath;
 use crate::asl::template::Template;
 use serde_json::{Map, Value};
 
-pub(super) const COMMON: &[&str] = &["Type", "Comment"];
+pub(super) const COMMON: &[&str] = &["Type", "Comment", "QueryLanguage"];
 
 pub(super) fn allowed_fields(kind: &str) -> &'static [&'static str] {
     match kind {

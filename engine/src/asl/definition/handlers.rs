@@ -1,6 +1,9 @@
 //! Reading `Retry` and `Catch`: retriers, catchers and their error name lists.
 
-use super::{join, parse_assign, parse_path_field, Catcher, Ctx, Retrier};
+use super::{
+    join, jsonata_fields, parse_assign, parse_path_field, Catcher, Ctx, PathField, Retrier,
+};
+use crate::asl::query::{Payload, QueryLanguage};
 use serde_json::{Map, Value};
 
 fn parse_error_list(value: Option<&Value>, field: &str, ctx: &mut Ctx) -> Vec<String> {
@@ -115,7 +118,13 @@ pub(super) fn parse_retry(obj: &Map<String, Value>, ctx: &mut Ctx) -> Vec<Retrie
     out
 }
 
-pub(super) fn parse_catch(obj: &Map<String, Value>, ctx: &mut Ctx) -> Vec<Catcher> {
+/// `Catch`: a JSONPath catcher places the error output with `ResultPath`; a JSONata one
+/// shapes the state's output with `Output` (`$states.errorOutput` when absent).
+pub(super) fn parse_catch(
+    obj: &Map<String, Value>,
+    language: QueryLanguage,
+    ctx: &mut Ctx,
+) -> Vec<Catcher> {
     let Some(value) = obj.get("Catch") else {
         return Vec::new();
     };
@@ -139,8 +148,35 @@ pub(super) fn parse_catch(obj: &Map<String, Value>, ctx: &mut Ctx) -> Vec<Catche
             issues: ctx.issues,
             location: join(&ctx.location, &field),
         };
-        let result_path = parse_path_field(c, "ResultPath", true, &mut inner);
-        let assign = parse_assign(c, "Assign", &mut inner);
+        let (result_path, assign, output) = if language == QueryLanguage::Jsonata {
+            if c.contains_key("ResultPath") {
+                inner.issue(
+                    "ResultPath",
+                    jsonata_fields::unknown_field("ResultPath", "catcher", language),
+                );
+            }
+            let output = c.get("Output").and_then(|v| {
+                match Payload::compile(v, &format!("{field}/Output")) {
+                    Ok(p) => Some(p),
+                    Err(e) => {
+                        inner.issue("", e);
+                        None
+                    }
+                }
+            });
+            let assign =
+                jsonata_fields::parse_assign(c, "Assign", &format!("{field}/Assign"), &mut inner);
+            (PathField::Default, assign, output)
+        } else {
+            if c.contains_key("Output") {
+                inner.issue(
+                    "Output",
+                    jsonata_fields::unknown_field("Output", "catcher", language),
+                );
+            }
+            let result_path = parse_path_field(c, "ResultPath", true, &mut inner);
+            (result_path, parse_assign(c, "Assign", &mut inner), None)
+        };
         let Some(next) = c.get("Next").and_then(Value::as_str) else {
             ctx.issue(&format!("{field}.Next"), "missing required field Next");
             continue;
@@ -150,6 +186,7 @@ pub(super) fn parse_catch(obj: &Map<String, Value>, ctx: &mut Ctx) -> Vec<Catche
             result_path,
             next: next.to_string(),
             assign,
+            output,
         });
     }
     out

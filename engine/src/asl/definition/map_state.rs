@@ -1,8 +1,12 @@
 //! The Map state's fields (inline mode only): its processor, ItemsPath, ItemSelector and
 //! the concurrency bound, fixed or read from the input.
 
-use super::{join, parse_machine, parse_path_field, parse_template, Ctx, StateKind};
+use super::{
+    join, jsonata_fields, parse_machine, parse_path_field, parse_template, Ctx, Languages,
+    PathField, StateKind,
+};
 use crate::asl::jsonpath::JsonPath;
+use crate::asl::query::{Expr, QueryLanguage};
 use serde_json::{Map, Value};
 use std::sync::Arc;
 
@@ -13,9 +17,17 @@ pub enum MaxConcurrency {
     /// `MaxConcurrencyPath`: a reference path into the state input or a variable, resolved
     /// per visit.
     Path(JsonPath),
+    /// A JSONata state's `MaxConcurrency` expression, evaluated per visit.
+    Expr(Expr),
 }
 
-pub(super) fn parse(obj: &Map<String, Value>, location: &str, ctx: &mut Ctx) -> Option<StateKind> {
+pub(super) fn parse(
+    obj: &Map<String, Value>,
+    location: &str,
+    languages: Languages,
+    language: QueryLanguage,
+    ctx: &mut Ctx,
+) -> Option<StateKind> {
     let (processor_value, field) = match (obj.get("ItemProcessor"), obj.get("Iterator")) {
         (Some(p), None) => (p, "ItemProcessor"),
         (None, Some(p)) => (p, "Iterator"),
@@ -39,7 +51,28 @@ pub(super) fn parse(obj: &Map<String, Value>, location: &str, ctx: &mut Ctx) -> 
         );
     }
     let loc = join(location, field);
-    let processor = parse_machine(processor_value, &loc, false, ctx.issues).map(Arc::new);
+    let processor = parse_machine(processor_value, &loc, Some(languages), ctx.issues).map(Arc::new);
+    if language == QueryLanguage::Jsonata {
+        let max_concurrency = match obj.get("MaxConcurrency") {
+            None => MaxConcurrency::Fixed(0),
+            Some(v) => match Expr::from_value(v) {
+                Some(Ok(expr)) => MaxConcurrency::Expr(expr),
+                Some(Err(e)) => {
+                    ctx.issue("MaxConcurrency", e);
+                    MaxConcurrency::Fixed(0)
+                }
+                None => fixed_concurrency(v, ctx),
+            },
+        };
+        return Some(StateKind::Map {
+            processor: processor?,
+            items_path: PathField::Default,
+            item_selector: None,
+            max_concurrency,
+            items: jsonata_fields::parse_payload(obj, "Items", ctx),
+            jsonata_selector: jsonata_fields::parse_payload(obj, "ItemSelector", ctx),
+        });
+    }
     if obj.contains_key("ItemSelector") && obj.contains_key("Parameters") {
         ctx.issue(
             "ItemSelector",
@@ -58,7 +91,16 @@ pub(super) fn parse(obj: &Map<String, Value>, location: &str, ctx: &mut Ctx) -> 
         items_path: parse_path_field(obj, "ItemsPath", false, ctx),
         item_selector,
         max_concurrency,
+        items: None,
+        jsonata_selector: None,
     })
+}
+
+fn fixed_concurrency(v: &Value, ctx: &mut Ctx) -> MaxConcurrency {
+    MaxConcurrency::Fixed(v.as_u64().map(|n| n as usize).unwrap_or_else(|| {
+        ctx.issue("MaxConcurrency", "must be a non-negative integer");
+        0
+    }))
 }
 
 /// `MaxConcurrency` (a non-negative integer) or `MaxConcurrencyPath` (a reference path on
@@ -72,12 +114,7 @@ fn max_concurrency(obj: &Map<String, Value>, ctx: &mut Ctx) -> MaxConcurrency {
             );
             MaxConcurrency::Fixed(0)
         }
-        (Some(v), None) => {
-            MaxConcurrency::Fixed(v.as_u64().map(|n| n as usize).unwrap_or_else(|| {
-                ctx.issue("MaxConcurrency", "must be a non-negative integer");
-                0
-            }))
-        }
+        (Some(v), None) => fixed_concurrency(v, ctx),
         (None, Some(v)) => match v.as_str().map(JsonPath::parse) {
             Some(Ok(path)) if path.is_data_reference_path() => MaxConcurrency::Path(path),
             Some(Ok(_)) => {

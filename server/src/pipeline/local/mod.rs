@@ -2,29 +2,27 @@
 //! the Step Functions and SageMaker APIs' shapes, so this is mostly a translation of names.
 
 use app::control_plane::{ControlPlane, PipelineError};
-use app::models::commit_tags::{CommitTag, CommitTags, ResourceKind, COMMIT_TAG};
+use app::models::commit_tags::{CommitTags, ResourceKind};
 use app::models::inference::Invocation;
 use app::models::lineage::Deployment;
 use app::models::pipeline::{
     Commit, Decision, Endpoint, EndpointConfig, ExecutionDetail, ExecutionPage, ExecutionQuery,
-    ExecutionRef, ExecutionStatus, ExecutionSummary, HistoryEvent, Model, PendingApproval,
-    StartRequest, StoredObject, Timestamp, TrainingJob, TransformJob, Verdict,
+    ExecutionRef, ExecutionSummary, HistoryEvent, Model, PendingApproval, StartRequest,
+    StoredObject, Timestamp, TrainingJob, TransformJob,
 };
-use engine::api::{
-    EngineError, ExecutionDescription, ExecutionStatus as EngineStatus, HistoryRequest,
-    ListExecutionsRequest,
-};
-use engine::Engine;
+use engine::api::{EngineError, ExecutionDescription, HistoryRequest};
+use engine::{Engine, EngineConfig};
 use serde_json::Value;
+use std::sync::Arc;
 
-use super::{event_from_json, parse_rfc3339, state_timeout_seconds, token_sha256};
+use super::{parse_rfc3339, state_timeout_seconds, token_sha256};
 
+mod calls;
+mod engine_threads;
 mod objects;
 mod translate;
-use translate::{
-    commit_from_input, endpoint, endpoint_config, engine_error, engine_status, invocation_error,
-    millis, name_taken, sagemaker_error, status_of, text, time_of,
-};
+use engine_threads::EngineThreads;
+use translate::{commit_from_input, engine_error, millis, status_of};
 
 /// The state machine local mode deploys the pipeline as.
 pub const LOCAL_PIPELINE_NAME: &str = "gatehouse-pipeline";
@@ -34,6 +32,8 @@ pub const LOCAL_PIPELINE_NAME: &str = "gatehouse-pipeline";
 pub struct LocalControlPlane {
     engine: Engine,
     state_machine_arn: String,
+    /// The engine's own runtime, when [`LocalControlPlane::start`] made one.
+    _threads: Option<Arc<EngineThreads>>,
 }
 
 impl std::fmt::Debug for LocalControlPlane {
@@ -45,12 +45,32 @@ impl std::fmt::Debug for LocalControlPlane {
 }
 
 impl LocalControlPlane {
-    /// Deploys (or updates) the local pipeline on `engine` and serves it.
+    /// Deploys (or updates) the local pipeline on `engine` and serves it. The engine runs
+    /// its executions on the runtime it was opened in.
     pub fn deploy(engine: Engine) -> Result<LocalControlPlane, EngineError> {
         let state_machine_arn = engine.deploy_local_pipeline(LOCAL_PIPELINE_NAME)?;
         Ok(LocalControlPlane {
             engine,
             state_machine_arn,
+            _threads: None,
+        })
+    }
+
+    /// Opens the engine on threads of its own, deploys the local pipeline on it and serves
+    /// it: how the server runs local mode.
+    pub async fn start(config: EngineConfig) -> Result<LocalControlPlane, EngineError> {
+        let threads = Arc::new(EngineThreads::start()?);
+        let engine = threads.open(config).await?;
+        let deploying = engine.clone();
+        let state_machine_arn = tokio::task::spawn_blocking(move || {
+            deploying.deploy_local_pipeline(LOCAL_PIPELINE_NAME)
+        })
+        .await
+        .map_err(|e| EngineError::Io(format!("the pipeline was not deployed: {e}")))??;
+        Ok(LocalControlPlane {
+            engine,
+            state_machine_arn,
+            _threads: Some(threads),
         })
     }
 
@@ -60,6 +80,23 @@ impl LocalControlPlane {
 
     pub fn state_machine_arn(&self) -> &str {
         &self.state_machine_arn
+    }
+
+    /// Runs an engine call on tokio's blocking threads: the engine reads and writes SQLite
+    /// and files, and a slow write must not hold up the requests that share a worker.
+    async fn off_runtime<T: Send + 'static>(
+        &self,
+        call: impl FnOnce(&LocalControlPlane) -> Result<T, PipelineError> + Send + 'static,
+    ) -> Result<T, PipelineError> {
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || call(&this))
+            .await
+            .unwrap_or_else(|e| {
+                tracing::error!(error = %e, "an engine call panicked or was cancelled");
+                Err(PipelineError::Unavailable(
+                    "The local pipeline could not answer.".into(),
+                ))
+            })
     }
 
     /// The full ARN of an execution of the pipeline. An ARN of another state machine is
@@ -200,127 +237,49 @@ impl ControlPlane for LocalControlPlane {
         &self,
         query: &ExecutionQuery,
     ) -> Result<ExecutionPage, PipelineError> {
-        let list = self
-            .engine
-            .list_executions(&ListExecutionsRequest {
-                state_machine_arn: Some(self.state_machine_arn.clone()),
-                status_filter: query.status.map(engine_status),
-                max_results: Some(query.max_results.clamp(1, 1000)),
-                next_token: query.next_token.clone(),
-            })
-            .map_err(|e| match e {
-                EngineError::Io(m) if m.contains("pagination token") => PipelineError::Invalid(
-                    "The page token is not valid; start from the first page.".into(),
-                ),
-                other => engine_error(other),
-            })?;
-        let executions = list
-            .executions
-            .into_iter()
-            .map(|e| ExecutionSummary {
-                arn: e.execution_arn,
-                commit: Commit::parse(&e.name),
-                name: e.name,
-                status: status_of(&e.status),
-                started: Timestamp(millis(e.start_date)),
-                stopped: e.stop_date.map(|t| Timestamp(millis(t))),
-                current_state: None,
-            })
-            .collect();
-        Ok(ExecutionPage {
-            executions,
-            next_token: list.next_token,
-        })
+        let query = query.clone();
+        self.off_runtime(move |p| p.list_executions_blocking(&query))
+            .await
     }
 
     /// One short history read per running row of the page: SQLite in process, so cheap.
     async fn current_states(&self, executions: &[ExecutionSummary]) -> Vec<Option<String>> {
-        executions
-            .iter()
-            .map(|e| match e.status {
-                ExecutionStatus::Running => self.current_state(&e.arn),
-                _ => None,
-            })
-            .collect()
+        let executions = executions.to_vec();
+        let count = executions.len();
+        self.off_runtime(move |p| Ok(p.current_states_blocking(&executions)))
+            .await
+            .unwrap_or_else(|_| vec![None; count])
     }
 
     async fn describe_execution(
         &self,
         execution: &ExecutionRef,
     ) -> Result<ExecutionDetail, PipelineError> {
-        let arn = self.arn_of(execution)?;
-        let d = self.engine.describe_execution(&arn).map_err(engine_error)?;
-        let mut summary = self.summary(&d);
-        if summary.status == ExecutionStatus::Running {
-            summary.current_state = self.current_state(&arn);
-        }
-        Ok(ExecutionDetail {
-            summary,
-            state_machine_arn: d.state_machine_arn,
-            input: Some(d.input),
-            output: d.output,
-            error: d.error,
-            cause: d.cause,
-        })
+        let execution = execution.clone();
+        self.off_runtime(move |p| p.describe_execution_blocking(&execution))
+            .await
     }
 
     async fn execution_history(
         &self,
         execution: &ExecutionRef,
     ) -> Result<Vec<HistoryEvent>, PipelineError> {
-        let arn = self.arn_of(execution)?;
-        let mut events = Vec::new();
-        let mut next_token = None;
-        loop {
-            let page = self
-                .engine
-                .get_execution_history(
-                    &arn,
-                    &HistoryRequest {
-                        max_results: Some(1000),
-                        next_token,
-                        reverse_order: false,
-                    },
-                )
-                .map_err(engine_error)?;
-            events.extend(page.events.into_iter().filter_map(event_from_json));
-            match page.next_token {
-                Some(token) => next_token = Some(token),
-                None => return Ok(events),
-            }
-        }
+        let execution = execution.clone();
+        self.off_runtime(move |p| p.execution_history_blocking(&execution))
+            .await
     }
 
     async fn definition(&self) -> Result<String, PipelineError> {
-        self.engine
-            .state_machine_definition(&self.state_machine_arn)
-            .map_err(engine_error)
+        self.off_runtime(|p| p.definition_blocking()).await
     }
 
     async fn start_execution(
         &self,
         request: &StartRequest,
     ) -> Result<ExecutionSummary, PipelineError> {
-        request.validate()?;
-        let arn = self.arn_of(&ExecutionRef::Name(request.name.clone()))?;
-        // StartExecution returns a running execution again when name and input match; a
-        // person starting a run twice by mistake should hear that the name is taken instead.
-        if let Ok(existing) = self.engine.describe_execution(&arn) {
-            return Err(name_taken(&request.name, existing.start_date));
-        }
-        let started = self
-            .engine
-            .start_execution(
-                &self.state_machine_arn,
-                Some(&request.name),
-                Some(&request.input_json()),
-            )
-            .map_err(engine_error)?;
-        let d = self
-            .engine
-            .describe_execution(&started.execution_arn)
-            .map_err(engine_error)?;
-        Ok(self.summary(&d))
+        let request = request.clone();
+        self.off_runtime(move |p| p.start_execution_blocking(&request))
+            .await
     }
 
     async fn stop_execution(
@@ -328,32 +287,22 @@ impl ControlPlane for LocalControlPlane {
         execution: &ExecutionRef,
         cause: &str,
     ) -> Result<(), PipelineError> {
-        let arn = self.arn_of(execution)?;
-        let d = self.engine.describe_execution(&arn).map_err(engine_error)?;
-        if d.status != EngineStatus::Running {
-            return Err(PipelineError::Conflict(format!(
-                "Execution {} has already ended ({}).",
-                d.name,
-                status_of(&d.status).label().to_lowercase()
-            )));
-        }
-        self.engine
-            .stop_execution(&arn, Some("Gatehouse.Stopped"), Some(cause))
+        let (execution, cause) = (execution.clone(), cause.to_string());
+        self.off_runtime(move |p| p.stop_execution_blocking(&execution, &cause))
             .await
-            .map_err(engine_error)?;
-        Ok(())
     }
 
     async fn pending_approvals(&self) -> Result<Vec<PendingApproval>, PipelineError> {
-        Ok(self.pending()?.into_iter().map(|(a, _)| a).collect())
+        self.off_runtime(|p| p.pending_approvals_blocking()).await
     }
 
     async fn approval_of(
         &self,
         execution: &ExecutionSummary,
     ) -> Result<Option<PendingApproval>, PipelineError> {
-        let arn = self.arn_of(&ExecutionRef::Arn(execution.arn.clone()))?;
-        Ok(self.pending_of(&arn)?.map(|(approval, _)| approval))
+        let execution = execution.clone();
+        self.off_runtime(move |p| p.approval_of_blocking(&execution))
+            .await
     }
 
     async fn decide(
@@ -361,102 +310,26 @@ impl ControlPlane for LocalControlPlane {
         execution: &ExecutionRef,
         decision: &Decision,
     ) -> Result<(), PipelineError> {
-        let arn = self.arn_of(execution)?;
-        let d = self.engine.describe_execution(&arn).map_err(engine_error)?;
-        let Some(token) = self.pending_of(&arn)?.and_then(|(_, token)| token) else {
-            return Err(PipelineError::Conflict(format!(
-                "Execution {} is not waiting for a decision.",
-                d.name
-            )));
-        };
-        let json = decision.to_json();
-        let sent = match decision.verdict {
-            Verdict::Approved => self.engine.send_task_success(&token, &json),
-            Verdict::Rejected => self.engine.send_task_failure(&token, "rejected", &json),
-        };
-        sent.map_err(|e| match e {
-            EngineError::TaskTimedOut(_) | EngineError::TaskDoesNotExist(_) => PipelineError::Conflict(format!(
-                "Execution {} is no longer waiting for a decision: it was already decided, timed out or stopped.",
-                d.name
-            )),
-            other => engine_error(other),
-        })
+        let (execution, decision) = (execution.clone(), decision.clone());
+        self.off_runtime(move |p| p.decide_blocking(&execution, &decision))
+            .await
     }
 
     async fn training_job(&self, name: &str) -> Result<TrainingJob, PipelineError> {
-        let job = self
-            .engine
-            .sagemaker()
-            .describe_training_job(name)
-            .map_err(sagemaker_error)?;
-        Ok(TrainingJob {
-            name: text(&job, "TrainingJobName").unwrap_or_else(|| name.to_string()),
-            status: text(&job, "TrainingJobStatus").unwrap_or_default(),
-            created: time_of(&job, "CreationTime"),
-            ended: time_of(&job, "TrainingEndTime"),
-            image: job
-                .pointer("/AlgorithmSpecification/TrainingImage")
-                .and_then(Value::as_str)
-                .map(str::to_string),
-            model_artifacts: job
-                .pointer("/ModelArtifacts/S3ModelArtifacts")
-                .and_then(Value::as_str)
-                .map(str::to_string),
-            failure_reason: text(&job, "FailureReason"),
-            hyperparameters: job
-                .get("HyperParameters")
-                .and_then(Value::as_object)
-                .map(|map| {
-                    map.iter()
-                        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
-                        .collect()
-                })
-                .unwrap_or_default(),
-        })
+        let name = name.to_string();
+        self.off_runtime(move |p| p.training_job_blocking(&name))
+            .await
     }
 
     async fn model(&self, name: &str) -> Result<Model, PipelineError> {
-        let model = self
-            .engine
-            .sagemaker()
-            .describe_model(name)
-            .map_err(sagemaker_error)?;
-        Ok(Model {
-            name: text(&model, "ModelName").unwrap_or_else(|| name.to_string()),
-            image: model
-                .pointer("/PrimaryContainer/Image")
-                .and_then(Value::as_str)
-                .map(str::to_string),
-            model_data_url: model
-                .pointer("/PrimaryContainer/ModelDataUrl")
-                .and_then(Value::as_str)
-                .map(str::to_string),
-            created: time_of(&model, "CreationTime"),
-        })
+        let name = name.to_string();
+        self.off_runtime(move |p| p.model_blocking(&name)).await
     }
 
     async fn transform_job(&self, name: &str) -> Result<TransformJob, PipelineError> {
-        let job = self
-            .engine
-            .sagemaker()
-            .describe_transform_job(name)
-            .map_err(sagemaker_error)?;
-        Ok(TransformJob {
-            name: text(&job, "TransformJobName").unwrap_or_else(|| name.to_string()),
-            status: text(&job, "TransformJobStatus").unwrap_or_default(),
-            model_name: text(&job, "ModelName"),
-            input_uri: job
-                .pointer("/TransformInput/DataSource/S3DataSource/S3Uri")
-                .and_then(Value::as_str)
-                .map(str::to_string),
-            output_path: job
-                .pointer("/TransformOutput/S3OutputPath")
-                .and_then(Value::as_str)
-                .map(str::to_string),
-            created: time_of(&job, "CreationTime"),
-            ended: time_of(&job, "TransformEndTime"),
-            failure_reason: text(&job, "FailureReason"),
-        })
+        let name = name.to_string();
+        self.off_runtime(move |p| p.transform_job_blocking(&name))
+            .await
     }
 
     async fn transform_output(&self, name: &str) -> Result<Vec<StoredObject>, PipelineError> {
@@ -465,113 +338,60 @@ impl ControlPlane for LocalControlPlane {
     }
 
     async fn list_objects(&self, uri: &str) -> Result<Vec<StoredObject>, PipelineError> {
-        let data_dir = self.engine.sagemaker().data_dir().to_path_buf();
-        objects::list(data_dir, uri.to_string()).await
+        let uri = uri.to_string();
+        self.off_runtime(move |p| objects::list_blocking(p.engine.sagemaker().data_dir(), &uri))
+            .await
     }
 
     async fn read_object(&self, uri: &str, limit: u64) -> Result<String, PipelineError> {
-        objects::read(self.engine.sagemaker().data_dir(), uri, limit).await
+        let uri = uri.to_string();
+        self.off_runtime(move |p| {
+            objects::read_blocking(p.engine.sagemaker().data_dir(), &uri, limit)
+        })
+        .await
     }
 
     async fn endpoint_configs(&self) -> Result<Vec<EndpointConfig>, PipelineError> {
-        let configs = self
-            .engine
-            .sagemaker()
-            .list_endpoint_configs()
-            .map_err(sagemaker_error)?;
-        let mut out: Vec<EndpointConfig> = configs
-            .iter()
-            .filter_map(|c| text(c, "EndpointConfigName"))
-            .map(|name| {
-                self.engine
-                    .sagemaker()
-                    .describe_endpoint_config(&name)
-                    .map(|c| endpoint_config(&c))
-            })
-            .collect::<Result<_, _>>()
-            .map_err(sagemaker_error)?;
-        out.sort_by_key(|a| std::cmp::Reverse(a.created));
-        Ok(out)
+        self.off_runtime(|p| p.endpoint_configs_blocking()).await
     }
 
     async fn endpoint_config(&self, name: &str) -> Result<EndpointConfig, PipelineError> {
-        self.engine
-            .sagemaker()
-            .describe_endpoint_config(name)
-            .map(|c| endpoint_config(&c))
-            .map_err(sagemaker_error)
+        let name = name.to_string();
+        self.off_runtime(move |p| p.endpoint_config_blocking(&name))
+            .await
     }
 
     async fn delete_endpoint_config(&self, name: &str) -> Result<(), PipelineError> {
-        self.engine
-            .sagemaker()
-            .delete_endpoint_config(name)
-            .map_err(sagemaker_error)
+        let name = name.to_string();
+        self.off_runtime(move |p| p.delete_endpoint_config_blocking(&name))
+            .await
     }
 
     async fn endpoints(&self) -> Result<Vec<Endpoint>, PipelineError> {
-        let endpoints = self
-            .engine
-            .sagemaker()
-            .list_endpoints()
-            .map_err(sagemaker_error)?;
-        let mut out: Vec<Endpoint> = endpoints
-            .iter()
-            .filter_map(|e| text(e, "EndpointName"))
-            .map(|name| {
-                self.engine
-                    .sagemaker()
-                    .describe_endpoint(&name)
-                    .map(|e| endpoint(&e))
-            })
-            .collect::<Result<_, _>>()
-            .map_err(sagemaker_error)?;
-        out.sort_by_key(|a| std::cmp::Reverse(a.created));
-        Ok(out)
+        self.off_runtime(|p| p.endpoints_blocking()).await
     }
 
     async fn endpoint(&self, name: &str) -> Result<Endpoint, PipelineError> {
-        self.engine
-            .sagemaker()
-            .describe_endpoint(name)
-            .map(|e| endpoint(&e))
-            .map_err(sagemaker_error)
+        let name = name.to_string();
+        self.off_runtime(move |p| p.endpoint_blocking(&name)).await
     }
 
     async fn update_endpoint(&self, name: &str, config_name: &str) -> Result<(), PipelineError> {
-        self.engine
-            .sagemaker()
-            .update_endpoint(name, config_name)
-            .map(|_| ())
-            .map_err(sagemaker_error)
+        let (name, config_name) = (name.to_string(), config_name.to_string());
+        self.off_runtime(move |p| p.update_endpoint_blocking(&name, &config_name))
+            .await
     }
 
     async fn delete_endpoint(&self, name: &str) -> Result<(), PipelineError> {
-        self.engine
-            .sagemaker()
-            .delete_endpoint(name)
-            .map_err(sagemaker_error)
+        let name = name.to_string();
+        self.off_runtime(move |p| p.delete_endpoint_blocking(&name))
+            .await
     }
 
     async fn endpoint_deployments(&self, name: &str) -> Result<Vec<Deployment>, PipelineError> {
-        let at = |t: Option<time::OffsetDateTime>| t.map(|t| Timestamp(millis(t)));
-        Ok(self
-            .engine
-            .sagemaker()
-            .endpoint_deployments(name)
-            .map_err(sagemaker_error)?
-            .into_iter()
-            .map(|d| Deployment {
-                endpoint: name.to_string(),
-                config_name: d.endpoint_config_name,
-                requested_at: at(Some(d.requested_at)),
-                served_from: at(d.served_from),
-                served_until: at(d.served_until),
-                failure_reason: d.failure_reason,
-                // The engine keeps when a deleted endpoint stopped.
-                end_unknown: false,
-            })
-            .collect())
+        let name = name.to_string();
+        self.off_runtime(move |p| p.endpoint_deployments_blocking(&name))
+            .await
     }
 
     async fn commit_tags(
@@ -579,33 +399,14 @@ impl ControlPlane for LocalControlPlane {
         kinds: &[ResourceKind],
         commit: Option<&str>,
     ) -> Result<CommitTags, PipelineError> {
-        let tagged = self
-            .engine
-            .sagemaker()
-            .tagged_with(COMMIT_TAG, commit)
-            .map_err(sagemaker_error)?;
-        Ok(CommitTags::new(
-            tagged
-                .into_iter()
-                .filter_map(|(arn, value)| CommitTag::from_arn(&arn, &value))
-                .filter(|tag| kinds.contains(&tag.kind))
-                .collect(),
-        ))
+        let (kinds, commit) = (kinds.to_vec(), commit.map(str::to_string));
+        self.off_runtime(move |p| p.commit_tags_blocking(&kinds, commit.as_deref()))
+            .await
     }
 
     async fn invoke_endpoint(&self, name: &str, csv: &str) -> Result<Invocation, PipelineError> {
-        let answer = self
-            .engine
-            .sagemaker()
-            .invoke(name, csv, None)
-            .map_err(invocation_error)?;
-        Ok(Invocation {
-            // What SageMaker's answer carries: `text/csv`, a label per record, quoted where
-            // needed, without a line end after the last.
-            body: engine::sagemaker::csv_text::column(&answer.labels)
-                .trim_end_matches('\n')
-                .to_string(),
-            variant: Some(answer.variant_name),
-        })
+        let (name, csv) = (name.to_string(), csv.to_string());
+        self.off_runtime(move |p| p.invoke_endpoint_blocking(&name, &csv))
+            .await
     }
 }

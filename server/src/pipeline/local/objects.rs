@@ -1,30 +1,24 @@
 //! The local "S3" as the control plane reads it: files under the data dir, listed from their
-//! metadata and read within a bound, off the async workers.
+//! metadata and read within a bound. These are blocking calls: the control plane runs them
+//! off the async workers.
 
+use std::io::Read;
 use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::UNIX_EPOCH;
 
 use app::control_plane::PipelineError;
 use app::models::pipeline::StoredObject;
-use tokio::io::AsyncReadExt;
 
 /// Most objects one listing returns (as the AWS adapter).
 const MAX_OBJECTS: usize = 100;
 
 /// The files an `S3Prefix` data source selects, with their size, inode and modification time
 /// (to the nanosecond), none of them opened.
-pub async fn list(data_dir: PathBuf, uri: String) -> Result<Vec<StoredObject>, PipelineError> {
-    // Walking folders and reading metadata are blocking calls.
-    tokio::task::spawn_blocking(move || list_blocking(&data_dir, &uri))
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "listing objects failed");
-            PipelineError::Unavailable("The objects could not be listed.".into())
-        })?
-}
-
-fn list_blocking(data_dir: &Path, uri: &str) -> Result<Vec<StoredObject>, PipelineError> {
+pub(super) fn list_blocking(
+    data_dir: &Path,
+    uri: &str,
+) -> Result<Vec<StoredObject>, PipelineError> {
     let files = engine::sagemaker::s3::files_under_prefix(data_dir, uri)
         .map_err(|e| PipelineError::NotFound(format!("No object found under {uri}: {e}")))?;
     if files.is_empty() {
@@ -61,7 +55,11 @@ fn uri_of(data_dir: &Path, path: &Path) -> String {
 
 /// The file behind `uri` if it holds at most `limit` bytes: its size is read first, and no
 /// more than `limit + 1` bytes are ever read, should it grow in between.
-pub async fn read(data_dir: &Path, uri: &str, limit: u64) -> Result<String, PipelineError> {
+pub(super) fn read_blocking(
+    data_dir: &Path,
+    uri: &str,
+    limit: u64,
+) -> Result<String, PipelineError> {
     let path = engine::sagemaker::s3::path_of(data_dir, uri)
         .map_err(|e| PipelineError::Invalid(e.to_string()))?;
     let unreadable = |e: std::io::Error| {
@@ -71,15 +69,14 @@ pub async fn read(data_dir: &Path, uri: &str, limit: u64) -> Result<String, Pipe
         tracing::error!(path = %path.display(), error = %e, "cannot read an object");
         PipelineError::Unavailable("An object could not be read.".into())
     };
-    let file = tokio::fs::File::open(&path).await.map_err(unreadable)?;
-    let size = file.metadata().await.map_err(unreadable)?.len();
+    let file = std::fs::File::open(&path).map_err(unreadable)?;
+    let size = file.metadata().map_err(unreadable)?.len();
     if size > limit {
         return Err(too_large(uri, Some(size), limit));
     }
     let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
     file.take(limit.saturating_add(1))
         .read_to_end(&mut bytes)
-        .await
         .map_err(unreadable)?;
     if bytes.len() as u64 > limit {
         return Err(too_large(uri, None, limit));
