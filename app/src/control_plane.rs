@@ -11,8 +11,8 @@ use crate::models::inference::Invocation;
 use crate::models::lineage::Deployment;
 use crate::models::pipeline::{
     Decision, Endpoint, EndpointConfig, ExecutionDetail, ExecutionPage, ExecutionQuery,
-    ExecutionRef, ExecutionSummary, HistoryEvent, InputError, Model, OutputObject, PendingApproval,
-    StartRequest, TrainingJob, TransformJob,
+    ExecutionRef, ExecutionSummary, HistoryEvent, InputError, Model, PendingApproval, StartRequest,
+    StoredObject, TrainingJob, TransformJob,
 };
 
 /// What can go wrong behind the port, sorted by what the person asking can do about it.
@@ -49,6 +49,10 @@ pub enum PipelineError {
     /// (SageMaker's `ModelNotReadyException`). Worth trying again shortly.
     #[error("{0}")]
     ModelNotReady(String),
+    /// An object is larger than the caller is willing to read; the sentence names it, its
+    /// size and the bound.
+    #[error("{0}")]
+    TooLarge(String),
 }
 
 impl From<InputError> for PipelineError {
@@ -63,6 +67,7 @@ impl From<PipelineError> for AppError {
             PipelineError::Invalid(m) => AppError::InvalidInput(m),
             PipelineError::NotFound(m) => AppError::NotFound(m),
             PipelineError::Conflict(m) => AppError::Conflict(m),
+            PipelineError::TooLarge(m) => AppError::InvalidInput(m),
             PipelineError::Throttled(m)
             | PipelineError::AccessDenied(m)
             | PipelineError::Unavailable(m)
@@ -149,12 +154,19 @@ pub trait ControlPlane: Send + Sync + Debug {
     async fn training_job(&self, name: &str) -> Result<TrainingJob, PipelineError>;
     async fn model(&self, name: &str) -> Result<Model, PipelineError>;
     async fn transform_job(&self, name: &str) -> Result<TransformJob, PipelineError>;
-    /// The objects a finished transform job wrote under its output path.
-    async fn transform_output(&self, name: &str) -> Result<Vec<OutputObject>, PipelineError>;
+    /// The objects a finished transform job wrote under its output path, listed as
+    /// [`ControlPlane::list_objects`] lists them: none is read.
+    async fn transform_output(&self, name: &str) -> Result<Vec<StoredObject>, PipelineError>;
     /// The objects an `s3://` URI selects as an `S3Prefix` data source does (the object
-    /// itself, or everything under it), a hundred at most: how the approval evidence reads the
-    /// test data a transform job was given.
-    async fn read_objects(&self, uri: &str) -> Result<Vec<OutputObject>, PipelineError>;
+    /// itself, or everything under it), a hundred at most, with their sizes and versions as
+    /// the backend's listing gives them (S3's ListObjectsV2, a file's metadata): how the
+    /// approval evidence finds the test data a transform job was given without reading it.
+    async fn list_objects(&self, uri: &str) -> Result<Vec<StoredObject>, PipelineError>;
+    /// One object's content (as UTF-8, invalid bytes replaced) if it is at most `limit`
+    /// bytes. A larger one is [`PipelineError::TooLarge`] and is not read: the size is checked
+    /// before the content is fetched, and the content is read no further than `limit` bytes
+    /// should the object have grown since.
+    async fn read_object(&self, uri: &str, limit: u64) -> Result<String, PipelineError>;
     async fn endpoint_configs(&self) -> Result<Vec<EndpointConfig>, PipelineError>;
     async fn endpoint_config(&self, name: &str) -> Result<EndpointConfig, PipelineError>;
     /// Deletes an endpoint config that no endpoint serves or is being updated to. One in use

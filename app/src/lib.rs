@@ -25,6 +25,8 @@ pub mod components;
 #[cfg(feature = "ssr")]
 pub mod control_plane;
 pub mod errors;
+#[cfg(feature = "ssr")]
+pub mod evidence;
 pub mod functions;
 pub mod models;
 #[cfg(feature = "ssr")]

@@ -13,6 +13,7 @@ use crate::audit::AuditLog;
 use crate::ballots::Ballots;
 use crate::control_plane::ControlPlane;
 use crate::errors::AppError;
+use crate::evidence::EvidenceCache;
 use crate::models::about::Mode;
 use crate::models::approvals::ApprovalPolicy;
 use crate::models::identity::{Identity, Role, UserSummary};
@@ -49,6 +50,9 @@ pub struct ServerContext {
     /// calls to the pipeline. Correctness does not rest on it (the ballot box and the
     /// pipeline's task token each accept a thing once, whichever process asks).
     pub decision_locks: Arc<KeyedLocks>,
+    /// Approval evidence computed in this process, by what it was computed from: a cache
+    /// only, since any process computes the same evidence from the same objects.
+    pub evidence: Arc<EvidenceCache>,
     /// The live news feed, for the position a page is rendered at.
     pub live: Arc<dyn LiveNews>,
     /// The least role that may invoke pipeline endpoints.

@@ -399,6 +399,7 @@ fn router(
         approval_policy: config.pipeline.approval_policy(),
         ballots: Arc::clone(&identity.ballots),
         decision_locks: Arc::default(),
+        evidence: Arc::default(),
         live: Arc::clone(&live) as Arc<dyn app::state::LiveNews>,
         invoke_role: config.inference.invoke_role,
         invoke_limiter: Arc::new(RateLimiter::new(config.inference.rate_limit())),

@@ -88,12 +88,13 @@ pub(crate) mod server {
     use crate::ballots::BallotKey;
     use crate::control_plane::{ControlPlane, PipelineError};
     use crate::errors::AppError;
+    use crate::evidence::evidence_for;
     use crate::functions::audit_trail::record;
     use crate::models::approvals::{
-        check_comment, label_of, verdict_word, ApprovalView, DecideAnswer, Evidence,
-        RecordedDecision, Vote,
+        check_comment, verdict_word, ApprovalView, DecideAnswer, RecordedDecision, Vote,
     };
     use crate::models::audit::{AuditOutcome, AuditQuery};
+    use crate::models::evidence::Evidence;
     use crate::models::executions::CreatedResource;
     use crate::models::identity::{Identity, Role};
     use crate::models::pipeline::{
@@ -186,61 +187,12 @@ pub(crate) mod server {
         Ok(out)
     }
 
-    /// A model's predictions on the test data it was given, against that data's labels.
-    pub async fn evidence_for(pipeline: &dyn ControlPlane, job: &str) -> Result<Evidence, String> {
-        let transform = pipeline
-            .transform_job(job)
-            .await
-            .map_err(|e| format!("No batch transform to judge by: {e}"))?;
-        let input = transform
-            .input_uri
-            .clone()
-            .ok_or("The transform job names no input data.")?;
-        let mut inputs = pipeline
-            .read_objects(&input)
-            .await
-            .map_err(|e| format!("The test data cannot be read: {e}"))?;
-        let outputs = pipeline
-            .transform_output(job)
-            .await
-            .map_err(|e| format!("The predictions cannot be read: {e}"))?;
-        inputs.sort_by(|a, b| a.uri.cmp(&b.uri));
-        let mut labels = Vec::new();
-        let mut predictions = Vec::new();
-        let mut missing = Vec::new();
-        for object in &inputs {
-            let file = object.uri.rsplit('/').next().unwrap_or_default();
-            let Some(output) = outputs
-                .iter()
-                .find(|o| o.uri.ends_with(&format!("/{file}.out")))
-            else {
-                missing.push(file.to_string());
-                continue;
-            };
-            labels.extend(object.body.lines().filter_map(label_of));
-            predictions.extend(
-                output
-                    .body
-                    .lines()
-                    .map(str::trim)
-                    .filter(|l| !l.is_empty())
-                    .map(str::to_string),
-            );
-        }
-        let mut evidence = Evidence::compute(job, &labels, &predictions);
-        for file in missing {
-            evidence
-                .problems
-                .push(format!("No predictions were written for {file}."));
-        }
-        Ok(evidence)
-    }
-
     /// The newest endpoint in service other than this run's, and its model's figures.
     async fn serving(
-        pipeline: &dyn ControlPlane,
+        context: &ServerContext,
         this_run: &str,
     ) -> Option<(String, Result<Evidence, String>)> {
+        let pipeline = context.pipeline.as_ref();
         let mut endpoints = pipeline.endpoints().await.ok()?;
         // Every commit deploys to the same endpoint, under an endpoint config named after
         // the commit: what serves now is an endpoint on another run's config.
@@ -253,7 +205,9 @@ pub(crate) mod server {
                 Err(e) => Err(e.to_string()),
                 Ok(config) => match config.variants.first() {
                     None => Err("The endpoint config has no model.".to_string()),
-                    Some(variant) => evidence_for(pipeline, &variant.model_name).await,
+                    Some(variant) => {
+                        evidence_for(pipeline, &context.evidence, &variant.model_name).await
+                    }
                 },
             },
         };
@@ -311,8 +265,10 @@ pub(crate) mod server {
         } else {
             None
         };
-        let evidence = evidence_for(pipeline, &job).await;
-        let serving = serving(pipeline, &job).await;
+        let (evidence, serving) = tokio::join!(
+            evidence_for(pipeline, &context.evidence, &job),
+            serving(context, &job)
+        );
         // The endpoint is stable (one name for every commit): this run's is the one its
         // history deployed to.
         let endpoint = match CreatedResource::from_history(&history)
@@ -483,7 +439,7 @@ pub(crate) mod server {
         }
         // What the decider was shown, kept with the decision: the lineage reads it from the
         // audit record instead of reading the test data and predictions again.
-        if let Ok(evidence) = evidence_for(pipeline, &job_name(&detail)).await {
+        if let Ok(evidence) = evidence_for(pipeline, &context.evidence, &job_name(&detail)).await {
             details["accuracy"] = json!(evidence.accuracy());
         }
         let decision = Decision {

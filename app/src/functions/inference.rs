@@ -59,7 +59,9 @@ fn not_managed(endpoint: &str) -> InvokeError {
 fn invoke_error(error: PipelineError, endpoint: &str) -> InvokeError {
     match error {
         PipelineError::NotFound(_) => not_managed(endpoint),
-        PipelineError::Invalid(m) | PipelineError::Conflict(m) => InvokeError::Invalid(m),
+        PipelineError::Invalid(m) | PipelineError::Conflict(m) | PipelineError::TooLarge(m) => {
+            InvokeError::Invalid(m)
+        }
         PipelineError::ModelError {
             message,
             original_status,

@@ -35,7 +35,8 @@ pub(crate) mod server {
 
     use crate::control_plane::{ControlPlane, PipelineError};
     use crate::errors::AppError;
-    use crate::functions::approvals::server::{audited_decisions, evidence_for, recorded_decision};
+    use crate::evidence::evidence_for;
+    use crate::functions::approvals::server::{audited_decisions, recorded_decision};
     use crate::models::approvals::RecordedDecision;
     use crate::models::commit_tags::{CommitTags, ResourceKind};
     use crate::models::lineage::{
@@ -91,8 +92,8 @@ pub(crate) mod server {
     }
 
     /// What the accuracy of a transform job is, when it completed and can be read.
-    async fn accuracy(pipeline: &dyn ControlPlane, transform_job: &str) -> Option<f64> {
-        evidence_for(pipeline, transform_job)
+    async fn accuracy(context: &ServerContext, transform_job: &str) -> Option<f64> {
+        evidence_for(context.pipeline.as_ref(), &context.evidence, transform_job)
             .await
             .ok()
             .and_then(|e| e.accuracy())
@@ -175,7 +176,7 @@ pub(crate) mod server {
                 let transform = tags.name_for(ResourceKind::TransformJob, &id);
                 async move {
                     let figure = match transform {
-                        Some(job) => accuracy(pipeline, &job).await,
+                        Some(job) => accuracy(context, &job).await,
                         None => None,
                     };
                     (id, figure)
@@ -279,7 +280,7 @@ pub(crate) mod server {
         let recorded = decision.as_ref().and_then(|(_, _, accuracy)| *accuracy);
         let accuracy = match &transform_job {
             Some(_) if recorded.is_some() => recorded,
-            Some(job) if job.status == "Completed" => accuracy(pipeline, &job.name).await,
+            Some(job) if job.status == "Completed" => accuracy(context, &job.name).await,
             _ => None,
         };
         let decision = decision.map(|(run, d, _)| (run, d));

@@ -22,6 +22,7 @@ pub mod server {
     use crate::functions::inference::{invocable, invoke, millis};
     use crate::functions::lineage::server::commit_tags;
     use crate::models::commit_tags::ResourceKind;
+    use crate::models::evidence::csv_text::first_fields;
     use crate::models::identity::Identity;
     use crate::models::inference::{InvocableEndpoint, InvokeError};
     use crate::models::playground::{
@@ -70,11 +71,20 @@ pub mod server {
         let Some(input) = job.input_uri else {
             return Vec::new();
         };
-        match pipeline.read_objects(&input).await {
-            Ok(objects) => objects
-                .first()
-                .map(|o| feature_hints(&o.body))
-                .unwrap_or_default(),
+        let Some(first) = pipeline
+            .list_objects(&input)
+            .await
+            .ok()
+            .and_then(|objects| objects.into_iter().next())
+        else {
+            return Vec::new();
+        };
+        // Within the evidence's bound: test data larger than that gives no hints.
+        match pipeline
+            .read_object(&first.uri, crate::evidence::OBJECT_LIMIT)
+            .await
+        {
+            Ok(text) => feature_hints(&text),
             Err(_) => Vec::new(),
         }
     }
@@ -167,16 +177,11 @@ pub mod server {
         match result {
             Ok(answered) => {
                 answer.latency_ms = millis(answered.latency);
-                answer.rows = answered
-                    .invocation
-                    .body
-                    .lines()
-                    .filter(|l| !l.trim().is_empty())
+                // The answer is `text/csv`: one record per row, the label first.
+                answer.rows = first_fields(&answered.invocation.body)
+                    .into_iter()
                     .zip(expected.into_iter().chain(std::iter::repeat(None)))
-                    .map(|(label, expected)| RowAnswer {
-                        label: label.trim().to_string(),
-                        expected,
-                    })
+                    .map(|(label, expected)| RowAnswer { label, expected })
                     .collect();
                 answer.variant = answered.invocation.variant.clone();
                 let (model, commit) = behind(context, &endpoint, answer.variant.as_deref()).await;

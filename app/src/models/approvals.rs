@@ -1,119 +1,10 @@
-//! Approvals: the evidence an approver decides on, the policy that governs a decision, and
-//! what a decision request answers.
+//! Approvals: what the approval page shows (the evidence itself is `models::evidence`), the
+//! policy that governs a decision, and what a decision request answers.
 
 use serde::{Deserialize, Serialize};
 
+use crate::models::evidence::Evidence;
 use crate::models::pipeline::{Endpoint, ExecutionSummary, PendingApproval, Timestamp, Verdict};
-
-/// How well a model's batch-transform predictions match the test data's labels.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Evidence {
-    /// The model (and transform job) the predictions came from.
-    pub model: String,
-    /// Labelled rows compared.
-    pub total: usize,
-    pub correct: usize,
-    /// The classes seen, sorted: the confusion matrix's rows and columns.
-    pub classes: Vec<String>,
-    /// `confusion[actual][predicted]`: how many rows of class `actual` were predicted as
-    /// `predicted`.
-    pub confusion: Vec<Vec<u32>>,
-    pub per_class: Vec<ClassFigures>,
-    /// The first rows side by side, for a person to look at.
-    pub sample: Vec<(String, String)>,
-    /// What did not line up (row counts, unreadable lines), in words.
-    pub problems: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ClassFigures {
-    pub class: String,
-    /// Of the rows predicted as this class, the share that were: `None` when none were.
-    pub precision: Option<f64>,
-    /// Of the rows of this class, the share predicted as it: `None` when there were none.
-    pub recall: Option<f64>,
-    /// Rows of this class in the test data.
-    pub support: u32,
-}
-
-/// Rows shown side by side at most.
-pub const SAMPLE_ROWS: usize = 50;
-
-/// The label of a test-data line: its first column (the sample container's contract).
-pub fn label_of(line: &str) -> Option<String> {
-    let first = line.split(',').next()?.trim().trim_matches('"').trim();
-    (!first.is_empty()).then(|| first.to_string())
-}
-
-impl Evidence {
-    /// Compares `labels` with `predictions` row by row.
-    pub fn compute(model: &str, labels: &[String], predictions: &[String]) -> Evidence {
-        let mut problems = Vec::new();
-        if labels.len() != predictions.len() {
-            problems.push(format!(
-                "The test data has {} labelled rows but the transform wrote {} predictions; \
-                 only the first {} are compared.",
-                labels.len(),
-                predictions.len(),
-                labels.len().min(predictions.len())
-            ));
-        }
-        let pairs: Vec<(String, String)> = labels
-            .iter()
-            .zip(predictions)
-            .map(|(l, p)| (l.trim().to_string(), p.trim().to_string()))
-            .collect();
-        let mut classes: Vec<String> = pairs
-            .iter()
-            .flat_map(|(l, p)| [l.clone(), p.clone()])
-            .collect();
-        classes.sort();
-        classes.dedup();
-        let index = |c: &str| classes.iter().position(|k| k == c).unwrap_or(0);
-        let mut confusion = vec![vec![0u32; classes.len()]; classes.len()];
-        for (l, p) in &pairs {
-            confusion[index(l)][index(p)] += 1;
-        }
-        let per_class = classes
-            .iter()
-            .enumerate()
-            .map(|(i, class)| {
-                let hits = confusion[i][i];
-                let predicted: u32 = confusion.iter().map(|row| row[i]).sum();
-                let support: u32 = confusion[i].iter().sum();
-                ClassFigures {
-                    class: class.clone(),
-                    precision: (predicted > 0).then(|| f64::from(hits) / f64::from(predicted)),
-                    recall: (support > 0).then(|| f64::from(hits) / f64::from(support)),
-                    support,
-                }
-            })
-            .collect();
-        Evidence {
-            model: model.to_string(),
-            total: pairs.len(),
-            correct: pairs.iter().filter(|(l, p)| l == p).count(),
-            classes,
-            confusion,
-            per_class,
-            sample: pairs.into_iter().take(SAMPLE_ROWS).collect(),
-            problems,
-        }
-    }
-
-    /// Share of rows predicted right; `None` with nothing to compare.
-    pub fn accuracy(&self) -> Option<f64> {
-        (self.total > 0).then(|| self.correct as f64 / self.total as f64)
-    }
-}
-
-/// `97.4 %`, or `–` for no figure.
-pub fn percent(value: Option<f64>) -> String {
-    match value {
-        Some(v) => format!("{:.1} %", v * 100.0),
-        None => "–".into(),
-    }
-}
 
 /// What a decision needs, from the server's settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -254,52 +145,6 @@ pub fn check_comment(verdict: Verdict, comment: &str) -> Result<String, String> 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn strings(items: &[&str]) -> Vec<String> {
-        items.iter().map(|s| s.to_string()).collect()
-    }
-
-    #[test]
-    fn evidence_counts_a_confusion_matrix_and_per_class_figures() {
-        let labels = strings(&["setosa", "setosa", "versicolor", "virginica", "virginica"]);
-        let predictions = strings(&[
-            "setosa",
-            "versicolor",
-            "versicolor",
-            "virginica",
-            "versicolor",
-        ]);
-        let e = Evidence::compute("m", &labels, &predictions);
-        assert_eq!(e.classes, strings(&["setosa", "versicolor", "virginica"]));
-        assert_eq!(
-            e.confusion,
-            vec![vec![1, 1, 0], vec![0, 1, 0], vec![0, 1, 1]]
-        );
-        assert_eq!((e.correct, e.total), (3, 5));
-        assert_eq!(e.accuracy(), Some(0.6));
-        let versicolor = &e.per_class[1];
-        assert_eq!(versicolor.precision, Some(1.0 / 3.0));
-        assert_eq!(versicolor.recall, Some(1.0));
-        assert_eq!(e.per_class[0].support, 2);
-        assert!(e.problems.is_empty());
-    }
-
-    #[test]
-    fn mismatched_lengths_are_reported_not_hidden() {
-        let e = Evidence::compute("m", &strings(&["a", "b", "c"]), &strings(&["a"]));
-        assert_eq!(e.total, 1);
-        assert!(e.problems[0].contains("3 labelled rows"));
-        let empty = Evidence::compute("m", &[], &[]);
-        assert_eq!(empty.accuracy(), None);
-        assert_eq!(percent(empty.accuracy()), "–");
-    }
-
-    #[test]
-    fn labels_are_the_first_column() {
-        assert_eq!(label_of("setosa,5.1,3.5").as_deref(), Some("setosa"));
-        assert_eq!(label_of("\"2\", 1.0").as_deref(), Some("2"));
-        assert_eq!(label_of(""), None);
-    }
 
     #[test]
     fn comments_are_checked() {

@@ -11,6 +11,7 @@ pub mod commit_tags;
 pub mod copy;
 pub mod countdown;
 pub mod endpoints;
+pub mod evidence;
 pub mod executions;
 pub mod identity;
 pub mod inference;

@@ -501,11 +501,22 @@ pub struct TransformJob {
     pub failure_reason: Option<String>,
 }
 
-/// One object a transform job wrote (`<input file>.out`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OutputObject {
+/// One stored object as a listing describes it, without its content: what Gatehouse knows
+/// before deciding whether to read it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct StoredObject {
     pub uri: String,
-    pub body: String,
+    /// Bytes.
+    pub size: u64,
+    /// What tells one write of the object from another besides its time: S3's ETag (as S3
+    /// gives it, quoted), or a local file's device and inode numbers (`<dev>:<inode>`; the
+    /// engine writes a file whole under a temporary name and renames it into place, so each
+    /// write is a new inode).
+    pub version: Option<String>,
+    /// When the object was last written, as precisely as the backend tells it: S3's
+    /// `LastModified` (whole seconds), a local file's modification time (nanoseconds), both
+    /// as `<seconds>.<nanoseconds>` since the Unix epoch.
+    pub modified: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -64,14 +64,52 @@ pub struct PlaygroundAnswer {
     pub sent: String,
 }
 
+/// The records of CSV text (RFC 4180 through the `csv` crate: quoted fields, doubled quotes,
+/// CRLF or LF; blank lines skipped), each field as text (invalid UTF-8 replaced).
+#[cfg(feature = "ssr")]
+fn csv_records(text: &str) -> Vec<Vec<String>> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut record = csv::ByteRecord::new();
+    let mut out = Vec::new();
+    // Reading from memory has no I/O to fail, and the reader takes any bytes as records.
+    while reader.read_byte_record(&mut record).unwrap_or(false) {
+        out.push(
+            record
+                .iter()
+                .map(|f| String::from_utf8_lossy(f).into_owned())
+                .collect(),
+        );
+    }
+    out
+}
+
+/// One CSV record, quoted where RFC 4180 needs it, without a line end.
+#[cfg(feature = "ssr")]
+fn csv_line(fields: &[String]) -> String {
+    let mut writer = csv::WriterBuilder::new()
+        .has_headers(false)
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    // Writing into memory cannot fail.
+    let _ = writer.write_record(fields);
+    let bytes = writer.into_inner().unwrap_or_default();
+    String::from_utf8_lossy(&bytes)
+        .trim_end_matches('\n')
+        .to_string()
+}
+
 /// The features of labelled test data (label first, as the pipeline's test split is): a
 /// hint per column after the label, with its range. Rows that are not all numbers after the
-/// label (a header) are skipped.
+/// label (a header row, which test data may carry for a person's sake) are skipped.
+#[cfg(feature = "ssr")]
 pub fn feature_hints(test_data: &str) -> Vec<FeatureHint> {
     let mut ranges: Vec<(f64, f64)> = Vec::new();
-    for line in test_data.lines().filter(|l| !l.trim().is_empty()) {
-        let values: Option<Vec<f64>> = line
-            .split(',')
+    for record in csv_records(test_data) {
+        let values: Option<Vec<f64>> = record
+            .iter()
             .skip(1)
             .map(|f| f.trim().parse::<f64>().ok().filter(|v| v.is_finite()))
             .collect();
@@ -101,21 +139,36 @@ pub fn feature_hints(test_data: &str) -> Vec<FeatureHint> {
 }
 
 /// The rows to send and each row's own label: with `features` known, a row with one value
-/// more carries its label first (as the test data does), which is taken off and kept.
+/// more carries its label first (as the test data does), which is taken off and kept. The
+/// rows are read as CSV records, so a quoted label may hold a comma; a row without a label is
+/// sent as it was typed, so the invocation's own check still sees a broken quote in it.
+#[cfg(feature = "ssr")]
 pub fn split_labels(rows: &str, features: usize) -> (String, Vec<Option<String>>) {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(rows.as_bytes());
+    let mut record = csv::ByteRecord::new();
     let mut sent = Vec::new();
     let mut labels = Vec::new();
-    for row in rows.lines().filter(|l| !l.trim().is_empty()) {
-        let row = row.trim_end_matches('\r');
-        match row.split_once(',') {
-            Some((label, rest)) if features > 0 && row.split(',').count() == features + 1 => {
-                labels.push(Some(label.trim().to_string()));
-                sent.push(rest.to_string());
-            }
-            _ => {
-                labels.push(None);
-                sent.push(row.to_string());
-            }
+    // Reading from memory has no I/O to fail, and the reader takes any bytes as records.
+    while reader.read_byte_record(&mut record).unwrap_or(false) {
+        let start = record.position().map_or(0, |p| p.byte()) as usize;
+        let end = reader.position().byte() as usize;
+        let typed = rows
+            .get(start..end)
+            .unwrap_or_default()
+            .trim_end_matches(['\r', '\n']);
+        let fields: Vec<String> = record
+            .iter()
+            .map(|f| String::from_utf8_lossy(f).into_owned())
+            .collect();
+        if features > 0 && fields.len() == features + 1 {
+            labels.push(Some(fields[0].trim().to_string()));
+            sent.push(csv_line(&fields[1..]));
+        } else {
+            labels.push(None);
+            sent.push(typed.to_string());
         }
     }
     (sent.join("\n"), labels)
@@ -156,6 +209,7 @@ mod tests {
     const TEST_DATA: &str =
         "setosa,5.1,3.5,1.4,0.2\nvirginica,6.3,3.3,6.0,2.5\nversicolor,5.7,2.8,4.1,1.3\n";
 
+    #[cfg(feature = "ssr")]
     #[test]
     fn hints_are_the_ranges_of_the_columns_after_the_label() {
         let hints = feature_hints(&format!("label,a,b,c,d\n{TEST_DATA}"));
@@ -166,6 +220,33 @@ mod tests {
         assert!(feature_hints("").is_empty());
     }
 
+    /// Expected values by hand from RFC 4180 section 2: a quoted field may hold a comma
+    /// (rule 6) and a quote doubled (rule 7), quoted numbers are numbers, CRLF ends records.
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn quoted_labels_and_crlf_are_read_as_rfc_4180_says() {
+        let rows = "\"Iris, setosa\",\"5.1\",3.5,1.4,0.2\r\n\"say \"\"hi\"\"\",6.3,3.3,6.0,2.5\r\n";
+        let (sent, labels) = split_labels(rows, 4);
+        assert_eq!(sent, "5.1,3.5,1.4,0.2\n6.3,3.3,6.0,2.5");
+        assert_eq!(
+            labels,
+            vec![
+                Some("Iris, setosa".to_string()),
+                Some("say \"hi\"".to_string())
+            ]
+        );
+        // A row without a label goes as it was typed, a broken quote included, for the
+        // invocation's check to refuse.
+        let (sent, labels) = split_labels("\"1,5\",2\r\n5.1,\"3.5\r\n", 3);
+        assert_eq!(sent, "\"1,5\",2\n5.1,\"3.5");
+        assert_eq!(labels, vec![None, None]);
+        let hints = feature_hints("label,a,b\r\n\"x, y\",\"1.5\",2\r\nz,0.5,4\r\n");
+        assert_eq!(hints.len(), 2);
+        assert_eq!((hints[0].min, hints[0].max), (0.5, 1.5));
+        assert_eq!((hints[1].min, hints[1].max), (2.0, 4.0));
+    }
+
+    #[cfg(feature = "ssr")]
     #[test]
     fn a_label_column_is_recognised_by_one_value_more() {
         let (sent, labels) = split_labels(TEST_DATA, 4);

@@ -15,7 +15,8 @@ use crate::components::role_gate::RoleGate;
 use crate::components::status::StatusBadge;
 use crate::errors::AppError;
 use crate::functions::approvals::{get_approval, Decide};
-use crate::models::approvals::{percent, verdict_word, ApprovalView, Evidence};
+use crate::models::approvals::{verdict_word, ApprovalView};
+use crate::models::evidence::{percent, ClassTable, Evidence, Figures as Tallied};
 use crate::models::identity::Role;
 use crate::models::live;
 use crate::models::navigation::outcome;
@@ -166,9 +167,53 @@ fn Figures(figures: Result<Evidence, String>) -> impl IntoView {
     let problems = evidence
         .problems
         .iter()
-        .map(|p| view! { <p class="notice">{p.clone()}</p> })
+        .map(|p| view! { <p class="notice" data-testid="evidence-problem">{p.clone()}</p> })
         .collect_view();
-    let per_class = evidence
+    let sample = evidence
+        .sample
+        .iter()
+        .map(|(label, predicted)| {
+            let class = if label == predicted { "hit" } else { "miss" };
+            view! { <tr class=class><td>{label.clone()}</td><td>{predicted.clone()}</td></tr> }
+        })
+        .collect_view();
+    let sample = (!evidence.sample.is_empty()).then(|| {
+        view! {
+            <details>
+                <summary>"Predictions beside the labels"</summary>
+                <table class="data-table compact">
+                    <thead><tr><th>"Label"</th><th>"Predicted"</th></tr></thead>
+                    <tbody>{sample}</tbody>
+                </table>
+            </details>
+        }
+    });
+    let figures = match &evidence.figures {
+        Tallied::Classes(table) if evidence.total > 0 => {
+            view! { <ClassFigures table=table.clone()/> }.into_any()
+        }
+        Tallied::Classes(_) => ().into_any(),
+        Tallied::NotAClassifier(why) => view! {
+            <p class="notice" data-testid="not-a-classifier">{why.sentence()}</p>
+        }
+        .into_any(),
+    };
+    view! {
+        <p class="accuracy" data-testid="accuracy">
+            "Accuracy " <strong>{percent(evidence.accuracy())}</strong>
+            {format!(" ({} of {} test rows)", evidence.correct, evidence.total)}
+        </p>
+        {problems}
+        {figures}
+        {sample}
+    }
+    .into_any()
+}
+
+/// A classifier's confusion matrix and per-class precision and recall.
+#[component]
+fn ClassFigures(table: ClassTable) -> impl IntoView {
+    let per_class = table
         .per_class
         .iter()
         .map(|c| {
@@ -182,53 +227,32 @@ fn Figures(figures: Result<Evidence, String>) -> impl IntoView {
             }
         })
         .collect_view();
-    let sample = evidence
-        .sample
-        .iter()
-        .map(|(label, predicted)| {
-            let class = if label == predicted { "hit" } else { "miss" };
-            view! { <tr class=class><td>{label.clone()}</td><td>{predicted.clone()}</td></tr> }
-        })
-        .collect_view();
     view! {
-        <p class="accuracy" data-testid="accuracy">
-            "Accuracy " <strong>{percent(evidence.accuracy())}</strong>
-            {format!(" ({} of {} test rows)", evidence.correct, evidence.total)}
-        </p>
-        {problems}
-        <ConfusionMatrix evidence=evidence.clone()/>
+        <ConfusionMatrix table=table.clone()/>
         <table class="data-table compact">
             <thead><tr><th>"Class"</th><th>"Precision"</th><th>"Recall"</th><th>"Rows"</th></tr></thead>
             <tbody>{per_class}</tbody>
         </table>
-        <details>
-            <summary>"Predictions beside the labels"</summary>
-            <table class="data-table compact">
-                <thead><tr><th>"Label"</th><th>"Predicted"</th></tr></thead>
-                <tbody>{sample}</tbody>
-            </table>
-        </details>
     }
-    .into_any()
 }
 
 /// The confusion matrix as an SVG grid: rows are the true classes, columns the predictions;
 /// a cell's shade grows with its share of the row.
 #[component]
-fn ConfusionMatrix(evidence: Evidence) -> impl IntoView {
+fn ConfusionMatrix(table: ClassTable) -> impl IntoView {
     const CELL: usize = 56;
     const LABEL: usize = 110;
-    let n = evidence.classes.len();
+    let n = table.classes.len();
     let size = LABEL + CELL * n;
-    let cells = evidence
+    let cells = table
         .confusion
         .iter()
         .enumerate()
         .flat_map(|(row, counts)| {
             let total: u32 = counts.iter().sum();
             let counts = counts.clone();
-            let actual = evidence.classes[row].clone();
-            let classes = evidence.classes.clone();
+            let actual = table.classes[row].clone();
+            let classes = table.classes.clone();
             counts.into_iter().enumerate().map(move |(column, count)| {
                 let share = if total == 0 { 0.0 } else { f64::from(count) / f64::from(total) };
                 let (x, y) = (LABEL + column * CELL, LABEL + row * CELL);
@@ -244,7 +268,7 @@ fn ConfusionMatrix(evidence: Evidence) -> impl IntoView {
             })
         })
         .collect_view();
-    let labels = evidence
+    let labels = table
         .classes
         .iter()
         .enumerate()

@@ -1,6 +1,6 @@
 //! The model the local "SageMaker" trains: a CART decision tree (smartcore) over numeric
 //! features, with the class names kept beside it. Rows follow the sample container's
-//! contract: no header, label in the first column.
+//! contract: no header, label in the first column, CSV as RFC 4180 quotes it.
 
 use serde::{Deserialize, Serialize};
 use smartcore::linalg::basic::matrix::DenseMatrix;
@@ -29,27 +29,24 @@ pub struct Example {
     pub features: Vec<f64>,
 }
 
-/// Parses labelled CSV text (label first, no header). `source` names the file in errors.
+/// Parses labelled CSV text (label first, no header; RFC 4180 quoting). `source` names the
+/// file in errors.
 pub fn parse_labelled_csv(text: &str, source: &str) -> Result<Vec<Example>, DataError> {
     let mut out = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() {
-            continue;
-        }
-        let mut fields = line.split(',').map(str::trim);
+    for record in super::csv_text::records(text) {
+        let mut fields = record.fields.iter().map(String::as_str);
         let label = fields.next().unwrap_or_default().to_string();
         if label.is_empty() {
             return Err(DataError::Invalid(format!(
                 "{source} line {}: the label (first column) is empty",
-                i + 1
+                record.line
             )));
         }
-        let features = parse_features(fields, source, i + 1)?;
+        let features = parse_features(fields, source, record.line)?;
         if features.is_empty() {
             return Err(DataError::Invalid(format!(
                 "{source} line {}: a row needs a label and at least one feature",
-                i + 1
+                record.line
             )));
         }
         out.push(Example { label, features });
@@ -240,6 +237,27 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("at least two different labels"));
+        // A quoted label may hold a comma (RFC 4180 rule 6); CRLF ends records (rule 1).
+        let quoted =
+            parse_labelled_csv("\"Iris, setosa\",1.5,2\r\n\"b\",3,4\r\n", "t.csv").unwrap();
+        assert_eq!(
+            quoted,
+            vec![
+                Example {
+                    label: "Iris, setosa".into(),
+                    features: vec![1.5, 2.0]
+                },
+                Example {
+                    label: "b".into(),
+                    features: vec![3.0, 4.0]
+                },
+            ]
+        );
+        let err = parse_labelled_csv("\n\na,1\n\"\",2\n", "t.csv").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "t.csv line 4: the label (first column) is empty"
+        );
         let ragged = parse_labelled_csv("a,1,2\nb,1\n", "t.csv").unwrap();
         assert!(TrainedModel::train(&ragged)
             .unwrap_err()

@@ -2,7 +2,7 @@
 //! random in proportion to the variants' weights, as SageMaker routes traffic, or the one
 //! a `TargetVariant` names — and the answer says which variant it was.
 
-use super::classifier::parse_features;
+use super::classifier::{parse_features, DataError};
 use super::{model_error, ErrorCode, LocalSageMaker, SageMakerError, ENDPOINT};
 use serde_json::Value;
 
@@ -18,11 +18,14 @@ pub struct Invocation {
 }
 
 impl LocalSageMaker {
-    /// InvokeEndpoint with `text/csv`: one row of features per line in, one label per
-    /// line out.
+    /// InvokeEndpoint with `text/csv`: one row of features per CSV record in, one label per
+    /// record out (quoted when it needs to be), no line end after the last.
     pub fn invoke_endpoint(&self, name: &str, body: &str) -> Result<String, SageMakerError> {
-        self.invoke(name, body, None)
-            .map(|answer| answer.labels.join("\n"))
+        self.invoke(name, body, None).map(|answer| {
+            super::csv_text::column(&answer.labels)
+                .trim_end_matches('\n')
+                .to_string()
+        })
     }
 
     /// InvokeEndpoint, saying which production variant answered. Without a
@@ -76,17 +79,7 @@ impl LocalSageMaker {
         };
         let model_name = chosen["ModelName"].as_str().unwrap_or_default().to_string();
         let model = self.load_model(&model_name)?;
-        let mut rows = Vec::new();
-        for (i, line) in body
-            .lines()
-            .enumerate()
-            .filter(|(_, l)| !l.trim().is_empty())
-        {
-            rows.push(
-                parse_features(line.split(',').map(str::trim), "request", i + 1)
-                    .map_err(|e| model_error(e.to_string()))?,
-            );
-        }
+        let rows = request_rows(body).map_err(|e| model_error(e.to_string()))?;
         let labels = model
             .predict(&rows)
             .map_err(|e| model_error(e.to_string()))?;
@@ -99,6 +92,21 @@ impl LocalSageMaker {
             model_name,
         })
     }
+}
+
+/// The feature rows of an InvokeEndpoint body (`text/csv`: RFC 4180, no header, blank lines
+/// skipped), or the first value that is not a number, with its line.
+pub fn request_rows(body: &str) -> Result<Vec<Vec<f64>>, DataError> {
+    super::csv_text::records(body)
+        .into_iter()
+        .map(|record| {
+            parse_features(
+                record.fields.iter().map(String::as_str),
+                "request",
+                record.line,
+            )
+        })
+        .collect()
 }
 
 /// The variant a uniform draw `u` in [0, 1) falls on when the variants share [0, 1) in
@@ -125,6 +133,20 @@ fn pick_by_weight(variants: &[Value], u: f64) -> Option<&Value> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// RFC 4180: a quoted number is a number (rule 5), CRLF ends a record (rule 1).
+    #[test]
+    fn request_rows_are_csv_records() {
+        assert_eq!(
+            request_rows("4.5,\"1.3\", 0.3 ,0.3\r\n\r\n5.9,3,5.1,1.8\r\n").unwrap(),
+            vec![vec![4.5, 1.3, 0.3, 0.3], vec![5.9, 3.0, 5.1, 1.8]]
+        );
+        assert_eq!(
+            request_rows("1,2\n1,\"2,5\"\n").unwrap_err().to_string(),
+            "request line 2: the feature '2,5' is not a number"
+        );
+        assert!(request_rows("").unwrap().is_empty());
+    }
 
     #[test]
     fn draws_fall_on_variants_in_proportion_to_weight() {

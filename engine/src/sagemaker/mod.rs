@@ -9,6 +9,7 @@
 //! Training is in `training.rs`.
 
 pub mod classifier;
+pub mod csv_text;
 pub mod deployments;
 mod dispatch;
 pub mod endpoints;
@@ -84,17 +85,18 @@ fn check_name(field: &str, name: &str) -> Result<(), SageMakerError> {
     }
 }
 
-/// The first column of a CSV record as JSON values, for `DataProcessing.InputFilter`.
-fn csv_record(line: &str) -> Value {
+/// A CSV record's fields as JSON values (numbers where they read as one), for
+/// `DataProcessing.InputFilter`.
+fn csv_record(fields: &[String]) -> Value {
     Value::Array(
-        line.split(',')
+        fields
+            .iter()
             .map(|f| {
-                let f = f.trim();
                 f.parse::<f64>()
                     .ok()
                     .and_then(serde_json::Number::from_f64)
                     .map(Value::Number)
-                    .unwrap_or_else(|| Value::String(f.to_string()))
+                    .unwrap_or_else(|| Value::String(f.clone()))
             })
             .collect(),
     )
@@ -494,12 +496,8 @@ impl LocalSageMaker {
                 SageMakerError::validation(format!("ClientError: cannot read {source}: {e}"))
             })?;
             let mut rows = Vec::new();
-            for (i, line) in text
-                .lines()
-                .enumerate()
-                .filter(|(_, l)| !l.trim().is_empty())
-            {
-                let record = csv_record(line);
+            for row in csv_text::records(&text) {
+                let record = csv_record(&row.fields);
                 let selected = filter
                     .select(&crate::asl::variables::Sources::new(
                         &record,
@@ -509,17 +507,18 @@ impl LocalSageMaker {
                     .map_err(|e| {
                         SageMakerError::validation(format!(
                             "ClientError: {source} line {}: InputFilter: {e}",
-                            i + 1
+                            row.line
                         ))
                     })?;
-                rows.push(feature_values(&selected, &source, i + 1)?);
+                rows.push(feature_values(&selected, &source, row.line)?);
             }
             let labels = model
                 .predict(&rows)
                 .map_err(|e| SageMakerError::validation(format!("ClientError: {source}: {e}")))?;
-            let mut body = labels.join("\n");
-            body.push('\n');
-            write_file(&out_dir.join(format!("{source}.out")), &body)?;
+            write_file(
+                &out_dir.join(format!("{source}.out")),
+                &csv_text::column(&labels),
+            )?;
         }
         Ok(())
     }

@@ -13,49 +13,59 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde_json::json as json_value;
 
-/// The columns of the CSV export, in order.
-pub const CSV_HEADER: &str =
-    "seq,time,actor,roles,action,target,outcome,request_id,source_ip,details,prev_hash,hash";
+/// The columns of the CSV export, in order: the header row the export starts with.
+pub const CSV_COLUMNS: [&str; 12] = [
+    "seq",
+    "time",
+    "actor",
+    "roles",
+    "action",
+    "target",
+    "outcome",
+    "request_id",
+    "source_ip",
+    "details",
+    "prev_hash",
+    "hash",
+];
 
-/// One CSV field (RFC 4180 quoting). A field a spreadsheet would run as a formula gets a
-/// leading `'`, so opening an export cannot execute what a user typed into a comment.
-fn field(text: &str) -> String {
-    let text = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) && text != "-" {
+/// A field a spreadsheet would run as a formula gets a leading `'`, so opening an export
+/// cannot execute what a user typed into a comment.
+fn defused(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) && text != "-" {
         format!("'{text}")
     } else {
         text.to_string()
-    };
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text
     }
 }
 
+/// The records as CSV (RFC 4180 through the `csv` crate: a header row, fields quoted when
+/// they hold a comma, quote or line break, quotes doubled, every record ended by CRLF).
 pub fn to_csv(records: &[AuditRecord]) -> String {
-    let mut out = String::with_capacity(records.len() * 256 + CSV_HEADER.len() + 2);
-    out.push_str(CSV_HEADER);
-    out.push_str("\r\n");
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::with_capacity(records.len() * 256 + 128));
+    // Writing into memory cannot fail.
+    let _ = writer.write_record(CSV_COLUMNS);
     for r in records {
         let e = &r.entry;
-        let row = [
+        let _ = writer.write_record([
             r.seq.to_string(),
             r.at.rfc3339(),
-            field(&e.actor),
-            field(&e.roles.join(" ")),
-            field(&e.action),
-            field(&e.target),
+            defused(&e.actor),
+            defused(&e.roles.join(" ")),
+            defused(&e.action),
+            defused(&e.target),
             e.outcome.as_str().to_string(),
-            field(&e.request_id),
-            field(&e.source_ip),
-            field(&e.details),
+            defused(&e.request_id),
+            defused(&e.source_ip),
+            defused(&e.details),
             r.prev_hash.clone(),
             r.hash.clone(),
-        ];
-        out.push_str(&row.join(","));
-        out.push_str("\r\n");
+        ]);
     }
-    out
+    let bytes = writer.into_inner().unwrap_or_default();
+    String::from_utf8_lossy(&bytes).into_owned()
 }
 
 pub fn to_json(records: &[AuditRecord]) -> serde_json::Value {
@@ -166,12 +176,49 @@ pub async fn export(
 mod tests {
     use super::*;
 
+    fn record(actor: &str, details: &str) -> AuditRecord {
+        use app::models::audit::{AuditEntry, AuditOutcome};
+        AuditRecord {
+            seq: 7,
+            at: app::models::pipeline::Timestamp(1_764_000_000_000),
+            entry: AuditEntry {
+                actor: actor.into(),
+                roles: vec!["approver".into(), "viewer".into()],
+                action: "approval.decide".into(),
+                target: "run-1".into(),
+                outcome: AuditOutcome::Success,
+                request_id: "-".into(),
+                source_ip: "127.0.0.1".into(),
+                details: details.into(),
+            },
+            prev_hash: "00".into(),
+            hash: "ab".into(),
+        }
+    }
+
+    /// The expected text is written by hand from RFC 4180 section 2: a header row (rule 3),
+    /// CRLF after every record (rules 1 and 2), a field with a comma, quote or line break in
+    /// quotes (rule 6), a quote inside doubled (rule 7).
     #[test]
-    fn csv_fields_are_quoted_and_formulas_defused() {
-        assert_eq!(field("plain"), "plain");
-        assert_eq!(field("a,b"), "\"a,b\"");
-        assert_eq!(field("say \"hi\"\nbye"), "\"say \"\"hi\"\"\nbye\"");
-        assert_eq!(field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
-        assert_eq!(field("-"), "-");
+    fn the_export_is_rfc_4180_with_a_header_and_formulas_defused() {
+        let csv = to_csv(&[record(
+            "ana",
+            "{\"comment\":\"ok, \\\"fine\\\"\"}\nnext line",
+        )]);
+        assert_eq!(
+            csv,
+            "seq,time,actor,roles,action,target,outcome,request_id,source_ip,details,prev_hash,hash\r\n\
+             7,2025-11-24T16:00:00.000Z,ana,approver viewer,approval.decide,run-1,success,-,127.0.0.1,\
+             \"{\"\"comment\"\":\"\"ok, \\\"\"fine\\\"\"\"\"}\nnext line\",00,ab\r\n"
+        );
+        let formula = to_csv(&[record("=HYPERLINK(\"x\")", "+1")]);
+        let row = formula.split("\r\n").nth(1).expect("a row");
+        assert!(
+            row.starts_with("7,2025-11-24T16:00:00.000Z,\"'=HYPERLINK(\"\"x\"\")\",approver"),
+            "{row}"
+        );
+        assert!(row.contains(",'+1,00,ab"), "{row}");
+        assert_eq!(defused("-"), "-");
+        assert_eq!(to_csv(&[]), format!("{}\r\n", CSV_COLUMNS.join(",")));
     }
 }

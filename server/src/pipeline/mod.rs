@@ -1,6 +1,7 @@
 //! The two adapters of the pipeline control plane ([`app::control_plane::ControlPlane`]) and
 //! what they share: turning Step Functions-shaped history into the port's events with task
-//! tokens removed, and reading a state's timeout from the definition.
+//! tokens removed, reading a state's timeout from the definition, and the sentence for an
+//! object too large to read.
 
 #[cfg(feature = "aws")]
 pub mod aws;
@@ -86,6 +87,22 @@ pub fn completed_output_path(name: &str, job: TransformJob) -> Result<String, Pi
     }
     job.output_path
         .ok_or_else(|| PipelineError::NotFound(format!("Transform job {name} has no output path.")))
+}
+
+/// Why an object was not read: it is over the bound the caller reads. `size` is the listed
+/// size, or `None` for an object that grew past the bound while it was being read.
+pub fn too_large_sentence(uri: &str, size: Option<u64>, limit: u64) -> String {
+    let limit = app::evidence::size_text(limit);
+    match size {
+        Some(size) => format!(
+            "The object {uri} is {}, over the {limit} Gatehouse reads; it was not read.",
+            app::evidence::size_text(size)
+        ),
+        None => format!(
+            "The object {uri} grew past the {limit} Gatehouse reads while it was being read; \
+             it was not read."
+        ),
+    }
 }
 
 /// Milliseconds since the epoch of an RFC 3339 time.

@@ -13,6 +13,7 @@ mod contract;
 mod dynamo_audit;
 mod dynamo_sessions;
 mod endpoints;
+mod evidence;
 mod executions;
 mod health;
 mod helpers;

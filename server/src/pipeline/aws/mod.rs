@@ -49,8 +49,8 @@ use app::models::inference::Invocation;
 use app::models::lineage::Deployment;
 use app::models::pipeline::{
     Decision, Endpoint, EndpointConfig, ExecutionDetail, ExecutionPage, ExecutionQuery,
-    ExecutionRef, ExecutionStatus, ExecutionSummary, HistoryEvent, Model, OutputObject,
-    PendingApproval, StartRequest, Timestamp, TrainingJob, TransformJob,
+    ExecutionRef, ExecutionStatus, ExecutionSummary, HistoryEvent, Model, PendingApproval,
+    StartRequest, StoredObject, Timestamp, TrainingJob, TransformJob,
 };
 use aws_config::retry::RetryConfig;
 use aws_config::SdkConfig;
@@ -396,7 +396,7 @@ impl ControlPlane for AwsControlPlane {
         self.sagemaker.transform_job(name).await
     }
 
-    async fn transform_output(&self, name: &str) -> Result<Vec<OutputObject>, PipelineError> {
+    async fn transform_output(&self, name: &str) -> Result<Vec<StoredObject>, PipelineError> {
         let path = crate::pipeline::completed_output_path(name, self.transform_job(name).await?)?;
         // The output path is a folder: only what is under it, not its namesakes.
         let folder = if path.ends_with('/') {
@@ -404,11 +404,15 @@ impl ControlPlane for AwsControlPlane {
         } else {
             format!("{path}/")
         };
-        self.read_objects(&folder).await
+        self.list_objects(&folder).await
     }
 
-    async fn read_objects(&self, path: &str) -> Result<Vec<OutputObject>, PipelineError> {
-        self.s3.read_objects(path).await
+    async fn list_objects(&self, path: &str) -> Result<Vec<StoredObject>, PipelineError> {
+        self.s3.list_objects(path).await
+    }
+
+    async fn read_object(&self, uri: &str, limit: u64) -> Result<String, PipelineError> {
+        self.s3.read_object(uri, limit).await
     }
 
     async fn endpoint_configs(&self) -> Result<Vec<EndpointConfig>, PipelineError> {

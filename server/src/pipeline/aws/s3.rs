@@ -1,11 +1,13 @@
-//! S3 for the AWS adapter: the objects a transform job read and wrote.
+//! S3 for the AWS adapter: the objects a transform job read and wrote, listed with
+//! ListObjectsV2 (which gives each one's size, ETag and modification time) and read one at a
+//! time within a bound.
 
 use app::control_plane::PipelineError;
-use app::models::pipeline::OutputObject;
+use app::models::pipeline::StoredObject;
 
 use super::errors::{sdk_error, Service};
 
-/// At most this many objects are read under one prefix.
+/// At most this many objects are listed under one prefix.
 const MAX_OUTPUT_OBJECTS: usize = 100;
 
 pub(super) struct S3 {
@@ -13,11 +15,12 @@ pub(super) struct S3 {
 }
 
 impl S3 {
-    pub async fn read_objects(&self, path: &str) -> Result<Vec<OutputObject>, PipelineError> {
+    /// The objects under an `s3://` prefix, as ListObjectsV2 describes them; none is read.
+    pub async fn list_objects(&self, path: &str) -> Result<Vec<StoredObject>, PipelineError> {
         let (bucket, prefix) = split_s3_uri(path)
             .ok_or_else(|| PipelineError::Invalid(format!("{path} is not an s3:// URI.")))?;
         let no_output = || format!("No object found under {path}.");
-        let mut keys = Vec::new();
+        let mut objects = Vec::new();
         let mut token = None;
         loop {
             let page = self
@@ -29,51 +32,74 @@ impl S3 {
                 .send()
                 .await
                 .map_err(|e| sdk_error(Service::S3, "ListObjectsV2", no_output, e))?;
-            keys.extend(
-                page.contents()
-                    .iter()
-                    .filter_map(|o| o.key().map(str::to_string)),
-            );
+            objects.extend(page.contents().iter().filter_map(|o| {
+                Some(StoredObject {
+                    uri: format!("s3://{bucket}/{}", o.key()?),
+                    size: o.size().and_then(|s| u64::try_from(s).ok()).unwrap_or(0),
+                    version: o.e_tag().map(str::to_string),
+                    modified: o
+                        .last_modified()
+                        .map(|t| format!("{}.{:09}", t.secs(), t.subsec_nanos())),
+                })
+            }));
             match page.next_continuation_token() {
-                Some(next) if keys.len() < MAX_OUTPUT_OBJECTS => token = Some(next.to_string()),
+                Some(next) if objects.len() < MAX_OUTPUT_OBJECTS => token = Some(next.to_string()),
                 _ => break,
             }
         }
-        if keys.is_empty() {
+        if objects.is_empty() {
             return Err(PipelineError::NotFound(no_output()));
         }
-        keys.truncate(MAX_OUTPUT_OBJECTS);
-        let mut objects = Vec::with_capacity(keys.len());
-        for key in keys {
-            let uri = format!("s3://{bucket}/{key}");
-            let object = self
-                .client
-                .get_object()
-                .bucket(bucket)
-                .key(&key)
-                .send()
-                .await
-                .map_err(|e| {
-                    sdk_error(
-                        Service::S3,
-                        "GetObject",
-                        || format!("The object {uri} is gone."),
-                        e,
-                    )
-                })?;
-            let bytes = object.body.collect().await.map_err(|e| {
-                tracing::warn!(%uri, error = %e, "cannot read a transform output object");
+        objects.truncate(MAX_OUTPUT_OBJECTS);
+        Ok(objects)
+    }
+
+    /// One object's content if it is at most `limit` bytes. GetObject's `Content-Length` is
+    /// checked before any of the body is read, and the body is read a chunk at a time and
+    /// given up past `limit`, so an object that is larger (or grew since it was listed) never
+    /// sits in memory whole.
+    pub async fn read_object(&self, uri: &str, limit: u64) -> Result<String, PipelineError> {
+        let (bucket, key) = split_s3_uri(uri)
+            .ok_or_else(|| PipelineError::Invalid(format!("{uri} is not an s3:// URI.")))?;
+        let object = self
+            .client
+            .get_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| {
+                sdk_error(
+                    Service::S3,
+                    "GetObject",
+                    || format!("The object {uri} is gone."),
+                    e,
+                )
+            })?;
+        let size = object.content_length().and_then(|l| u64::try_from(l).ok());
+        if let Some(size) = size.filter(|s| *s > limit) {
+            return Err(too_large(uri, Some(size), limit));
+        }
+        let mut body = object.body;
+        let mut bytes = Vec::with_capacity(size.and_then(|s| usize::try_from(s).ok()).unwrap_or(0));
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(|e| {
+                tracing::warn!(%uri, error = %e, "cannot read an object");
                 PipelineError::Unavailable(format!(
                     "Gatehouse could not read {uri} from Amazon S3; try again in a moment."
                 ))
             })?;
-            objects.push(OutputObject {
-                uri,
-                body: String::from_utf8_lossy(&bytes.into_bytes()).into_owned(),
-            });
+            if (bytes.len() + chunk.len()) as u64 > limit {
+                return Err(too_large(uri, None, limit));
+            }
+            bytes.extend_from_slice(&chunk);
         }
-        Ok(objects)
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
     }
+}
+
+fn too_large(uri: &str, size: Option<u64>, limit: u64) -> PipelineError {
+    PipelineError::TooLarge(crate::pipeline::too_large_sentence(uri, size, limit))
 }
 
 /// `s3://bucket/key` → (`bucket`, `key`).

@@ -434,7 +434,11 @@ impl LocalControlPlane {
             .invoke(name, csv, None)
             .map_err(invocation_error)?;
         Ok(Invocation {
-            body: answer.labels.join("\n"),
+            // What SageMaker's answer carries: `text/csv`, a label per record, quoted where
+            // needed, without a line end after the last.
+            body: engine::sagemaker::csv_text::column(&answer.labels)
+                .trim_end_matches('\n')
+                .to_string(),
             variant: Some(answer.variant_name),
         })
     }

@@ -7,8 +7,8 @@ use app::models::inference::Invocation;
 use app::models::lineage::Deployment;
 use app::models::pipeline::{
     Commit, Decision, Endpoint, EndpointConfig, ExecutionDetail, ExecutionPage, ExecutionQuery,
-    ExecutionRef, ExecutionSummary, HistoryEvent, Model, OutputObject, PendingApproval,
-    StartRequest, Timestamp, TrainingJob, TransformJob,
+    ExecutionRef, ExecutionSummary, HistoryEvent, Model, PendingApproval, StartRequest,
+    StoredObject, Timestamp, TrainingJob, TransformJob,
 };
 use engine::api::{EngineError, ExecutionDescription, HistoryRequest};
 use engine::{Engine, EngineConfig};
@@ -19,12 +19,10 @@ use super::{parse_rfc3339, state_timeout_seconds, token_sha256};
 
 mod calls;
 mod engine_threads;
+mod objects;
 mod translate;
 use engine_threads::EngineThreads;
 use translate::{commit_from_input, engine_error, millis, status_of};
-
-/// Most objects one read returns (as the AWS adapter).
-const MAX_OBJECTS: usize = 100;
 
 /// The state machine local mode deploys the pipeline as.
 pub const LOCAL_PIPELINE_NAME: &str = "gatehouse-pipeline";
@@ -335,15 +333,23 @@ impl ControlPlane for LocalControlPlane {
             .await
     }
 
-    async fn transform_output(&self, name: &str) -> Result<Vec<OutputObject>, PipelineError> {
+    async fn transform_output(&self, name: &str) -> Result<Vec<StoredObject>, PipelineError> {
         let prefix = super::completed_output_path(name, self.transform_job(name).await?)?;
-        self.read_objects(&prefix).await
+        self.list_objects(&prefix).await
     }
 
-    async fn read_objects(&self, uri: &str) -> Result<Vec<OutputObject>, PipelineError> {
+    async fn list_objects(&self, uri: &str) -> Result<Vec<StoredObject>, PipelineError> {
         let uri = uri.to_string();
-        self.off_runtime(move |p| p.read_objects_blocking(&uri))
+        self.off_runtime(move |p| objects::list_blocking(p.engine.sagemaker().data_dir(), &uri))
             .await
+    }
+
+    async fn read_object(&self, uri: &str, limit: u64) -> Result<String, PipelineError> {
+        let uri = uri.to_string();
+        self.off_runtime(move |p| {
+            objects::read_blocking(p.engine.sagemaker().data_dir(), &uri, limit)
+        })
+        .await
     }
 
     async fn endpoint_configs(&self) -> Result<Vec<EndpointConfig>, PipelineError> {
@@ -403,32 +409,5 @@ impl ControlPlane for LocalControlPlane {
         let (name, csv) = (name.to_string(), csv.to_string());
         self.off_runtime(move |p| p.invoke_endpoint_blocking(&name, &csv))
             .await
-    }
-}
-
-impl LocalControlPlane {
-    /// The files under `uri` in the data folder, read whole (a hundred at most).
-    fn read_objects_blocking(&self, uri: &str) -> Result<Vec<OutputObject>, PipelineError> {
-        let data_dir = self.engine.sagemaker().data_dir().to_path_buf();
-        let files = engine::sagemaker::s3::files_under_prefix(&data_dir, uri)
-            .map_err(|e| PipelineError::NotFound(format!("No object found under {uri}: {e}")))?;
-        if files.is_empty() {
-            return Err(PipelineError::NotFound(format!(
-                "No object found under {uri}."
-            )));
-        }
-        let mut objects = Vec::with_capacity(files.len().min(MAX_OBJECTS));
-        for path in files.into_iter().take(MAX_OBJECTS) {
-            let relative = path.strip_prefix(&data_dir).unwrap_or(&path);
-            let body = std::fs::read_to_string(&path).map_err(|e| {
-                tracing::error!(path = %path.display(), error = %e, "cannot read an object");
-                PipelineError::Unavailable("An object could not be read.".into())
-            })?;
-            objects.push(OutputObject {
-                uri: format!("s3://{}", relative.to_string_lossy()),
-                body,
-            });
-        }
-        Ok(objects)
     }
 }

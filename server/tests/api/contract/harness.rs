@@ -104,6 +104,36 @@ impl Harness {
         }
     }
 
+    /// The bucket the pipeline keeps its data and models in (moto's launcher creates it; the
+    /// local one is a folder made on first write).
+    pub fn bucket(&self) -> &'static str {
+        "gatehouse-models"
+    }
+
+    /// Writes an object straight into the backend's storage, as another writer would.
+    pub async fn put_object(&self, uri: &str, body: &[u8]) {
+        match &self.backend {
+            Backend::Local { engine, .. } => {
+                let path = engine.sagemaker().local_path(uri).expect("local path");
+                std::fs::create_dir_all(path.parent().expect("a folder")).expect("folder");
+                std::fs::write(&path, body).expect("object written");
+            }
+            Backend::Aws(s3) => {
+                let (bucket, key) = uri
+                    .strip_prefix("s3://")
+                    .and_then(|rest| rest.split_once('/'))
+                    .expect("s3 URL");
+                s3.put_object()
+                    .bucket(bucket)
+                    .key(key)
+                    .body(body.to_vec().into())
+                    .send()
+                    .await
+                    .expect("object written");
+            }
+        }
+    }
+
     /// A start of a run named by a commit ID no other test uses (SageMaker names in moto are
     /// shared by every test of the binary).
     pub fn new_run(&self) -> StartRequest {

@@ -60,6 +60,7 @@ contract_suite!(
     the_definition_is_the_pipeline,
     approved_commits_update_one_endpoint_that_rolls_back_and_is_deleted,
     the_test_data_and_its_predictions_line_up,
+    objects_are_listed_with_sizes_and_read_within_a_bound,
 );
 
 // --- helpers -------------------------------------------------------------------------------
@@ -364,11 +365,16 @@ async fn approving_deploys_the_model_and_a_second_decision_is_a_conflict(h: &Har
     // SplitType Line and AssembleWith Line: one output line per input row (the test data's 30),
     // in an object named after the input with `.out` appended, as SageMaker's batch transform
     // writes it (https://docs.aws.amazon.com/sagemaker/latest/dg/batch-transform.html).
-    let predictions: Vec<&str> = objects[0].body.lines().collect();
+    let body = h
+        .plane
+        .read_object(&objects[0].uri, 1_000_000)
+        .await
+        .expect("predictions");
+    let predictions: Vec<&str> = body.lines().collect();
     assert_eq!(predictions.len(), 30, "one per test row");
     // What the adapter answers is the object the transform wrote, read here from the store.
     assert_eq!(
-        objects[0].body,
+        body,
         h.stored_object(&objects[0].uri).await,
         "[{}] the transform's output as stored",
         h.adapter
@@ -959,8 +965,9 @@ async fn approved_commits_update_one_endpoint_that_rolls_back_and_is_deleted(h: 
     is_not_found(h.plane.delete_endpoint_config(&new.commit_id).await);
 }
 
-/// What the approval evidence reads: the transform job's input (the labelled test
-/// data) through `read_objects`, and one prediction per labelled row in its output.
+/// What the approval evidence reads: the transform job's input (the labelled test data),
+/// listed by `list_objects` and read by `read_object`, and one prediction per labelled row in
+/// its output.
 async fn the_test_data_and_its_predictions_line_up(h: &Harness) {
     let run = start(h).await;
     approval_of(h, &run).await;
@@ -970,10 +977,20 @@ async fn the_test_data_and_its_predictions_line_up(h: &Harness) {
         .await
         .expect("transform job");
     let input = job.input_uri.clone().expect("input uri");
-    let data = h.plane.read_objects(&input).await.expect("test data");
-    assert_eq!(data.len(), 1, "[{}] {data:?}", h.adapter);
-    let labels: Vec<&str> = data[0]
-        .body
+    let listed = h.plane.list_objects(&input).await.expect("test data");
+    assert_eq!(listed.len(), 1, "[{}] {listed:?}", h.adapter);
+    let data = h
+        .plane
+        .read_object(&listed[0].uri, listed[0].size)
+        .await
+        .expect("test data");
+    assert_eq!(
+        data.len() as u64,
+        listed[0].size,
+        "[{}] the listed size",
+        h.adapter
+    );
+    let labels: Vec<&str> = data
         .lines()
         .filter_map(|l| l.split(',').next())
         .filter(|l| !l.trim().is_empty())
@@ -996,21 +1013,91 @@ async fn the_test_data_and_its_predictions_line_up(h: &Harness) {
         h.adapter,
         output[0].uri
     );
-    let predictions = output[0]
-        .body
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .count();
+    let predictions = h
+        .plane
+        .read_object(&output[0].uri, output[0].size)
+        .await
+        .expect("predictions");
+    let predictions = predictions.lines().filter(|l| !l.trim().is_empty()).count();
     assert_eq!(
         predictions,
         labels.len(),
         "[{}] one prediction per row",
         h.adapter
     );
-    let missing = h.plane.read_objects(&format!("{input}-nothing-here")).await;
+    let missing = h.plane.list_objects(&format!("{input}-nothing-here")).await;
     assert!(
         matches!(missing, Err(PipelineError::NotFound(_))),
         "[{}] {missing:?}",
         h.adapter
     );
+}
+
+/// What keeps the evidence bounded and its cache honest: a listing gives every object's size
+/// and marks that change when it is written again, and a read refuses an object over the
+/// caller's bound with a sentence naming it, without reading it.
+async fn objects_are_listed_with_sizes_and_read_within_a_bound(h: &Harness) {
+    let prefix = format!("s3://{}/bounds-{}/", h.bucket(), h.new_run().commit_id);
+    let (big, small) = (format!("{prefix}big.csv"), format!("{prefix}small.csv"));
+    let small_text = "setosa,5.1\r\n\"a,b\",1\r\n";
+    h.put_object(&big, &vec![b'7'; 300_000]).await;
+    h.put_object(&small, small_text.as_bytes()).await;
+
+    let listed = h.plane.list_objects(&prefix).await.expect("listing");
+    let sizes: Vec<(&str, u64)> = listed.iter().map(|o| (o.uri.as_str(), o.size)).collect();
+    assert_eq!(
+        sizes,
+        [(big.as_str(), 300_000), (small.as_str(), 21)],
+        "[{}]",
+        h.adapter
+    );
+    assert!(
+        listed
+            .iter()
+            .all(|o| o.version.is_some() && o.modified.is_some()),
+        "[{}] {listed:?}",
+        h.adapter
+    );
+    assert_eq!(
+        h.plane.read_object(&small, 21).await.as_deref(),
+        Ok(small_text),
+        "[{}] a read within the bound",
+        h.adapter
+    );
+    match h.plane.read_object(&big, 100_000).await {
+        Err(PipelineError::TooLarge(sentence)) => assert_eq!(
+            sentence,
+            format!(
+                "The object {big} is 300.0 KB, over the 100.0 KB Gatehouse reads; it was not read."
+            ),
+            "[{}]",
+            h.adapter
+        ),
+        other => panic!("[{}] over the bound: {other:?}", h.adapter),
+    }
+    let whole = h
+        .plane
+        .read_object(&big, 300_000)
+        .await
+        .expect("at the bound");
+    assert_eq!(whole.len(), 300_000);
+    assert!(matches!(
+        h.plane.read_object(&format!("{prefix}none.csv"), 10).await,
+        Err(PipelineError::NotFound(_))
+    ));
+
+    // Written again (another size, as a rewrite of test data or predictions would be): the
+    // listing no longer matches, so evidence keyed by it is computed afresh.
+    let before = listed.into_iter().find(|o| o.uri == small).expect("small");
+    h.put_object(&small, b"virginica,6.3\r\n").await;
+    let after = h
+        .plane
+        .list_objects(&small)
+        .await
+        .expect("listing")
+        .into_iter()
+        .find(|o| o.uri == small)
+        .expect("small");
+    assert_ne!(before, after, "[{}]", h.adapter);
+    assert_eq!(after.size, 15);
 }
