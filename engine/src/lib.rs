@@ -19,9 +19,6 @@ pub mod integrations;
 pub mod jsonata;
 pub mod pipeline;
 pub mod runtime;
-// Pending: the local SageMaker still unwraps and indexes; it joins the rule once those are
-// handled.
-#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 pub mod sagemaker;
 pub mod store;
 

@@ -17,9 +17,6 @@ pub mod dynamo;
 pub mod guard;
 pub mod inference;
 pub mod live;
-// Pending: this module still indexes directly; it joins the rule once those reads are
-// bounds-checked.
-#[allow(clippy::indexing_slicing)]
 pub mod pipeline;
 pub mod playground;
 pub mod routes;

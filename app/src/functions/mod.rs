@@ -3,9 +3,6 @@
 pub mod about;
 #[cfg(feature = "ssr")]
 pub mod access;
-// Pending: this module still indexes directly; it joins the rule once those reads are
-// bounds-checked.
-#[allow(clippy::indexing_slicing)]
 pub mod approvals;
 pub mod audit;
 #[cfg(feature = "ssr")]

@@ -1,9 +1,6 @@
 //! Types shared by the server and the browser. Plain data: no I/O, no framework state.
 
 pub mod about;
-// Pending: this module still indexes directly; it joins the rule once those reads are
-// bounds-checked.
-#[allow(clippy::indexing_slicing)]
 pub mod approvals;
 pub mod audit;
 pub mod commit;

@@ -158,7 +158,9 @@ pub fn split_labels(rows: &str, features: usize) -> (String, Vec<Option<String>>
         let typed = rows
             .get(start..end)
             .unwrap_or_default()
-            .trim_end_matches(['\r', '\n']);
+            // The reader ends a record at CR and takes the LF of a CRLF with the next one:
+            // neither belongs to what was typed on the row.
+            .trim_matches(['\r', '\n']);
         let fields: Vec<String> = record
             .iter()
             .map(|f| String::from_utf8_lossy(f).into_owned())

@@ -1,9 +1,6 @@
 //! One module per page.
 
 pub mod about;
-// Pending: this module still indexes directly; it joins the rule once those reads are
-// bounds-checked.
-#[allow(clippy::indexing_slicing)]
 pub mod approval;
 pub mod approvals;
 pub mod audit;
