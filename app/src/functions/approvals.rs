@@ -304,6 +304,10 @@ pub(crate) mod server {
         }
     }
 
+    /// How long a late decision waits for the decision that beat it to show in the run's
+    /// history, so that it can be told who decided.
+    const DECISION_PATIENCE: std::time::Duration = std::time::Duration::from_secs(10);
+
     /// Why the execution is not waiting for a decision, as a 404 or 409 with words.
     async fn not_waiting(
         pipeline: &dyn ControlPlane,
@@ -311,8 +315,10 @@ pub(crate) mod server {
         wait_for_decision: bool,
     ) -> Result<AppError, AppError> {
         // A decision the backend took a moment ago may not be in the history yet (the engine
-        // and Step Functions both record it as the run resumes): give it a little time.
-        let mut patience = 0;
+        // and Step Functions both record it as the run resumes, and a busy machine can take
+        // seconds to get there): give it time, measured by the clock rather than by tries, so
+        // slow reads do not shorten the wait.
+        let patience = tokio::time::Instant::now() + DECISION_PATIENCE;
         let detail = loop {
             if let Some(decided) = recorded_decision(pipeline, execution).await? {
                 return Ok(AppError::Conflict(decided.already()));
@@ -320,11 +326,10 @@ pub(crate) mod server {
             let detail = pipeline.describe_execution(execution).await?;
             if !wait_for_decision
                 || detail.summary.status != ExecutionStatus::Running
-                || patience >= 40
+                || tokio::time::Instant::now() >= patience
             {
                 break detail;
             }
-            patience += 1;
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         };
         Ok(AppError::Conflict(match detail.summary.status {
