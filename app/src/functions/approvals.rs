@@ -114,15 +114,17 @@ pub(crate) mod server {
 
     /// The transform job (and model) a run made: named by its `commitID`.
     fn job_name(detail: &ExecutionDetail) -> String {
-        input_of(detail)["commitID"]
-            .as_str()
+        input_of(detail)
+            .get("commitID")
+            .and_then(Value::as_str)
             .map(str::to_string)
             .unwrap_or_else(|| detail.summary.name.clone())
     }
 
     fn author_of(detail: &ExecutionDetail) -> Option<String> {
-        input_of(detail)["author"]
-            .as_str()
+        input_of(detail)
+            .get("author")
+            .and_then(Value::as_str)
             .map(str::trim)
             .filter(|a| !a.is_empty())
             .map(str::to_string)
@@ -142,9 +144,9 @@ pub(crate) mod server {
         history.iter().rev().find_map(|event| {
             let details: Value = serde_json::from_str(event.details.as_deref()?).ok()?;
             match event.kind.as_str() {
-                "TaskSucceeded" => RecordedDecision::from_json(details["output"].as_str()?),
-                "TaskFailed" if details["error"] == "rejected" => {
-                    RecordedDecision::from_json(details["cause"].as_str()?)
+                "TaskSucceeded" => RecordedDecision::from_json(details.get("output")?.as_str()?),
+                "TaskFailed" if details.get("error") == Some(&json!("rejected")) => {
+                    RecordedDecision::from_json(details.get("cause")?.as_str()?)
                 }
                 _ => None,
             }
@@ -170,7 +172,7 @@ pub(crate) mod server {
         for record in records {
             let details: serde_json::Value =
                 serde_json::from_str(&record.entry.details).unwrap_or_default();
-            let verdict = match details["decision"].as_str() {
+            let verdict = match details.get("decision").and_then(Value::as_str) {
                 Some("approved") => Verdict::Approved,
                 Some("rejected") => Verdict::Rejected,
                 _ => continue,
@@ -178,11 +180,15 @@ pub(crate) mod server {
             let decision = RecordedDecision {
                 verdict,
                 by: record.entry.actor.clone(),
-                comment: details["comment"].as_str().unwrap_or_default().to_string(),
+                comment: details
+                    .get("comment")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
                 at: record.at.rfc3339(),
             };
             out.entry(record.entry.target.clone())
-                .or_insert((decision, details["accuracy"].as_f64()));
+                .or_insert((decision, details.get("accuracy").and_then(Value::as_f64)));
         }
         Ok(out)
     }
@@ -368,15 +374,16 @@ pub(crate) mod server {
             Err(AppError::Upstream(_) | AppError::Unavailable(_)) => AuditOutcome::Failure,
             Err(_) => AuditOutcome::Refused,
         };
-        if let Err(error) = &outcome {
-            details["refusal"] = json!(error.to_string());
+        if let (Err(error), Some(fields)) = (&outcome, details.as_object_mut()) {
+            fields.insert("refusal".into(), json!(error.to_string()));
         }
         let action = match &outcome {
             Ok(DecideAnswer::Counted { .. }) => "approval.vote",
             _ => "approval.decide",
         };
-        let name = details["execution"]
-            .as_str()
+        let name = details
+            .get("execution")
+            .and_then(Value::as_str)
             .map(str::to_string)
             .unwrap_or(target);
         record(Some(caller), action, &name, audit_outcome, details).await?;

@@ -39,16 +39,17 @@ impl RecordedDecision {
     #[cfg(feature = "ssr")]
     pub fn from_json(text: &str) -> Option<RecordedDecision> {
         let value: serde_json::Value = serde_json::from_str(text).ok()?;
-        let verdict = match value["decision"].as_str()? {
+        let field = |name: &str| value.get(name).and_then(serde_json::Value::as_str);
+        let verdict = match field("decision")? {
             "approved" => Verdict::Approved,
             "rejected" => Verdict::Rejected,
             _ => return None,
         };
         Some(RecordedDecision {
             verdict,
-            by: value["by"].as_str()?.to_string(),
-            comment: value["comment"].as_str().unwrap_or_default().to_string(),
-            at: value["at"].as_str().unwrap_or_default().to_string(),
+            by: field("by")?.to_string(),
+            comment: field("comment").unwrap_or_default().to_string(),
+            at: field("at").unwrap_or_default().to_string(),
         })
     }
 

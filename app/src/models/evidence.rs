@@ -310,23 +310,31 @@ impl Tally {
             self.classes.iter().map(|(name, i)| (name, *i)).collect();
         named.sort();
         // Where each first-seen index goes in the sorted order.
-        let mut position = vec![0; named.len()];
-        for (sorted, (_, seen)) in named.iter().enumerate() {
-            position[*seen] = sorted;
-        }
+        let position: std::collections::HashMap<usize, usize> = named
+            .iter()
+            .enumerate()
+            .map(|(sorted, (_, seen))| (*seen, sorted))
+            .collect();
         let n = named.len();
         let mut confusion = vec![vec![0u32; n]; n];
         for ((actual, predicted), rows) in &self.counts {
-            confusion[position[*actual]][position[*predicted]] = *rows;
+            let cell = position
+                .get(actual)
+                .zip(position.get(predicted))
+                .and_then(|(row, column)| confusion.get_mut(*row)?.get_mut(*column));
+            if let Some(cell) = cell {
+                *cell = *rows;
+            }
         }
         let classes: Vec<String> = named.into_iter().map(|(name, _)| name.clone()).collect();
         let per_class = classes
             .iter()
+            .zip(&confusion)
             .enumerate()
-            .map(|(i, class)| {
-                let hits = confusion[i][i];
-                let predicted: u32 = confusion.iter().map(|row| row[i]).sum();
-                let support: u32 = confusion[i].iter().sum();
+            .map(|(i, (class, row))| {
+                let hits = row.get(i).copied().unwrap_or(0);
+                let predicted: u32 = confusion.iter().filter_map(|row| row.get(i)).sum();
+                let support: u32 = row.iter().sum();
                 ClassFigures {
                     class: class.clone(),
                     precision: (predicted > 0).then(|| f64::from(hits) / f64::from(predicted)),

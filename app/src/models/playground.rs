@@ -165,12 +165,15 @@ pub fn split_labels(rows: &str, features: usize) -> (String, Vec<Option<String>>
             .iter()
             .map(|f| String::from_utf8_lossy(f).into_owned())
             .collect();
-        if features > 0 && fields.len() == features + 1 {
-            labels.push(Some(fields[0].trim().to_string()));
-            sent.push(csv_line(&fields[1..]));
-        } else {
-            labels.push(None);
-            sent.push(typed.to_string());
+        match fields.split_first() {
+            Some((label, values)) if features > 0 && values.len() == features => {
+                labels.push(Some(label.trim().to_string()));
+                sent.push(csv_line(values));
+            }
+            _ => {
+                labels.push(None);
+                sent.push(typed.to_string());
+            }
         }
     }
     (sent.join("\n"), labels)

@@ -247,17 +247,21 @@ fn ConfusionMatrix(table: ClassTable) -> impl IntoView {
     let cells = table
         .confusion
         .iter()
+        .zip(&table.classes)
         .enumerate()
-        .flat_map(|(row, counts)| {
+        .flat_map(|(row, (counts, actual))| {
             let total: u32 = counts.iter().sum();
-            let counts = counts.clone();
-            let actual = table.classes[row].clone();
-            let classes = table.classes.clone();
-            counts.into_iter().enumerate().map(move |(column, count)| {
+            let cells: Vec<(u32, String)> = counts
+                .iter()
+                .copied()
+                .zip(table.classes.iter().cloned())
+                .collect();
+            let actual = actual.clone();
+            cells.into_iter().enumerate().map(move |(column, (count, predicted))| {
                 let share = if total == 0 { 0.0 } else { f64::from(count) / f64::from(total) };
                 let (x, y) = (LABEL + column * CELL, LABEL + row * CELL);
                 let class = if row == column { "cell diagonal" } else { "cell" };
-                let title = format!("{count} {actual} predicted as {}", classes[column]);
+                let title = format!("{count} {actual} predicted as {predicted}");
                 view! {
                     <g class=class>
                         <title>{title}</title>

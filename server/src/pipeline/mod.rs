@@ -44,16 +44,19 @@ pub fn redact_task_tokens(value: &mut Value) {
 /// One event as GetExecutionHistory shapes it (`{"id", "previousEventId", "timestamp",
 /// "type", "<type>EventDetails"}`), tokens redacted. `None` for an event without id or type.
 pub fn event_from_json(mut event: Value) -> Option<HistoryEvent> {
-    let id = event["id"].as_i64()?;
-    let kind = event["type"].as_str()?.to_string();
-    let at = match &event["timestamp"] {
-        Value::Number(n) => n.as_f64().map(|f| f as i64),
-        Value::String(s) => parse_rfc3339(s),
+    let id = event.get("id")?.as_i64()?;
+    let kind = event.get("type")?.as_str()?.to_string();
+    let at = match event.get("timestamp") {
+        Some(Value::Number(n)) => n.as_f64().map(|f| f as i64),
+        Some(Value::String(s)) => parse_rfc3339(s),
         _ => None,
     }
     .map(Timestamp)
     .unwrap_or(Timestamp(0));
-    let previous_id = event["previousEventId"].as_i64().filter(|p| *p > 0);
+    let previous_id = event
+        .get("previousEventId")
+        .and_then(Value::as_i64)
+        .filter(|p| *p > 0);
     let details_key = event
         .as_object()
         .and_then(|map| map.keys().find(|k| k.ends_with("EventDetails")).cloned());
@@ -115,7 +118,11 @@ pub fn parse_rfc3339(text: &str) -> Option<i64> {
 /// The `TimeoutSeconds` of a state, read from the definition (top-level states only: the
 /// pipeline's approval is one).
 pub fn state_timeout_seconds(definition: &Value, state: &str) -> Option<u64> {
-    definition["States"][state]["TimeoutSeconds"].as_u64()
+    definition
+        .get("States")?
+        .get(state)?
+        .get("TimeoutSeconds")?
+        .as_u64()
 }
 
 /// Hex SHA-256 of a task token: what may be shown or audited in its place.

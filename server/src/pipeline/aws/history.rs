@@ -348,8 +348,8 @@ fn is_wait(resource: &str) -> bool {
 /// `approved by ana` from a decision JSON.
 fn decided_by(json: Option<&str>) -> Option<String> {
     let value: Value = serde_json::from_str(json?).ok()?;
-    let decision = value["decision"].as_str()?;
-    match value["by"].as_str() {
+    let decision = value.get("decision")?.as_str()?;
+    match value.get("by").and_then(Value::as_str) {
         Some(by) => Some(format!("{decision} by {by}")),
         None => Some(decision.to_string()),
     }

@@ -108,15 +108,16 @@ impl std::fmt::Debug for AwsControlPlane {
 /// `arn:<partition>:states:<region>:<account>:stateMachine:<name>`, or why not.
 pub fn check_state_machine_arn(arn: &str) -> Result<(), String> {
     let parts: Vec<&str> = arn.split(':').collect();
-    let ok = parts.len() == 7
-        && parts[0] == "arn"
-        && !parts[1].is_empty()
-        && parts[2] == "states"
-        && !parts[3].is_empty()
-        && parts[4].len() == 12
-        && parts[4].bytes().all(|b| b.is_ascii_digit())
-        && parts[5] == "stateMachine"
-        && !parts[6].is_empty();
+    let ok = match parts.as_slice() {
+        ["arn", partition, "states", region, account, "stateMachine", name] => {
+            !partition.is_empty()
+                && !region.is_empty()
+                && account.len() == 12
+                && account.bytes().all(|b| b.is_ascii_digit())
+                && !name.is_empty()
+        }
+        _ => false,
+    };
     if ok {
         Ok(())
     } else {
@@ -311,15 +312,20 @@ impl ControlPlane for AwsControlPlane {
             open.retain(|(i, _)| *i != index);
             unread.push(index);
         }
-        let listed = &running;
         let read_from = Instant::now();
-        let mut scans = stream::iter(unread)
-            .map(|index| async move { (index, self.sfn.scan_approval(&listed[index].arn).await) })
+        let to_scan: Vec<(usize, String)> = unread
+            .into_iter()
+            .filter_map(|index| Some((index, running.get(index)?.arn.clone())))
+            .collect();
+        let mut scans = stream::iter(to_scan)
+            .map(|(index, arn)| async move {
+                let scan = self.sfn.scan_approval(&arn).await;
+                (index, arn, scan)
+            })
             .buffer_unordered(SCANS_AT_ONCE);
-        while let Some((index, scan)) = scans.next().await {
+        while let Some((index, arn, scan)) = scans.next().await {
             if let Ok(approval) = &scan {
-                self.approvals
-                    .remember(&running[index].arn, read_from, approval);
+                self.approvals.remember(&arn, read_from, approval);
             }
             match scan {
                 Ok(Approval::Open(approval)) => open.push((index, approval)),
@@ -333,7 +339,9 @@ impl ControlPlane for AwsControlPlane {
         open.sort_by_key(|(index, _)| *index);
         let mut out = Vec::with_capacity(open.len());
         for (index, approval) in open {
-            out.push(self.to_pending(running[index].clone(), approval).await);
+            if let Some(execution) = running.get(index) {
+                out.push(self.to_pending(execution.clone(), approval).await);
+            }
         }
         Ok(out)
     }

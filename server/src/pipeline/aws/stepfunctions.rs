@@ -249,7 +249,7 @@ impl StepFunctions {
         let commit = Commit::parse(&name).or_else(|| {
             d.input()
                 .and_then(|input| serde_json::from_str::<Value>(input).ok())
-                .and_then(|v| v["commitID"].as_str().and_then(Commit::parse))
+                .and_then(|v| v.get("commitID")?.as_str().and_then(Commit::parse))
         });
         let mut detail = ExecutionDetail {
             summary: ExecutionSummary {

@@ -142,10 +142,11 @@ impl LocalControlPlane {
             )
             .ok()?;
         page.events.into_iter().find_map(|e| {
-            let kind = e["type"].as_str()?;
+            let kind = e.get("type")?.as_str()?;
             kind.ends_with("StateEntered")
                 .then(|| {
-                    e["stateEnteredEventDetails"]["name"]
+                    e.get("stateEnteredEventDetails")?
+                        .get("name")?
                         .as_str()
                         .map(str::to_string)
                 })

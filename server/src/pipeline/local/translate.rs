@@ -25,7 +25,7 @@ pub(super) fn millis(t: time::OffsetDateTime) -> i64 {
 
 pub(super) fn commit_from_input(input: &str) -> Option<Commit> {
     let value: Value = serde_json::from_str(input).ok()?;
-    Commit::parse(value["commitID"].as_str()?)
+    Commit::parse(value.get("commitID")?.as_str()?)
 }
 
 pub(super) fn status_of(status: &EngineStatus) -> ExecutionStatus {
