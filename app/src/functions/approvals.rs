@@ -326,10 +326,14 @@ pub(crate) mod server {
         // slow reads do not shorten the wait.
         let patience = tokio::time::Instant::now() + DECISION_PATIENCE;
         let detail = loop {
+            // The run's state first, its history second: a run that has ended by the time its
+            // state is read has every event in the history read after it. The other order
+            // can read the history just before the decision lands and the state just after
+            // the run ended by it, and tell a late approver there was nothing to decide.
+            let detail = pipeline.describe_execution(execution).await?;
             if let Some(decided) = recorded_decision(pipeline, execution).await? {
                 return Ok(AppError::Conflict(decided.already()));
             }
-            let detail = pipeline.describe_execution(execution).await?;
             if !wait_for_decision
                 || detail.summary.status != ExecutionStatus::Running
                 || tokio::time::Instant::now() >= patience
