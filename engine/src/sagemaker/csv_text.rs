@@ -20,21 +20,17 @@ pub fn records(text: &str) -> Vec<Record> {
         .from_reader(text.as_bytes());
     let mut record = csv::ByteRecord::new();
     let mut out = Vec::new();
-    loop {
-        let line = usize::try_from(reader.position().line()).unwrap_or(usize::MAX);
-        // Reading from memory has no I/O to fail; anything else is a record.
-        match reader.read_byte_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) | Err(_) => break,
-        }
-        // The position before reading is where the previous record ended; the record
-        // itself knows the line it started on.
-        let line = record
+    let mut lines = LineCounter::default();
+    // Reading from memory has no I/O to fail; anything else is a record.
+    while let Ok(true) = reader.read_byte_record(&mut record) {
+        // The reader's own line numbers count a record from the line break that ended the
+        // one before it, so the line is counted here from where the record's bytes begin.
+        let start = record
             .position()
-            .and_then(|p| usize::try_from(p.line()).ok())
-            .unwrap_or(line);
+            .and_then(|p| usize::try_from(p.byte()).ok())
+            .unwrap_or(0);
         out.push(Record {
-            line,
+            line: lines.line_at(text.as_bytes(), start),
             fields: record
                 .iter()
                 .map(|f| String::from_utf8_lossy(f).into_owned())
@@ -42,6 +38,33 @@ pub fn records(text: &str) -> Vec<Record> {
         });
     }
     out
+}
+
+/// Line numbers of byte offsets met in increasing order, counted once through the text. A
+/// line ends at LF, CRLF or a lone CR, as a record does.
+#[derive(Default)]
+struct LineCounter {
+    offset: usize,
+    breaks: usize,
+}
+
+impl LineCounter {
+    /// The 1-based line of the first byte at or after `start` that is not a line break.
+    fn line_at(&mut self, text: &[u8], start: usize) -> usize {
+        let mut at = start.max(self.offset);
+        while matches!(text.get(at), Some(b'\r' | b'\n')) {
+            at += 1;
+        }
+        let seen = text.get(self.offset..at).unwrap_or_default();
+        for (i, byte) in seen.iter().enumerate() {
+            let lone_cr = *byte == b'\r' && seen.get(i + 1).or(text.get(at)) != Some(&b'\n');
+            if *byte == b'\n' || lone_cr {
+                self.breaks += 1;
+            }
+        }
+        self.offset = self.offset.max(at);
+        self.breaks + 1
+    }
 }
 
 /// `values` as a one-column CSV text, one record per line ended by `\n` (what a batch
