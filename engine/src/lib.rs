@@ -19,9 +19,6 @@ pub mod integrations;
 pub mod jsonata;
 pub mod pipeline;
 pub mod runtime;
-// Pending: the local SageMaker still indexes its JSON descriptions; it joins the rule once
-// those reads and writes go through checked accessors.
-#[allow(clippy::indexing_slicing)]
 pub mod sagemaker;
 pub mod store;
 

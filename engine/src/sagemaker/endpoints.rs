@@ -12,6 +12,7 @@
 //! Creating or Updating settles it when it starts again. Invocation is in
 //! [`super::invocation`], the deployment history in [`super::deployments`].
 
+use super::description::{request_object, Description};
 use super::{required, LocalSageMaker, SageMakerError, ENDPOINT, ENDPOINT_CONFIG, MODEL};
 use crate::clock::after;
 use crate::sagemaker::check_name;
@@ -89,9 +90,9 @@ impl LocalSageMaker {
             ));
         }
         let arn = self.arn(ENDPOINT_CONFIG, name);
-        let mut config = request.clone();
-        config["EndpointConfigArn"] = json!(arn);
-        config["CreationTime"] = json!(self.now_ms());
+        let mut config = request_object(request)?;
+        config.set("EndpointConfigArn", json!(arn));
+        config.set("CreationTime", json!(self.now_ms()));
         self.insert(
             ENDPOINT_CONFIG,
             name,
@@ -129,7 +130,7 @@ impl LocalSageMaker {
         let _guard = self.endpoint_lock.lock().unwrap_or_else(|p| p.into_inner());
         self.describe_endpoint_config(name)?;
         for endpoint in self.store.resources(ENDPOINT)? {
-            let serving = endpoint["EndpointConfigName"] == name;
+            let serving = endpoint.field("EndpointConfigName") == name;
             let pending = endpoint
                 .pointer("/PendingDeploymentSummary/EndpointConfigName")
                 .is_some_and(|c| c == name);
@@ -137,7 +138,7 @@ impl LocalSageMaker {
                 return Err(SageMakerError::in_use(format!(
                     "Cannot delete endpoint configuration \"{}\": endpoint \"{}\" {} it. Update the endpoint to another configuration or delete the endpoint first.",
                     self.arn(ENDPOINT_CONFIG, name),
-                    endpoint["EndpointName"].as_str().unwrap_or_default(),
+                    endpoint.field("EndpointName").as_str().unwrap_or_default(),
                     if serving { "uses" } else { "is being updated to" }
                 )));
             }
@@ -153,12 +154,17 @@ impl LocalSageMaker {
     fn deploy_variants(&self, config_name: &str) -> Result<Vec<Value>, SageMakerError> {
         let config = self.describe_endpoint_config(config_name)?;
         let mut out = Vec::new();
-        for v in config["ProductionVariants"]
+        for v in config
+            .field("ProductionVariants")
             .as_array()
             .cloned()
             .unwrap_or_default()
         {
-            let model = v["ModelName"].as_str().unwrap_or_default().to_string();
+            let model = v
+                .field("ModelName")
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
             self.deploy_model(&model).map_err(|e| {
                 SageMakerError::validation(format!(
                     "The model of production variant '{}' could not be loaded: {}",
@@ -214,7 +220,7 @@ impl LocalSageMaker {
             "LastModifiedTime": now,
         });
         if let Some(tags) = request.get("Tags") {
-            endpoint["Tags"] = tags.clone();
+            endpoint.set("Tags", tags.clone());
         }
         let created = {
             let _guard = self.endpoint_lock.lock().unwrap_or_else(|p| p.into_inner());
@@ -248,7 +254,7 @@ impl LocalSageMaker {
         loop {
             let endpoint = self.describe_endpoint(name)?;
             if !matches!(
-                endpoint["EndpointStatus"].as_str(),
+                endpoint.field("EndpointStatus").as_str(),
                 Some("Creating") | Some("Updating")
             ) {
                 return Ok(endpoint);
@@ -279,16 +285,20 @@ impl LocalSageMaker {
         {
             let _guard = self.endpoint_lock.lock().unwrap_or_else(|p| p.into_inner());
             let mut endpoint = self.describe_endpoint(name)?;
-            let status = endpoint["EndpointStatus"].as_str().unwrap_or_default();
+            let status = endpoint
+                .field("EndpointStatus")
+                .as_str()
+                .unwrap_or_default();
             let pending = endpoint
                 .pointer("/PendingDeploymentSummary/EndpointConfigName")
                 .and_then(Value::as_str);
             if resuming
                 && (pending == Some(config_name)
-                    || (status == "InService" && endpoint["EndpointConfigName"] == config_name))
+                    || (status == "InService"
+                        && endpoint.field("EndpointConfigName") == config_name))
             {
                 // This call was made before a restart.
-                return Ok(json!({"EndpointArn": endpoint["EndpointArn"]}));
+                return Ok(json!({"EndpointArn": endpoint.field("EndpointArn")}));
             }
             match status {
                 "InService" => {}
@@ -307,10 +317,12 @@ impl LocalSageMaker {
             }
             self.describe_endpoint_config(config_name)?;
             let now = self.now_ms();
-            endpoint["EndpointStatus"] = json!("Updating");
-            endpoint["PendingDeploymentSummary"] =
-                json!({"EndpointConfigName": config_name, "StartTime": now});
-            endpoint["LastModifiedTime"] = json!(now);
+            endpoint.set("EndpointStatus", json!("Updating"));
+            endpoint.set(
+                "PendingDeploymentSummary",
+                json!({"EndpointConfigName": config_name, "StartTime": now}),
+            );
+            endpoint.set("LastModifiedTime", json!(now));
             if let Some(map) = endpoint.as_object_mut() {
                 map.remove("FailureReason");
             }
@@ -319,7 +331,7 @@ impl LocalSageMaker {
         }
         self.spawn_settle(name);
         let endpoint = self.describe_endpoint(name)?;
-        Ok(json!({"EndpointArn": endpoint["EndpointArn"]}))
+        Ok(json!({"EndpointArn": endpoint.field("EndpointArn")}))
     }
 
     /// DeleteEndpoint. Refused while the endpoint is Creating or Updating, as SageMaker
@@ -340,7 +352,7 @@ impl LocalSageMaker {
             None => return Err(self.endpoint_not_found(name)),
         };
         if matches!(
-            endpoint["EndpointStatus"].as_str(),
+            endpoint.field("EndpointStatus").as_str(),
             Some("Creating") | Some("Updating")
         ) {
             return Err(SageMakerError::validation(format!(
@@ -353,8 +365,8 @@ impl LocalSageMaker {
         self.update_deployments(name, |deployments| {
             let now = self.now_ms();
             for d in deployments.iter_mut() {
-                if d["ServedFrom"].is_i64() && d["ServedUntil"].is_null() {
-                    d["ServedUntil"] = json!(now);
+                if d.field("ServedFrom").is_i64() && d.field("ServedUntil").is_null() {
+                    d.set("ServedUntil", json!(now));
                 }
             }
         })?;
@@ -370,7 +382,7 @@ impl LocalSageMaker {
         let Ok(Some(endpoint)) = self.store.resource(ENDPOINT, name) else {
             return;
         };
-        let Some(started) = endpoint["LastModifiedTime"].as_i64() else {
+        let Some(started) = endpoint.field("LastModifiedTime").as_i64() else {
             return;
         };
         let this = self.clone();
@@ -402,12 +414,12 @@ impl LocalSageMaker {
         let Ok(Some(mut endpoint)) = self.store.resource(ENDPOINT, name) else {
             return;
         };
-        if endpoint["LastModifiedTime"].as_i64() != Some(started) {
+        if endpoint.field("LastModifiedTime").as_i64() != Some(started) {
             return;
         }
         let now = self.now_ms();
-        let (target, updating) = match endpoint["EndpointStatus"].as_str() {
-            Some("Creating") => (endpoint["EndpointConfigName"].clone(), false),
+        let (target, updating) = match endpoint.field("EndpointStatus").as_str() {
+            Some("Creating") => (endpoint.field("EndpointConfigName").clone(), false),
             Some("Updating") => (
                 endpoint
                     .pointer("/PendingDeploymentSummary/EndpointConfigName")
@@ -421,50 +433,60 @@ impl LocalSageMaker {
         let outcome = self.deploy_variants(&target);
         match &outcome {
             Ok(variants) => {
-                endpoint["EndpointConfigName"] = json!(target);
-                endpoint["ProductionVariants"] = json!(variants);
-                endpoint["EndpointStatus"] = json!("InService");
+                endpoint.set("EndpointConfigName", json!(target));
+                endpoint.set("ProductionVariants", json!(variants));
+                endpoint.set("EndpointStatus", json!("InService"));
             }
             Err(e) if updating => {
                 // SageMaker rolls a failed update back: the previous config keeps serving.
-                endpoint["EndpointStatus"] = json!("InService");
-                endpoint["FailureReason"] = json!(format!(
+                endpoint.set("EndpointStatus", json!("InService"));
+                let reason = format!(
                     "Failed to update endpoint to endpoint configuration \"{target}\"; the endpoint was rolled back to \"{}\". {}",
-                    endpoint["EndpointConfigName"].as_str().unwrap_or_default(),
+                    endpoint.field("EndpointConfigName").as_str().unwrap_or_default(),
                     e.message
-                ));
+                );
+                endpoint.set("FailureReason", json!(reason));
             }
             Err(e) => {
-                endpoint["EndpointStatus"] = json!("Failed");
-                endpoint["FailureReason"] = json!(e.message);
+                endpoint.set("EndpointStatus", json!("Failed"));
+                endpoint.set("FailureReason", json!(e.message));
             }
         }
         if let Some(map) = endpoint.as_object_mut() {
             map.remove("PendingDeploymentSummary");
         }
-        endpoint["LastModifiedTime"] = json!(now);
+        endpoint.set("LastModifiedTime", json!(now));
         // If this write fails the endpoint stays in its operation and settles after a restart.
         if self.save(ENDPOINT, name, &endpoint).is_err() {
             return;
         }
         let _ = self.update_deployments(name, |deployments| {
             let Some(i) = deployments.iter().rposition(|d| {
-                d["EndpointConfigName"] == target.as_str()
-                    && d["ServedFrom"].is_null()
-                    && d["FailureReason"].is_null()
+                d.field("EndpointConfigName") == target.as_str()
+                    && d.field("ServedFrom").is_null()
+                    && d.field("FailureReason").is_null()
             }) else {
                 return;
             };
             match &outcome {
                 Ok(_) => {
                     for (j, d) in deployments.iter_mut().enumerate() {
-                        if j != i && d["ServedFrom"].is_i64() && d["ServedUntil"].is_null() {
-                            d["ServedUntil"] = json!(now);
+                        if j != i
+                            && d.field("ServedFrom").is_i64()
+                            && d.field("ServedUntil").is_null()
+                        {
+                            d.set("ServedUntil", json!(now));
                         }
                     }
-                    deployments[i]["ServedFrom"] = json!(now);
+                    if let Some(d) = deployments.get_mut(i) {
+                        d.set("ServedFrom", json!(now));
+                    }
                 }
-                Err(e) => deployments[i]["FailureReason"] = json!(e.message),
+                Err(e) => {
+                    if let Some(d) = deployments.get_mut(i) {
+                        d.set("FailureReason", json!(e.message));
+                    }
+                }
             }
         });
     }
@@ -475,10 +497,10 @@ impl LocalSageMaker {
         let mut resumed = 0;
         for endpoint in self.store.resources(ENDPOINT)? {
             if matches!(
-                endpoint["EndpointStatus"].as_str(),
+                endpoint.field("EndpointStatus").as_str(),
                 Some("Creating") | Some("Updating")
             ) {
-                if let Some(name) = endpoint["EndpointName"].as_str() {
+                if let Some(name) = endpoint.field("EndpointName").as_str() {
                     self.spawn_settle(name);
                     resumed += 1;
                 }

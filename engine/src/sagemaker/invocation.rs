@@ -3,6 +3,7 @@
 //! a `TargetVariant` names — and the answer says which variant it was.
 
 use super::classifier::{parse_features, DataError};
+use super::description::Description;
 use super::{model_error, ErrorCode, LocalSageMaker, SageMakerError, ENDPOINT};
 use serde_json::Value;
 
@@ -43,7 +44,10 @@ impl LocalSageMaker {
                 self.account
             ))
         })?;
-        let status = endpoint["EndpointStatus"].as_str().unwrap_or_default();
+        let status = endpoint
+            .field("EndpointStatus")
+            .as_str()
+            .unwrap_or_default();
         if status == "Creating" {
             return Err(SageMakerError {
                 code: ErrorCode::ModelNotReady,
@@ -58,14 +62,15 @@ impl LocalSageMaker {
                 "Endpoint {name} is not in service: its status is {status}."
             )));
         }
-        let variants = endpoint["ProductionVariants"]
+        let variants = endpoint
+            .field("ProductionVariants")
             .as_array()
             .cloned()
             .unwrap_or_default();
         let chosen = match target_variant {
             Some(target) => variants
                 .iter()
-                .find(|v| v["VariantName"] == target)
+                .find(|v| v.field("VariantName") == target)
                 .ok_or_else(|| {
                     SageMakerError::validation(format!(
                         "The TargetVariant '{target}' is not a production variant of endpoint {name}."
@@ -77,7 +82,11 @@ impl LocalSageMaker {
                 ))
             })?,
         };
-        let model_name = chosen["ModelName"].as_str().unwrap_or_default().to_string();
+        let model_name = chosen
+            .field("ModelName")
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         let model = self.load_model(&model_name)?;
         let rows = request_rows(body).map_err(|e| model_error(e.to_string()))?;
         let labels = model
@@ -85,7 +94,8 @@ impl LocalSageMaker {
             .map_err(|e| model_error(e.to_string()))?;
         Ok(Invocation {
             labels,
-            variant_name: chosen["VariantName"]
+            variant_name: chosen
+                .field("VariantName")
                 .as_str()
                 .unwrap_or_default()
                 .to_string(),
@@ -112,7 +122,7 @@ pub fn request_rows(body: &str) -> Result<Vec<Vec<f64>>, DataError> {
 /// The variant a uniform draw `u` in [0, 1) falls on when the variants share [0, 1) in
 /// proportion to their `CurrentWeight`.
 fn pick_by_weight(variants: &[Value], u: f64) -> Option<&Value> {
-    let weight = |v: &Value| v["CurrentWeight"].as_f64().unwrap_or(0.0).max(0.0);
+    let weight = |v: &Value| v.field("CurrentWeight").as_f64().unwrap_or(0.0).max(0.0);
     let total: f64 = variants.iter().map(weight).sum();
     if total <= 0.0 {
         return None;

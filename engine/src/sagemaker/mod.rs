@@ -11,6 +11,7 @@
 pub mod classifier;
 pub mod csv_text;
 pub mod deployments;
+mod description;
 mod dispatch;
 pub mod endpoints;
 mod errors;
@@ -28,6 +29,7 @@ use crate::asl::jsonpath::JsonPath;
 use crate::clock::{epoch_millis, Clock};
 use crate::store::Store;
 use classifier::{parse_features, TrainedModel};
+use description::{request_object, Description};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -253,7 +255,7 @@ impl LocalSageMaker {
         let mut changes = self.changes.subscribe();
         loop {
             let job = self.get(kind, name, label)?;
-            if job[field] != "InProgress" {
+            if job.field(field) != "InProgress" {
                 return Ok(job);
             }
             if changes.changed().await.is_err() {
@@ -267,16 +269,16 @@ impl LocalSageMaker {
     pub fn resume_unfinished_jobs(self: &Arc<Self>) -> Result<usize, SageMakerError> {
         let mut resumed = 0;
         for job in self.store.resources(TRAINING_JOB)? {
-            if job["TrainingJobStatus"] == "InProgress" {
-                if let Some(name) = job["TrainingJobName"].as_str() {
+            if job.field("TrainingJobStatus") == "InProgress" {
+                if let Some(name) = job.field("TrainingJobName").as_str() {
                     self.spawn_training(name.to_string());
                     resumed += 1;
                 }
             }
         }
         for job in self.store.resources(TRANSFORM_JOB)? {
-            if job["TransformJobStatus"] == "InProgress" {
-                if let Some(name) = job["TransformJobName"].as_str() {
+            if job.field("TransformJobStatus") == "InProgress" {
+                if let Some(name) = job.field("TransformJobName").as_str() {
                     self.spawn_transform(name.to_string());
                     resumed += 1;
                 }
@@ -310,9 +312,9 @@ impl LocalSageMaker {
             )));
         }
         let arn = self.arn(MODEL, name);
-        let mut model = request.clone();
-        model["ModelArn"] = json!(arn);
-        model["CreationTime"] = json!(self.now_ms());
+        let mut model = request_object(request)?;
+        model.set("ModelArn", json!(arn));
+        model.set("CreationTime", json!(self.now_ms()));
         self.insert(MODEL, name, &model, "model", resuming)?;
         Ok(json!({"ModelArn": arn}))
     }
@@ -435,10 +437,10 @@ impl LocalSageMaker {
         }
         let arn = self.arn(TRANSFORM_JOB, name);
         let now = self.now_ms();
-        let mut job = request.clone();
-        job["TransformJobArn"] = json!(arn);
-        job["TransformJobStatus"] = json!("InProgress");
-        job["CreationTime"] = json!(now);
+        let mut job = request_object(request)?;
+        job.set("TransformJobArn", json!(arn));
+        job.set("TransformJobStatus", json!("InProgress"));
+        job.set("CreationTime", json!(now));
         if self.insert(TRANSFORM_JOB, name, &job, "transform job", resuming)? {
             self.spawn_transform(name.to_string());
         }
@@ -454,20 +456,20 @@ impl LocalSageMaker {
         let Ok(Some(mut job)) = self.store.resource(TRANSFORM_JOB, name) else {
             return;
         };
-        job["TransformStartTime"] = json!(self.now_ms());
+        job.set("TransformStartTime", json!(self.now_ms()));
         match self.transform(&job) {
-            Ok(()) => job["TransformJobStatus"] = json!("Completed"),
+            Ok(()) => job.set("TransformJobStatus", json!("Completed")),
             Err(e) => {
-                job["TransformJobStatus"] = json!("Failed");
-                job["FailureReason"] = json!(e.message);
+                job.set("TransformJobStatus", json!("Failed"));
+                job.set("FailureReason", json!(e.message));
             }
         }
-        job["TransformEndTime"] = json!(self.now_ms());
+        job.set("TransformEndTime", json!(self.now_ms()));
         let _ = self.save(TRANSFORM_JOB, name, &job);
     }
 
     fn transform(&self, job: &Value) -> Result<(), SageMakerError> {
-        let model = self.load_model(job["ModelName"].as_str().unwrap_or_default())?;
+        let model = self.load_model(job.field("ModelName").as_str().unwrap_or_default())?;
         let input = job
             .pointer("/TransformInput/DataSource/S3DataSource/S3Uri")
             .and_then(Value::as_str)

@@ -2,6 +2,7 @@
 //! `training` channel in the background; the artifact goes under the job's output path.
 
 use super::classifier::{parse_labelled_csv, TrainedModel};
+use super::description::{request_object, Description};
 use super::{check_name, required, s3, write_file, LocalSageMaker, SageMakerError, TRAINING_JOB};
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -30,12 +31,12 @@ impl LocalSageMaker {
         self.local_path(&channel)?;
         let arn = self.arn(TRAINING_JOB, name);
         let now = self.now_ms();
-        let mut job = request.clone();
-        job["TrainingJobArn"] = json!(arn);
-        job["TrainingJobStatus"] = json!("InProgress");
-        job["SecondaryStatus"] = json!("Starting");
-        job["CreationTime"] = json!(now);
-        job["LastModifiedTime"] = json!(now);
+        let mut job = request_object(request)?;
+        job.set("TrainingJobArn", json!(arn));
+        job.set("TrainingJobStatus", json!("InProgress"));
+        job.set("SecondaryStatus", json!("Starting"));
+        job.set("CreationTime", json!(now));
+        job.set("LastModifiedTime", json!(now));
         if self.insert(TRAINING_JOB, name, &job, "training job", resuming)? {
             self.spawn_training(name.to_string());
         }
@@ -52,27 +53,30 @@ impl LocalSageMaker {
             return;
         };
         let started = self.now_ms();
-        job["TrainingStartTime"] = json!(started);
+        job.set("TrainingStartTime", json!(started));
         match self.train(&job, name) {
             Ok((artifact_uri, model)) => {
-                job["TrainingJobStatus"] = json!("Completed");
-                job["SecondaryStatus"] = json!("Completed");
-                job["ModelArtifacts"] = json!({"S3ModelArtifacts": artifact_uri});
-                job["FinalMetricDataList"] = json!([
-                    {"MetricName": "train:accuracy", "Value": model.training_accuracy, "Timestamp": self.now_ms()}
-                ]);
+                job.set("TrainingJobStatus", json!("Completed"));
+                job.set("SecondaryStatus", json!("Completed"));
+                job.set("ModelArtifacts", json!({"S3ModelArtifacts": artifact_uri}));
+                job.set(
+                    "FinalMetricDataList",
+                    json!([
+                        {"MetricName": "train:accuracy", "Value": model.training_accuracy, "Timestamp": self.now_ms()}
+                    ]),
+                );
             }
             Err(e) => {
-                job["TrainingJobStatus"] = json!("Failed");
-                job["SecondaryStatus"] = json!("Failed");
-                job["FailureReason"] = json!(e.message);
+                job.set("TrainingJobStatus", json!("Failed"));
+                job.set("SecondaryStatus", json!("Failed"));
+                job.set("FailureReason", json!(e.message));
             }
         }
         let end = self.now_ms();
-        job["TrainingEndTime"] = json!(end);
-        job["LastModifiedTime"] = json!(end);
-        job["TrainingTimeInSeconds"] = json!((end - started) / 1000);
-        job["BillableTimeInSeconds"] = json!((end - started) / 1000);
+        job.set("TrainingEndTime", json!(end));
+        job.set("LastModifiedTime", json!(end));
+        job.set("TrainingTimeInSeconds", json!((end - started) / 1000));
+        job.set("BillableTimeInSeconds", json!((end - started) / 1000));
         // If this write fails the job stays InProgress and is retrained after a restart.
         let _ = self.save(TRAINING_JOB, name, &job);
     }
@@ -131,7 +135,11 @@ fn training_channel(request: &Value) -> Result<String, SageMakerError> {
     request
         .get("InputDataConfig")
         .and_then(Value::as_array)
-        .and_then(|channels| channels.iter().find(|c| c["ChannelName"] == "training"))
+        .and_then(|channels| {
+            channels
+                .iter()
+                .find(|c| c.field("ChannelName") == "training")
+        })
         .and_then(|c| c.pointer("/DataSource/S3DataSource/S3Uri"))
         .and_then(Value::as_str)
         .map(str::to_string)
