@@ -11,8 +11,8 @@ use crate::models::inference::Invocation;
 use crate::models::lineage::Deployment;
 use crate::models::pipeline::{
     Decision, Endpoint, EndpointConfig, ExecutionDetail, ExecutionPage, ExecutionQuery,
-    ExecutionRef, ExecutionSummary, HistoryEvent, InputError, Model, PendingApproval, StartRequest,
-    StoredObject, TrainingJob, TransformJob,
+    ExecutionRef, ExecutionStatus, ExecutionSummary, HistoryEvent, InputError, Model,
+    PendingApproval, StartRequest, StoredObject, TrainingJob, TransformJob,
 };
 
 /// What can go wrong behind the port, sorted by what the person asking can do about it.
@@ -97,6 +97,17 @@ pub trait ControlPlane: Send + Sync + Debug {
         &self,
         execution: &ExecutionRef,
     ) -> Result<Vec<HistoryEvent>, PipelineError>;
+
+    /// How many executions [`ControlPlane::list_executions`] lists with this status filter,
+    /// when the backend can count them without listing them; `None` otherwise (Step
+    /// Functions has no count, so the list reads the executions to count them).
+    async fn count_executions(
+        &self,
+        status: Option<ExecutionStatus>,
+    ) -> Result<Option<usize>, PipelineError> {
+        let _ = status;
+        Ok(None)
+    }
 
     /// The state each running execution is in, for a page of the list, in order. Adapters
     /// answer from what they can read cheaply; `None` where unknown. The default knows only

@@ -499,6 +499,19 @@ impl Engine {
         })
     }
 
+    /// How many executions ListExecutions would list with these filters (Step Functions has
+    /// no such call; a list page uses it to read only the rows it shows).
+    pub fn count_executions(
+        &self,
+        state_machine_arn: Option<&str>,
+        status_filter: Option<&ExecutionStatus>,
+    ) -> Result<usize, EngineError> {
+        Ok(self.inner.env.store.count_executions(
+            state_machine_arn,
+            status_filter.map(ExecutionStatus::as_str),
+        )?)
+    }
+
     /// StopExecution: aborts a running execution (`ExecutionAborted`); its open task
     /// tokens stop accepting decisions.
     pub async fn stop_execution(

@@ -312,6 +312,22 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// How many executions [`Store::list_executions`] would list with the same filters.
+    pub fn count_executions(
+        &self,
+        state_machine_arn: Option<&str>,
+        status: Option<&str>,
+    ) -> StoreResult<usize> {
+        let conn = self.read()?;
+        let count: i64 = conn.query_row(
+            "SELECT COUNT(*) FROM executions
+             WHERE (?1 IS NULL OR state_machine_arn = ?1) AND (?2 IS NULL OR status = ?2)",
+            params![state_machine_arn, status],
+            |row| row.get(0),
+        )?;
+        Ok(usize::try_from(count).unwrap_or(0))
+    }
+
     pub fn running_executions(&self) -> StoreResult<Vec<ExecutionRow>> {
         let conn = self.read()?;
         let mut stmt = conn.prepare(&format!(

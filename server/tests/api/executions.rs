@@ -336,6 +336,89 @@ async fn bad_filters_are_explained_and_good_ones_filter() {
     assert!(page.contains("0 executions"), "{page}");
 }
 
+/// The list reads a page at a time: 27 runs started (and stopped) in a known order are 25 on
+/// the first page and 2 on the second, newest first, and a page past the end shows the last.
+/// The order is the test's own start order, and the same rows come back from the full read
+/// the list does for an ascending sort.
+#[tokio::test]
+async fn the_list_pages_through_runs_newest_first() {
+    let app = spawn(Spawn::default()).await;
+    let client = operator(&app).await;
+    let mut started = Vec::new();
+    for k in 0..27 {
+        let name = format!("{:08x}-page-{k:02}", 0xabc0_0000_u32 + k);
+        let commit = format!("{:08x}-2026-01-01-00-00-{k:02}", 0xabc0_0000_u32 + k);
+        let response = app
+            .call_form(
+                &client,
+                "start_execution",
+                &[
+                    ("name", &name),
+                    ("commit_id", &commit),
+                    ("image_uri", "localhost/iris:1"),
+                ],
+            )
+            .await;
+        assert_eq!(response.status(), 200);
+        let response = app
+            .call_form(
+                &client,
+                "stop_execution",
+                &[("id", &name), ("reason", "paging")],
+            )
+            .await;
+        assert_eq!(response.status(), 200);
+        started.push(name);
+    }
+    let list = |filter: serde_json::Value| {
+        let (app, client) = (&app, &client);
+        async move {
+            let response = client
+                .post(app.url("/api/list_executions"))
+                .header("accept", "application/json")
+                .json(&serde_json::json!({ "filter": filter }))
+                .send()
+                .await
+                .expect("list_executions");
+            assert_eq!(response.status(), 200);
+            let table: serde_json::Value = response.json().await.expect("json");
+            let names: Vec<String> = table["rows"]
+                .as_array()
+                .expect("rows")
+                .iter()
+                .map(|r| r["name"].as_str().expect("name").to_string())
+                .collect();
+            (table, names)
+        }
+    };
+    let newest_first: Vec<String> = started.iter().rev().cloned().collect();
+
+    let (table, first) = list(serde_json::json!({"per": 25})).await;
+    assert_eq!(
+        (table["matching"].as_u64(), table["pages"].as_u64()),
+        (Some(27), Some(2))
+    );
+    assert_eq!(first, newest_first[..25]);
+    let (table, second) = list(serde_json::json!({"per": 25, "page": 2})).await;
+    assert_eq!(table["page"], 2);
+    assert_eq!(second, newest_first[25..]);
+    let (table, past) = list(serde_json::json!({"per": 25, "page": 9})).await;
+    assert_eq!(table["page"], 2, "a page past the end shows the last one");
+    assert_eq!(past, second);
+
+    let (table, aborted) = list(serde_json::json!({"per": 50, "status": "ABORTED"})).await;
+    assert_eq!(table["matching"], 27);
+    assert_eq!(aborted, newest_first);
+    let (table, none) = list(serde_json::json!({"status": "SUCCEEDED"})).await;
+    assert_eq!((table["matching"].as_u64(), none.len()), (Some(0), 0));
+
+    let (_, ascending) = list(serde_json::json!({"per": 50, "dir": "asc"})).await;
+    assert_eq!(
+        ascending, started,
+        "the full read sorts the same runs oldest first"
+    );
+}
+
 /// A browser sending the start form (with JavaScript off, or through the page loader) asks
 /// for a page: it is sent back to the page it came from with the outcome in the address, and
 /// that page says what happened — the started run, or the reason it did not start.

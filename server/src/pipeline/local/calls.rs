@@ -61,6 +61,18 @@ impl LocalControlPlane {
         })
     }
 
+    pub(super) fn count_executions_blocking(
+        &self,
+        status: Option<ExecutionStatus>,
+    ) -> Result<usize, PipelineError> {
+        self.engine
+            .count_executions(
+                Some(&self.state_machine_arn),
+                status.map(engine_status).as_ref(),
+            )
+            .map_err(engine_error)
+    }
+
     /// One short history read per running row of the page: SQLite in process, so cheap.
     pub(super) fn current_states_blocking(
         &self,

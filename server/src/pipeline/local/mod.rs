@@ -7,8 +7,8 @@ use app::models::inference::Invocation;
 use app::models::lineage::Deployment;
 use app::models::pipeline::{
     Commit, Decision, Endpoint, EndpointConfig, ExecutionDetail, ExecutionPage, ExecutionQuery,
-    ExecutionRef, ExecutionSummary, HistoryEvent, Model, PendingApproval, StartRequest,
-    StoredObject, Timestamp, TrainingJob, TransformJob,
+    ExecutionRef, ExecutionStatus, ExecutionSummary, HistoryEvent, Model, PendingApproval,
+    StartRequest, StoredObject, Timestamp, TrainingJob, TransformJob,
 };
 use engine::api::{EngineError, ExecutionDescription, HistoryRequest};
 use engine::{Engine, EngineConfig};
@@ -241,6 +241,14 @@ impl ControlPlane for LocalControlPlane {
     ) -> Result<ExecutionPage, PipelineError> {
         let query = query.clone();
         self.off_runtime(move |p| p.list_executions_blocking(&query))
+            .await
+    }
+
+    async fn count_executions(
+        &self,
+        status: Option<ExecutionStatus>,
+    ) -> Result<Option<usize>, PipelineError> {
+        self.off_runtime(move |p| p.count_executions_blocking(status).map(Some))
             .await
     }
 
