@@ -141,7 +141,14 @@ pub fn check_rows(data: &str) -> Result<usize, RowsError> {
     if data.len() > MAX_PAYLOAD_BYTES {
         return Err(RowsError::TooLarge(data.len()));
     }
-    let rows: Vec<&str> = data.lines().filter(|l| !l.trim().is_empty()).collect();
+    // A row ends at LF, CRLF or a lone CR: the csv crate the local SageMaker reads with ends
+    // a record at each, as Python's csv module does. A line break inside quotes ends the row
+    // too, since a batch transform's `SplitType: Line` splits there whatever the quotes say;
+    // the half-rows are then refused as not CSV.
+    let rows: Vec<&str> = data
+        .split(['\n', '\r'])
+        .filter(|l| !l.trim().is_empty())
+        .collect();
     let Some(first) = rows.first() else {
         return Err(RowsError::Invalid(InputError(
             "There is nothing to send: give at least one row of comma-separated feature values."
@@ -190,7 +197,7 @@ fn fields(row: &str, number: usize) -> Result<usize, RowsError> {
         RowsError::Invalid(InputError(format!("Row {number} is not a CSV row: {why}.")))
     };
     let mut count = 1;
-    let mut chars = row.trim_end_matches('\r').chars().peekable();
+    let mut chars = row.chars().peekable();
     let mut at_field_start = true;
     while let Some(c) = chars.next() {
         match c {
@@ -247,6 +254,17 @@ mod tests {
         );
         // Quoted values may hold commas and doubled quotes.
         assert_eq!(check_rows("\"a,b\",1\n\"say \"\"hi\"\"\",2"), Ok(2));
+    }
+
+    /// Found by the `inference_rows` fuzz target: `)\r\u{5}` was one row here and two
+    /// records for the csv crate the model reads with, so the model would have answered
+    /// two predictions for one row. A lone CR ends a row, as it ends a record there.
+    #[test]
+    fn a_lone_carriage_return_ends_a_row_as_the_reader_ends_a_record() {
+        assert_eq!(check_rows(")\r\u{5}"), Ok(2));
+        assert_eq!(check_rows("1,2\r3,4\r"), Ok(2));
+        // A line break inside quotes is where SplitType Line cuts the row: refused.
+        assert!(invalid("\"two\r\nlines\",1").contains("Row 1"));
     }
 
     #[test]

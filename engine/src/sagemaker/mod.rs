@@ -16,6 +16,7 @@ mod dispatch;
 pub mod endpoints;
 mod errors;
 pub mod invocation;
+mod model_cache;
 pub mod s3;
 pub mod tags;
 mod training;
@@ -31,7 +32,6 @@ use crate::store::Store;
 use classifier::{parse_features, TrainedModel};
 use description::{request_object, Description};
 use serde_json::{json, Value};
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -52,7 +52,7 @@ pub struct LocalSageMaker {
     clock: Arc<dyn Clock>,
     account: String,
     changes: watch::Sender<u64>,
-    loaded_models: Mutex<HashMap<PathBuf, Arc<TrainedModel>>>,
+    loaded_models: model_cache::ModelCache,
     endpoint_delay: Duration,
     /// Serialises the read-modify-write of endpoint documents (requests and the
     /// background task that settles a deployment).
@@ -131,7 +131,7 @@ impl LocalSageMaker {
             clock,
             account: "000000000000".into(),
             changes: watch::channel(0).0,
-            loaded_models: Mutex::new(HashMap::new()),
+            loaded_models: model_cache::ModelCache::default(),
             endpoint_delay: DEFAULT_ENDPOINT_DELAY,
             endpoint_lock: Mutex::new(()),
             stopped: std::sync::atomic::AtomicBool::new(false),
@@ -364,9 +364,8 @@ impl LocalSageMaker {
             })?;
         let path = self.local_path(url)?;
         if !fresh {
-            let cache = self.loaded_models.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some(m) = cache.get(&path) {
-                return Ok(m.clone());
+            if let Some(model) = self.loaded_models.get(&path) {
+                return Ok(model);
             }
         }
         let text = std::fs::read_to_string(&path).map_err(|e| {
@@ -376,10 +375,7 @@ impl LocalSageMaker {
             TrainedModel::from_json(&text)
                 .map_err(|e| SageMakerError::validation(format!("{url}: {e}")))?,
         );
-        self.loaded_models
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(path, loaded.clone());
+        self.loaded_models.insert(path, loaded.clone());
         Ok(loaded)
     }
 
