@@ -40,6 +40,7 @@ impl ModelCache {
         }
     }
 
+    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.lock().models.len()
     }
