@@ -309,13 +309,31 @@ mod server {
                 break;
             }
         }
+        Ok(Some(
+            page_of(pipeline, checked, rows, matching, total > LIST_LIMIT, now).await,
+        ))
+    }
+
+    /// The page `checked` asks for out of `rows` (every matching row in order, or at least
+    /// those up to that page), with the state each running row is in.
+    async fn page_of(
+        pipeline: &dyn ControlPlane,
+        checked: &Checked,
+        rows: Vec<ExecutionSummary>,
+        matching: usize,
+        truncated: bool,
+        now: Timestamp,
+    ) -> ExecutionTable {
+        let per_page = checked.per_page;
+        let pages = matching.div_ceil(per_page).max(1);
+        let page = checked.page.min(pages);
         let mut rows: Vec<ExecutionSummary> = rows
             .into_iter()
             .skip((page - 1) * per_page)
             .take(per_page)
             .collect();
         fill_current_states(pipeline, &mut rows).await;
-        Ok(Some(ExecutionTable {
+        ExecutionTable {
             rows,
             matching,
             page,
@@ -324,8 +342,8 @@ mod server {
             sort: checked.sort,
             descending: checked.descending,
             now,
-            truncated: total > LIST_LIMIT,
-        }))
+            truncated,
+        }
     }
 
     /// The state each running row of a page is in, where its summary does not say.
@@ -404,26 +422,7 @@ mod server {
             }
         });
         let matching = rows.len();
-        let per_page = checked.per_page;
-        let pages = matching.div_ceil(per_page).max(1);
-        let page = checked.page.min(pages);
-        let mut rows: Vec<ExecutionSummary> = rows
-            .into_iter()
-            .skip((page - 1) * per_page)
-            .take(per_page)
-            .collect();
-        fill_current_states(pipeline, &mut rows).await;
-        Ok(ExecutionTable {
-            rows,
-            matching,
-            page,
-            pages,
-            per_page,
-            sort: checked.sort,
-            descending: checked.descending,
-            now,
-            truncated,
-        })
+        Ok(page_of(pipeline, &checked, rows, matching, truncated, now).await)
     }
 
     fn pretty(json: Option<&str>) -> Option<String> {
