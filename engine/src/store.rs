@@ -7,13 +7,21 @@
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde_json::Value;
+use std::ops::{Deref, DerefMut};
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
 
 mod readers;
 mod resources;
+pub mod wal_keeper;
 
 use readers::{ReadConnection, Readers};
+use wal_keeper::{KeeperError, WalKeeper, WalPolicy};
+
+/// How long the writer waits for another connection's write (the server's own tables share
+/// the file).
+const WRITER_PATIENCE: Duration = Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -23,6 +31,8 @@ pub enum StoreError {
     Json(#[from] serde_json::Error),
     #[error("the database lock was poisoned by a panic")]
     Poisoned,
+    #[error(transparent)]
+    WalKeeper(#[from] KeeperError),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -135,6 +145,39 @@ pub struct Store {
     conn: Mutex<Connection>,
     /// `None` for an in-memory database: reads then share the writer's connection.
     readers: Option<Readers>,
+    /// Says when the WAL that the readers' overlapping reads would let grow is due to be
+    /// emptied (none in memory).
+    wal_keeper: Option<WalKeeper>,
+}
+
+/// The writer's connection, locked. A checkpoint the WAL keeper asked for runs as it is
+/// released, after the write it was taken for and before the next writer has it.
+pub(crate) struct Writer<'a> {
+    conn: MutexGuard<'a, Connection>,
+    keeper: Option<&'a WalKeeper>,
+}
+
+impl Deref for Writer<'_> {
+    type Target = Connection;
+
+    fn deref(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+impl DerefMut for Writer<'_> {
+    fn deref_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+}
+
+impl Drop for Writer<'_> {
+    fn drop(&mut self) {
+        if let Some(keeper) = self.keeper {
+            // Its outcome changes nothing here: a checkpoint that gave up is due again soon.
+            let _ = keeper.checkpoint_if_due(&self.conn, WRITER_PATIENCE);
+        }
+    }
 }
 
 /// A `.waitForTaskToken` task whose token still waits, as its `TaskScheduled` event
@@ -174,7 +217,9 @@ const SUMMARY_COLUMNS: &str =
 impl Store {
     pub fn open(path: &Path) -> StoreResult<Store> {
         let conn = Connection::open(path)?;
-        Self::init(conn, Some(Readers::new(path.to_path_buf())))
+        let mut store = Self::init(conn, Some(Readers::new(path.to_path_buf())))?;
+        store.wal_keeper = Some(WalKeeper::watch(path, WalPolicy::default())?);
+        Ok(store)
     }
 
     pub fn open_in_memory() -> StoreResult<Store> {
@@ -186,11 +231,12 @@ impl Store {
         // transaction commits); only a power loss could drop the last transactions.
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.busy_timeout(WRITER_PATIENCE)?;
         conn.execute_batch(SCHEMA)?;
         Ok(Store {
             conn: Mutex::new(conn),
             readers,
+            wal_keeper: None,
         })
     }
 
@@ -198,8 +244,11 @@ impl Store {
     /// with the server's own connections (sessions, audit log), and a deferred transaction
     /// whose snapshot another connection overtook fails at once with "database is locked"
     /// (SQLite cannot wait there), where an immediate one waits its turn (busy timeout).
-    fn conn(&self) -> StoreResult<MutexGuard<'_, Connection>> {
-        self.conn.lock().map_err(|_| StoreError::Poisoned)
+    fn conn(&self) -> StoreResult<Writer<'_>> {
+        Ok(Writer {
+            conn: self.conn.lock().map_err(|_| StoreError::Poisoned)?,
+            keeper: self.wal_keeper.as_ref(),
+        })
     }
 
     /// A connection for a read that is not part of a read-then-write: it sees every

@@ -9,6 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use engine::store::wal_keeper::{WalKeeper, WalPolicy};
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 #[derive(Debug, thiserror::Error)]
@@ -21,6 +22,8 @@ pub enum DbError {
     Codec(String),
     #[error("the database task was cancelled: {0}")]
     Join(#[from] tokio::task::JoinError),
+    #[error(transparent)]
+    WalKeeper(#[from] engine::store::wal_keeper::KeeperError),
 }
 
 /// Migrations, in order. Append only: a released migration never changes.
@@ -102,11 +105,19 @@ const MIGRATIONS: &[&str] = &[
 /// Idle read-only connections kept for the next read.
 const KEPT_READERS: usize = 8;
 
+/// How long the writer waits for another connection's write (the embedded engine's, in
+/// local mode).
+const WRITER_PATIENCE: std::time::Duration = std::time::Duration::from_secs(5);
+
 #[derive(Clone, Debug)]
 pub struct Database {
     connection: Arc<Mutex<Connection>>,
     /// `None` for an in-memory database, which only its own connection can see.
     readers: Option<Arc<Readers>>,
+    /// Says when the WAL, which the readers' overlapping reads keep SQLite from starting
+    /// over, is due to be emptied by the writer (`None` in memory). In local mode the engine
+    /// watches the same file too; whichever writer comes first empties it.
+    wal_keeper: Option<Arc<WalKeeper>>,
 }
 
 #[derive(Debug)]
@@ -146,7 +157,9 @@ impl Database {
             path: path.to_path_buf(),
             idle: Mutex::new(Vec::new()),
         };
-        Self::prepare(connection, Some(Arc::new(readers)))
+        let mut database = Self::prepare(connection, Some(Arc::new(readers)))?;
+        database.wal_keeper = Some(Arc::new(WalKeeper::watch(path, WalPolicy::default())?));
+        Ok(database)
     }
 
     /// A private in-memory database, for tests.
@@ -157,11 +170,11 @@ impl Database {
     fn prepare(mut connection: Connection, readers: Option<Arc<Readers>>) -> Result<Self, DbError> {
         // NORMAL is durable in WAL mode except for the last transactions before a power cut;
         // FULL makes every commit survive that too, and audit records need it.
+        connection.busy_timeout(WRITER_PATIENCE)?;
         connection.execute_batch(
             "PRAGMA journal_mode = WAL;
              PRAGMA synchronous = FULL;
              PRAGMA foreign_keys = ON;
-             PRAGMA busy_timeout = 5000;
              CREATE TABLE IF NOT EXISTS server_schema_version (version INTEGER NOT NULL);",
         )?;
         // Immediate: two processes starting on one file must not both read "not applied".
@@ -184,6 +197,7 @@ impl Database {
         Ok(Self {
             connection: Arc::new(Mutex::new(connection)),
             readers,
+            wal_keeper: None,
         })
     }
 
@@ -194,10 +208,17 @@ impl Database {
         F: FnOnce(&mut Connection) -> Result<T, DbError> + Send + 'static,
     {
         let connection = Arc::clone(&self.connection);
+        let keeper = self.wal_keeper.clone();
         crate::blocking::WRITES
             .run(move || {
                 let mut guard = connection.lock().map_err(|_| DbError::Poisoned)?;
-                work(&mut guard)
+                let answer = work(&mut guard);
+                if let Some(keeper) = keeper {
+                    // A checkpoint that gave up changes nothing for this write's caller: it is
+                    // due again on the keeper's next look.
+                    let _ = keeper.checkpoint_if_due(&guard, WRITER_PATIENCE);
+                }
+                answer
             })
             .await?
     }

@@ -6,9 +6,9 @@
 use rusqlite::{Connection, OpenFlags};
 use std::ops::Deref;
 use std::path::PathBuf;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::Mutex;
 
-use super::{StoreError, StoreResult};
+use super::{StoreError, StoreResult, Writer};
 
 /// Idle readers kept for the next read; more are opened when reads overlap, and closed
 /// when they end beyond this.
@@ -78,7 +78,7 @@ impl Drop for Reader<'_> {
 /// connection for an in-memory database (which other connections cannot see).
 pub(super) enum ReadConnection<'a> {
     Pooled(Reader<'a>),
-    Writer(MutexGuard<'a, Connection>),
+    Writer(Writer<'a>),
 }
 
 impl Deref for ReadConnection<'_> {
