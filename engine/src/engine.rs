@@ -11,6 +11,7 @@ pub use crate::integrations::builtins::{APPROVAL_NOTIFIER, ENDPOINT_NOTIFIER};
 use crate::integrations::lambda::{LambdaHandler, LambdaRegistry};
 use crate::integrations::Services;
 use crate::runtime::history;
+use crate::runtime::parking::{ParkedCount, Parking};
 use crate::runtime::tokens::{failure_decision, is_well_formed, success_decision, TokenHub};
 use crate::runtime::{io, Env, ExecutionRun, Limits};
 use crate::sagemaker::LocalSageMaker;
@@ -19,6 +20,7 @@ use base64::Engine as _;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use time::OffsetDateTime;
 use tokio::sync::watch;
@@ -70,6 +72,8 @@ struct Inner {
     sagemaker: Arc<LocalSageMaker>,
     lambdas: Arc<LambdaRegistry>,
     running: Mutex<HashMap<String, JoinHandle<()>>>,
+    /// Executions among `running` that are parked (see `runtime::parking`).
+    parked: Arc<AtomicUsize>,
     machines: Mutex<HashMap<String, Arc<StateMachine>>>,
     closed: watch::Sender<u64>,
     /// An exclusive lock on `<database>.lock` while this engine owns the file: a second
@@ -219,6 +223,7 @@ impl Engine {
                 sagemaker,
                 lambdas,
                 running: Mutex::new(HashMap::new()),
+                parked: Arc::new(AtomicUsize::new(0)),
                 machines: Mutex::new(HashMap::new()),
                 closed: watch::channel(0).0,
                 owner_lock: Mutex::new(owner_lock),
@@ -423,6 +428,7 @@ impl Engine {
 
     fn spawn(&self, row: ExecutionRow) -> Result<(), EngineError> {
         let machine = self.machine(&row.state_machine_arn)?;
+        let (parking, parked) = Parking::new();
         let run = Arc::new(ExecutionRun {
             env: self.inner.env.clone(),
             arn: row.arn.clone(),
@@ -440,21 +446,70 @@ impl Engine {
             event_count: std::sync::atomic::AtomicI64::new(
                 self.inner.env.store.event_count(&row.arn)?,
             ),
+            parking,
         });
-        let inner = self.inner.clone();
+        let engine = self.clone();
         let arn = row.arn.clone();
+        // A parked execution still times out on time.
+        let timeout_at = machine
+            .timeout_seconds
+            .map(|t| crate::clock::after(run.start, std::time::Duration::from_secs(t)));
         let mut running = self.inner.running.lock().unwrap_or_else(|p| p.into_inner());
         let handle = self.inner.runtime.spawn(async move {
-            crate::runtime::execution::run_to_completion(&run, machine).await;
-            inner
-                .running
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .remove(&run.arn);
-            inner.closed.send_modify(|n| *n += 1);
+            let parked_until = tokio::select! {
+                () = crate::runtime::execution::run_to_completion(&run, machine) => None,
+                Ok(until) = parked => Some(until),
+            };
+            let arn = run.arn.clone();
+            drop(run);
+            match parked_until {
+                Some(until) => {
+                    let until = timeout_at.map_or(until, |timeout_at| until.min(timeout_at));
+                    engine.park(arn, until);
+                }
+                None => engine.forget_task(&arn),
+            }
         });
         running.insert(arn, handle);
         Ok(())
+    }
+
+    /// An execution's task ended: it is no longer running here.
+    fn forget_task(&self, arn: &str) {
+        self.inner
+            .running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(arn);
+        self.inner.closed.send_modify(|n| *n += 1);
+    }
+
+    /// Replaces a parked execution's task (whose size is that of everything an execution can
+    /// be doing) with a timer that holds only its name and wake-up time, and is its entry in
+    /// `running` meanwhile, so stopping the execution or the engine ends it.
+    fn park(&self, arn: String, until: OffsetDateTime) {
+        let engine = self.clone();
+        let key = arn.clone();
+        let mut running = self.inner.running.lock().unwrap_or_else(|p| p.into_inner());
+        let timer = self.inner.runtime.spawn(async move {
+            let parked = ParkedCount::enter(&engine.inner.parked);
+            engine.inner.env.clock.sleep_until(until).await;
+            drop(parked);
+            if !engine.resume_parked(&arn) {
+                engine.forget_task(&arn);
+            }
+        });
+        running.insert(key, timer);
+    }
+
+    /// Starts a parked execution again (a new task replaces this one in `running`); false
+    /// when it is no longer running or cannot be read, which leaves it as a restart would
+    /// find it.
+    fn resume_parked(&self, arn: &str) -> bool {
+        match self.inner.env.store.execution(arn) {
+            Ok(Some(row)) if row.status == "RUNNING" => self.spawn(row).is_ok(),
+            _ => false,
+        }
     }
 
     pub fn describe_execution(
@@ -510,6 +565,12 @@ impl Engine {
             state_machine_arn,
             status_filter.map(ExecutionStatus::as_str),
         )?)
+    }
+
+    /// Running executions that are parked: waiting (a retry's back-off, a `Wait` state) long
+    /// enough that their task let go of their state until the wait is over.
+    pub fn parked_executions(&self) -> usize {
+        self.inner.parked.load(Ordering::Relaxed)
     }
 
     /// StopExecution: aborts a running execution (`ExecutionAborted`); its open task

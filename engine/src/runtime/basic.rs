@@ -119,7 +119,7 @@ pub(crate) async fn wait(
         }
     };
     let deadline = run.journaled_deadline(&format!("{}/until", visit.key), || target)?;
-    run.env.clock.sleep_until(deadline).await;
+    run.wait_until(visit.key, deadline).await;
     let output = io::output_path(&state.output_path, &on_input)?;
     let assigned = assignments(state.assign.as_ref(), &on_input)?;
     Ok(Done {

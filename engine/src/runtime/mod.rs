@@ -5,6 +5,7 @@ pub(crate) mod branches;
 pub(crate) mod execution;
 pub mod history;
 pub mod io;
+pub(crate) mod parking;
 pub(crate) mod query;
 pub(crate) mod resource;
 pub(crate) mod runner;
@@ -59,6 +60,8 @@ pub(crate) struct ExecutionRun {
     pub start: OffsetDateTime,
     /// The highest event id written so far (ids are contiguous, so also the count).
     pub event_count: std::sync::atomic::AtomicI64,
+    /// How a long wait lets the engine drop this run's task until the wait is over.
+    pub parking: parking::Parking,
 }
 
 impl ExecutionRun {

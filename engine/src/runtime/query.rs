@@ -226,7 +226,7 @@ pub(crate) async fn wait(
     let env = env(visit, context);
     let target = wait_until(wait, entered, &env)?;
     let deadline = run.journaled_deadline(&format!("{}/until", visit.key), || target)?;
-    run.env.clock.sleep_until(deadline).await;
+    run.wait_until(visit.key, deadline).await;
     finish(
         &env,
         (state.assign.as_ref(), "Assign"),

@@ -378,7 +378,7 @@ async fn with_retries(visit: &Visit<'_>, last: &mut i64) -> Result<Done, StatesE
         let now = run.env.clock.now();
         let deadline =
             run.journaled_deadline(&format!("{key}/retry{attempt}"), || after(now, delay))?;
-        run.env.clock.sleep_until(deadline).await;
+        run.wait_until(key, deadline).await;
         attempt += 1;
     }
 }

@@ -11,6 +11,7 @@ mod crash;
 mod edges;
 mod jsonata_states;
 mod jsonata_suite;
+mod parking;
 mod pipeline;
 mod pipeline_jsonata;
 mod replay;
