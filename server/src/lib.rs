@@ -17,6 +17,7 @@ pub mod dynamo;
 pub mod guard;
 pub mod inference;
 pub mod live;
+pub mod memory;
 pub mod pipeline;
 pub mod playground;
 pub mod routes;

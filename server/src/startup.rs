@@ -181,6 +181,7 @@ impl Application {
         config: Config,
         aws: Option<AwsSdkConfig>,
     ) -> Result<Self, StartupError> {
+        crate::memory::limit_allocator_arenas();
         tokio::fs::create_dir_all(&config.data_dir)
             .await
             .map_err(|source| StartupError::DataDir {

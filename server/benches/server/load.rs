@@ -17,8 +17,12 @@
 //! broken connection), the decisions' latency, the events the streams delivered, and checks
 //! the audit log: every decision recorded exactly once, and the chain verifies.
 //!
+//! `GATEHOUSE_LOAD_CLIENTS=10` sets another number of browsing clients (to run it under a heap
+//! profiler, which slows every allocation, with the decisions still coming).
+//!
 //! `GATEHOUSE_LOAD_SECONDS=600` makes it a soak run: every minute it prints the process's
-//! resident memory, its open file descriptors and the size of the SQLite write-ahead logs.
+//! resident memory (and what the allocator says is in use and kept free), its open file
+//! descriptors, the size of the SQLite write-ahead logs and the executions running.
 //! The server runs in the bench's process, so memory and descriptors include the 200 clients
 //! (their share is constant once they are connected).
 
@@ -39,6 +43,13 @@ use crate::percentile;
 const FINISHED: usize = 950;
 const WAITING: usize = 50;
 const CLIENTS: usize = 200;
+
+fn client_count() -> usize {
+    std::env::var("GATEHOUSE_LOAD_CLIENTS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(CLIENTS)
+}
 const DECISIONS_PER_SECOND: u64 = 20;
 /// A browsing client's pause between pages.
 const READING: Duration = Duration::from_secs(1);
@@ -231,7 +242,7 @@ async fn browse(
         }
     });
     // Spread the clients over the first second so they do not arrive in step.
-    tokio::time::sleep(READING.mul_f64(k as f64 / CLIENTS as f64)).await;
+    tokio::time::sleep(READING.mul_f64(k as f64 / client_count() as f64)).await;
     let mut turn = k;
     while !stop.load(Ordering::Relaxed) {
         let url = match turn % 3 {
@@ -318,6 +329,13 @@ async fn approve(
         next_run += 1;
         let client = client.clone();
         starts.spawn(async move { start_runs(&client, &address, &[commit]).await });
+        // A finished task stays in the set, at its future's size, until it is joined: join
+        // them as they end so that the soak measures the server, not this list.
+        while let Some(started) = starts.try_join_next() {
+            if let Err(e) = started {
+                tally.error(format!("start a run: {e}"));
+            }
+        }
     }
     while let Some(started) = starts.join_next().await {
         if let Err(e) = started {
@@ -349,8 +367,38 @@ fn process_figures(data_dir: &std::path::Path) -> String {
         })
         .unwrap_or(0);
     format!(
-        "RSS {rss:.1} MiB, {fds} open file descriptors, WAL {:.1} MiB",
-        wal as f64 / (1024.0 * 1024.0)
+        "RSS {rss:.1} MiB ({}), {fds} open file descriptors, WAL {:.1} MiB, {} executions running",
+        heap_figures(),
+        wal as f64 / (1024.0 * 1024.0),
+        running_executions(data_dir).map_or_else(|e| format!("? ({e})"), |n| n.to_string())
+    )
+}
+
+/// Executions the engine is running (each a task holding its state data in memory): runs
+/// waiting for a decision, training, or waiting between attempts to update the endpoint.
+fn running_executions(data_dir: &std::path::Path) -> rusqlite::Result<i64> {
+    let connection = rusqlite::Connection::open_with_flags(
+        database_path(data_dir),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )?;
+    connection.query_row(
+        "SELECT count(*) FROM executions WHERE status = 'RUNNING'",
+        [],
+        |row| row.get(0),
+    )
+}
+
+/// What the allocator holds: the bytes handed out and still in use, and the bytes it keeps
+/// free (freed by the program but not returned to the system). RSS growing while the first
+/// stays flat is fragmentation, not something kept.
+fn heap_figures() -> String {
+    // SAFETY: mallinfo2 only reads glibc's own counters; it takes no pointers.
+    let info = unsafe { libc::mallinfo2() };
+    let mib = |bytes: usize| bytes as f64 / (1024.0 * 1024.0);
+    format!(
+        "heap in use {:.1} MiB, free in the allocator {:.1} MiB",
+        mib(info.uordblks + info.hblkhd),
+        mib(info.fordblks)
     )
 }
 
@@ -434,7 +482,8 @@ pub async fn run() {
     let tally = Arc::new(Tally::default());
     let stop = Arc::new(AtomicBool::new(false));
     let mut clients = tokio::task::JoinSet::new();
-    for k in 0..CLIENTS {
+    let clients_count = client_count();
+    for k in 0..clients_count {
         clients.spawn(browse(
             k,
             address,
@@ -470,7 +519,7 @@ pub async fn run() {
     let ran = began.elapsed();
 
     println!(
-        "{CLIENTS} clients, {DECISIONS_PER_SECOND} decisions/s asked, {:.0} s:",
+        "{clients_count} clients, {DECISIONS_PER_SECOND} decisions/s asked, {:.0} s:",
         ran.as_secs_f64()
     );
     let pages = tally.pages.lock().expect("pages").clone();
@@ -502,7 +551,7 @@ pub async fn run() {
         );
     }
     println!(
-        "  live events delivered to the {CLIENTS} streams: {}",
+        "  live events delivered to the {clients_count} streams: {}",
         tally.events.load(Ordering::Relaxed)
     );
     let errors = tally.errors.lock().expect("errors").clone();
