@@ -1,7 +1,7 @@
 //! The engine's integration tests, in one binary: the execution API, the CLI, crash recovery,
-//! the seed pipeline end to end, replay after a restart, the local SageMaker, the
-//! interpreter against AWS's examples, workflow variables, JSONata states, and the JSONata
-//! evaluator against JSONata's test suite.
+//! the seed pipeline end to end, replay after a restart, parked executions, the local
+//! SageMaker, the interpreter against AWS's examples, workflow variables, JSONata states, and
+//! the JSONata evaluator against JSONata's test suite.
 
 mod common;
 

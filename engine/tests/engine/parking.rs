@@ -3,8 +3,8 @@
 //! same history — and a stop while parked ends it. Time is tokio's paused clock, so the
 //! minutes these runs wait pass at once.
 
-use crate::common::history;
-use engine::{handler, Engine, EngineConfig, ExecutionStatus, FunctionError};
+use crate::common::{flaky_count, history};
+use engine::{Engine, EngineConfig, ExecutionStatus};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -14,19 +14,8 @@ use std::time::Duration;
 
 /// An engine whose `count` function fails with `Flaky` on its first `fail_first` calls.
 async fn open(root: &Path, calls: Arc<AtomicUsize>, fail_first: usize) -> Engine {
-    let config = EngineConfig::new(Some(root.join("db.sqlite")), root.join("data")).with_function(
-        "count",
-        handler(move |req| {
-            let n = calls.fetch_add(1, Ordering::SeqCst) + 1;
-            if n <= fail_first {
-                return Err(FunctionError {
-                    error: "Flaky".into(),
-                    cause: format!("call {n}"),
-                });
-            }
-            Ok(json!({"seen": req.payload}))
-        }),
-    );
+    let config = EngineConfig::new(Some(root.join("db.sqlite")), root.join("data"))
+        .with_function("count", flaky_count(calls, fail_first));
     Engine::open(config).await.unwrap()
 }
 

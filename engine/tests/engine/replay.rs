@@ -3,8 +3,8 @@
 //! killed process: everything acknowledged is already in SQLite) and a second engine
 //! opens the same file.
 
-use crate::common::history;
-use engine::{handler, Engine, EngineConfig, ExecutionStatus, FunctionError};
+use crate::common::{flaky_count, history};
+use engine::{handler, Engine, EngineConfig, ExecutionStatus};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -15,19 +15,7 @@ use std::time::Duration;
 async fn open(root: &Path, calls: Arc<AtomicUsize>, fail_first: usize) -> Engine {
     // Registered before open: the executions it resumes may call them straight away.
     let config = EngineConfig::new(Some(root.join("db.sqlite")), root.join("data"))
-        .with_function(
-            "count",
-            handler(move |req| {
-                let n = calls.fetch_add(1, Ordering::SeqCst) + 1;
-                if n <= fail_first {
-                    return Err(FunctionError {
-                        error: "Flaky".into(),
-                        cause: format!("call {n}"),
-                    });
-                }
-                Ok(json!({"seen": req.payload}))
-            }),
-        )
+        .with_function("count", flaky_count(calls, fail_first))
         .with_function("notify", handler(|_req| Ok(json!({}))));
     Engine::open(config).await.unwrap()
 }

@@ -1,10 +1,29 @@
 //! Helpers shared by the integration tests.
 
-use engine::{Engine, EngineConfig, ExecutionStatus, HistoryRequest};
-use serde_json::Value;
+use engine::{
+    handler, Engine, EngineConfig, ExecutionStatus, FunctionError, HistoryRequest, LambdaHandler,
+};
+use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
+
+/// A local function that counts its calls in `calls` and fails with `Flaky` on the first
+/// `fail_first` of them; the others answer `{"seen": <payload>}`.
+pub fn flaky_count(calls: Arc<AtomicUsize>, fail_first: usize) -> LambdaHandler {
+    handler(move |req| {
+        let n = calls.fetch_add(1, Ordering::SeqCst) + 1;
+        if n <= fail_first {
+            return Err(FunctionError {
+                error: "Flaky".into(),
+                cause: format!("call {n}"),
+            });
+        }
+        Ok(json!({"seen": req.payload}))
+    })
+}
 
 /// A file of the repository, found through cargo's run-time CARGO_MANIFEST_DIR rather than
 /// the compiled-in one: a test binary built from a clone elsewhere is reused when its sources
