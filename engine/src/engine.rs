@@ -4,23 +4,21 @@
 pub use crate::api::*;
 use crate::asl::definition::{DefinitionError, StateMachine};
 use crate::asl::substitutions::substitute;
-use crate::callbacks::PendingCallback;
 use crate::clock::{epoch_millis, Clock, TokioClock};
 use crate::integrations::builtins::register_builtins;
 pub use crate::integrations::builtins::{APPROVAL_NOTIFIER, ENDPOINT_NOTIFIER};
 use crate::integrations::lambda::{LambdaHandler, LambdaRegistry};
 use crate::integrations::Services;
 use crate::runtime::history;
-use crate::runtime::parking::{ParkedCount, Parking};
-use crate::runtime::tokens::{failure_decision, is_well_formed, success_decision, TokenHub};
-use crate::runtime::{io, Env, ExecutionRun, Limits};
+use crate::runtime::tokens::TokenHub;
+use crate::runtime::{io, Env, Limits};
 use crate::sagemaker::LocalSageMaker;
-use crate::store::{Closing, ExecutionRow, Store, WaitingCallback, TOKEN_WAITING};
+use crate::store::{Closing, ExecutionRow, Store};
 use base64::Engine as _;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex};
 use time::OffsetDateTime;
 use tokio::sync::watch;
@@ -135,40 +133,6 @@ fn summarize(d: ExecutionDescription) -> ExecutionSummary {
     }
 }
 
-/// A waiting token's callback as a history reader would see it (`callbacks`), with the
-/// token the engine issued.
-fn callback_of(waiting: WaitingCallback) -> PendingCallback {
-    let scheduled = &waiting.scheduled;
-    let text = |pointer: &str| {
-        scheduled
-            .pointer(pointer)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string()
-    };
-    PendingCallback {
-        scheduled_event_id: scheduled
-            .get("id")
-            .and_then(Value::as_i64)
-            .unwrap_or_default(),
-        state_name: waiting
-            .entered
-            .as_ref()
-            .and_then(|e| e.pointer("/stateEnteredEventDetails/name"))
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string(),
-        resource: text("/taskScheduledEventDetails/resource"),
-        parameters: scheduled
-            .pointer("/taskScheduledEventDetails/parameters")
-            .and_then(Value::as_str)
-            .and_then(|p| serde_json::from_str(p).ok())
-            .unwrap_or(Value::Null),
-        scheduled_at: text("/timestamp"),
-        token: Some(waiting.token),
-    }
-}
-
 fn encode_cursor(n: i64) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("gh:{n}"))
 }
@@ -181,6 +145,9 @@ fn decode_cursor(token: &str) -> Result<i64, EngineError> {
         .and_then(|s| s.strip_prefix("gh:").and_then(|n| n.parse().ok()))
         .ok_or_else(|| EngineError::InvalidToken("the pagination token is not valid".into()))
 }
+
+mod decisions;
+mod tasks;
 
 impl Engine {
     /// Opens (or creates) the store, registers the built-in functions and resumes every
@@ -426,92 +393,6 @@ impl Engine {
         }
     }
 
-    fn spawn(&self, row: ExecutionRow) -> Result<(), EngineError> {
-        let machine = self.machine(&row.state_machine_arn)?;
-        let (parking, parked) = Parking::new();
-        let run = Arc::new(ExecutionRun {
-            env: self.inner.env.clone(),
-            arn: row.arn.clone(),
-            name: row.name.clone(),
-            state_machine_arn: row.state_machine_arn.clone(),
-            state_machine_name: row
-                .state_machine_arn
-                .rsplit(':')
-                .next()
-                .unwrap_or_default()
-                .to_string(),
-            role_arn: role_arn(),
-            input: serde_json::from_str(&row.input).unwrap_or(Value::Null),
-            start: from_ms(row.start_ms),
-            event_count: std::sync::atomic::AtomicI64::new(
-                self.inner.env.store.event_count(&row.arn)?,
-            ),
-            parking,
-        });
-        let engine = self.clone();
-        let arn = row.arn.clone();
-        // A parked execution still times out on time.
-        let timeout_at = machine
-            .timeout_seconds
-            .map(|t| crate::clock::after(run.start, std::time::Duration::from_secs(t)));
-        let mut running = self.inner.running.lock().unwrap_or_else(|p| p.into_inner());
-        let handle = self.inner.runtime.spawn(async move {
-            let parked_until = tokio::select! {
-                () = crate::runtime::execution::run_to_completion(&run, machine) => None,
-                Ok(until) = parked => Some(until),
-            };
-            let arn = run.arn.clone();
-            drop(run);
-            match parked_until {
-                Some(until) => {
-                    let until = timeout_at.map_or(until, |timeout_at| until.min(timeout_at));
-                    engine.park(arn, until);
-                }
-                None => engine.forget_task(&arn),
-            }
-        });
-        running.insert(arn, handle);
-        Ok(())
-    }
-
-    /// An execution's task ended: it is no longer running here.
-    fn forget_task(&self, arn: &str) {
-        self.inner
-            .running
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(arn);
-        self.inner.closed.send_modify(|n| *n += 1);
-    }
-
-    /// Replaces a parked execution's task (whose size is that of everything an execution can
-    /// be doing) with a timer that holds only its name and wake-up time, and is its entry in
-    /// `running` meanwhile, so stopping the execution or the engine ends it.
-    fn park(&self, arn: String, until: OffsetDateTime) {
-        let engine = self.clone();
-        let key = arn.clone();
-        let mut running = self.inner.running.lock().unwrap_or_else(|p| p.into_inner());
-        let timer = self.inner.runtime.spawn(async move {
-            let parked = ParkedCount::enter(&engine.inner.parked);
-            engine.inner.env.clock.sleep_until(until).await;
-            drop(parked);
-            if !engine.resume_parked(&arn) {
-                engine.forget_task(&arn);
-            }
-        });
-        running.insert(key, timer);
-    }
-
-    /// Starts a parked execution again (a new task replaces this one in `running`); false
-    /// when it is no longer running or cannot be read, which leaves it as a restart would
-    /// find it.
-    fn resume_parked(&self, arn: &str) -> bool {
-        match self.inner.env.store.execution(arn) {
-            Ok(Some(row)) if row.status == "RUNNING" => self.spawn(row).is_ok(),
-            _ => false,
-        }
-    }
-
     pub fn describe_execution(
         &self,
         execution_arn: &str,
@@ -565,12 +446,6 @@ impl Engine {
             state_machine_arn,
             status_filter.map(ExecutionStatus::as_str),
         )?)
-    }
-
-    /// Running executions that are parked: waiting (a retry's back-off, a `Wait` state) long
-    /// enough that their task let go of their state until the wait is over.
-    pub fn parked_executions(&self) -> usize {
-        self.inner.parked.load(Ordering::Relaxed)
     }
 
     /// StopExecution: aborts a running execution (`ExecutionAborted`); its open task
@@ -627,23 +502,6 @@ impl Engine {
         Ok(now)
     }
 
-    /// Waits until the execution is no longer RUNNING.
-    pub async fn wait_for_execution(
-        &self,
-        execution_arn: &str,
-    ) -> Result<ExecutionDescription, EngineError> {
-        let mut closed = self.inner.closed.subscribe();
-        loop {
-            let d = self.describe_execution(execution_arn)?;
-            if d.status != ExecutionStatus::Running {
-                return Ok(d);
-            }
-            if closed.changed().await.is_err() {
-                return Ok(d);
-            }
-        }
-    }
-
     /// GetExecutionHistory.
     pub fn get_execution_history(
         &self,
@@ -675,111 +533,7 @@ impl Engine {
         Ok(HistoryPage { events, next_token })
     }
 
-    /// Every open `.waitForTaskToken` task of every RUNNING execution (what "pending
-    /// approvals" are made of), oldest execution first. Read from the task tokens' index,
-    /// which the runtime keeps as callbacks open and close, not from histories.
-    pub fn pending_callbacks(
-        &self,
-    ) -> Result<Vec<(ExecutionSummary, PendingCallback)>, EngineError> {
-        let store = &self.inner.env.store;
-        let mut out = Vec::new();
-        let mut summaries: HashMap<String, ExecutionSummary> = HashMap::new();
-        for waiting in store.waiting_callbacks(None)? {
-            let summary = match summaries.get(&waiting.execution_arn) {
-                Some(summary) => summary.clone(),
-                None => {
-                    let Some(row) = store.execution(&waiting.execution_arn)? else {
-                        continue;
-                    };
-                    let summary = summarize(describe(row));
-                    summaries.insert(waiting.execution_arn.clone(), summary.clone());
-                    summary
-                }
-            };
-            out.push((summary, callback_of(waiting)));
-        }
-        Ok(out)
-    }
-
-    /// The open callbacks of one execution (none once it has ended): what deciding it needs.
-    pub fn pending_callbacks_of(
-        &self,
-        execution_arn: &str,
-    ) -> Result<Vec<PendingCallback>, EngineError> {
-        let store = &self.inner.env.store;
-        if store.execution(execution_arn)?.is_none() {
-            return Err(EngineError::ExecutionDoesNotExist(
-                execution_arn.to_string(),
-            ));
-        }
-        Ok(store
-            .waiting_callbacks(Some(execution_arn))?
-            .into_iter()
-            .map(callback_of)
-            .collect())
-    }
-
     // --- task tokens ----------------------------------------------------------------
-
-    fn decide(&self, token: &str, decision: &Value) -> Result<(), EngineError> {
-        if !is_well_formed(token) {
-            return Err(EngineError::InvalidToken(
-                "Invalid Token: the task token is malformed".into(),
-            ));
-        }
-        let store = &self.inner.env.store;
-        let row = store
-            .token(token)?
-            .ok_or_else(|| EngineError::TaskDoesNotExist("Task Does Not Exist".into()))?;
-        if row.status != TOKEN_WAITING || !store.decide_token(token, decision)? {
-            return Err(EngineError::TaskTimedOut(
-                "Task Timed Out: the task has already been decided, timed out or stopped".into(),
-            ));
-        }
-        self.inner.env.tokens.wake(token);
-        Ok(())
-    }
-
-    /// SendTaskSuccess. Once this returns, the decision is durable.
-    pub fn send_task_success(&self, token: &str, output: &str) -> Result<(), EngineError> {
-        let output: Value = serde_json::from_str(output)
-            .map_err(|e| EngineError::InvalidOutput(format!("the output is not JSON: {e}")))?;
-        io::check_size(
-            &output,
-            self.inner.env.limits.max_payload_bytes,
-            "task output",
-        )
-        .map_err(|e| EngineError::InvalidOutput(e.cause))?;
-        self.decide(token, &success_decision(output))
-    }
-
-    /// SendTaskFailure. Once this returns, the decision is durable.
-    pub fn send_task_failure(
-        &self,
-        token: &str,
-        error: &str,
-        cause: &str,
-    ) -> Result<(), EngineError> {
-        self.decide(token, &failure_decision(error, cause))
-    }
-
-    /// SendTaskHeartbeat.
-    pub fn send_task_heartbeat(&self, token: &str) -> Result<(), EngineError> {
-        if !is_well_formed(token) {
-            return Err(EngineError::InvalidToken(
-                "Invalid Token: the task token is malformed".into(),
-            ));
-        }
-        let store = &self.inner.env.store;
-        store
-            .token(token)?
-            .ok_or_else(|| EngineError::TaskDoesNotExist("Task Does Not Exist".into()))?;
-        if !store.heartbeat_token(token, epoch_millis(self.inner.env.clock.now()))? {
-            return Err(EngineError::TaskTimedOut("Task Timed Out".into()));
-        }
-        self.inner.env.tokens.wake(token);
-        Ok(())
-    }
 
     /// Notifications recorded by the built-in functions, oldest first.
     pub fn notifications(&self) -> Result<Vec<Notification>, EngineError> {
@@ -797,29 +551,6 @@ impl Engine {
                 created: from_ms(created),
             })
             .collect())
-    }
-
-    /// Stops the tasks of this process without touching stored state (what a crash does,
-    /// minus the crash): everything resumes on the next `open`.
-    pub fn shutdown(&self) {
-        let handles: Vec<JoinHandle<()>> = self
-            .inner
-            .running
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .drain()
-            .map(|(_, h)| h)
-            .collect();
-        for h in handles {
-            h.abort();
-        }
-        self.inner.sagemaker.stop();
-        // Let another engine take the file over.
-        self.inner
-            .owner_lock
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
     }
 }
 
