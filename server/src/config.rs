@@ -151,6 +151,12 @@ pub struct PipelineSettings {
     #[arg(long, env = "GATEHOUSE_DEMO_RUN", default_value_t = true, action = clap::ArgAction::Set)]
     pub demo_run: bool,
 
+    /// Local mode: seconds a local endpoint takes to be created or updated (SageMaker takes
+    /// minutes; a short delay keeps a demo quick).
+    #[arg(long, env = "GATEHOUSE_LOCAL_DEPLOY_SECONDS", default_value_t = 2,
+          value_parser = clap::value_parser!(u64).range(0..=3600))]
+    pub local_deploy_seconds: u64,
+
     /// aws mode: the ARN of the pipeline's Step Functions state machine.
     #[arg(long, env = "GATEHOUSE_STATE_MACHINE_ARN")]
     pub state_machine_arn: Option<String>,

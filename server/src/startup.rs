@@ -3,7 +3,7 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use app::audit::AuditLog;
 use app::ballots::Ballots;
@@ -253,6 +253,7 @@ async fn local_pipeline(
         config.data_dir.join("objects"),
     );
     engine_config.dashboard_url = format!("http://{local_addr}");
+    engine_config.endpoint_delay = Duration::from_secs(config.pipeline.local_deploy_seconds);
     let pipeline = LocalControlPlane::start(engine_config)
         .await
         .map_err(|e| StartupError::Pipeline(e.to_string()))?;

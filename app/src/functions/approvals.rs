@@ -1,6 +1,7 @@
 //! Approvals' server functions: the pending list, one approval with its evidence, and the
 //! decision. Viewers may look; only approvers decide. Every decision request — sent, counted,
-//! refused or too late — appends exactly one audit record.
+//! refused or too late — appends exactly one audit record for the decision (an approval that
+//! supersedes older runs waiting to deploy adds one for each run it stops).
 
 use leptos::prelude::*;
 
@@ -391,6 +392,17 @@ pub(crate) mod server {
             .map(str::to_string)
             .unwrap_or(target);
         record(Some(caller), action, &name, audit_outcome, details).await?;
+        if let Ok(DecideAnswer::Decided {
+            verdict: Verdict::Approved,
+        }) = &outcome
+        {
+            crate::functions::superseding::supersede_older_deployments(
+                context.pipeline.as_ref(),
+                caller,
+                &ExecutionRef::Name(name),
+            )
+            .await;
+        }
         outcome
     }
 

@@ -20,3 +20,5 @@ pub mod lineage;
 #[cfg(feature = "ssr")]
 pub mod live;
 pub mod playground;
+#[cfg(feature = "ssr")]
+pub mod superseding;

@@ -367,25 +367,33 @@ fn process_figures(data_dir: &std::path::Path) -> String {
         })
         .unwrap_or(0);
     format!(
-        "RSS {rss:.1} MiB ({}), {fds} open file descriptors, WAL {:.1} MiB, {} executions running",
+        "RSS {rss:.1} MiB ({}), {fds} open file descriptors, WAL {:.1} MiB, {}",
         heap_figures(),
         wal as f64 / (1024.0 * 1024.0),
-        running_executions(data_dir).map_or_else(|e| format!("? ({e})"), |n| n.to_string())
+        running_executions(data_dir).unwrap_or_else(|e| format!("executions unknown ({e})"))
     )
 }
 
 /// Executions the engine is running (each a task holding its state data in memory): runs
-/// waiting for a decision, training, or waiting between attempts to update the endpoint.
-fn running_executions(data_dir: &std::path::Path) -> rusqlite::Result<i64> {
+/// waiting for a decision, training, or waiting for their turn to update the endpoint; and
+/// how many were stopped (an approval of a newer run supersedes older ones still waiting).
+fn running_executions(data_dir: &std::path::Path) -> rusqlite::Result<String> {
     let connection = rusqlite::Connection::open_with_flags(
         database_path(data_dir),
         rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
     )?;
-    connection.query_row(
-        "SELECT count(*) FROM executions WHERE status = 'RUNNING'",
-        [],
-        |row| row.get(0),
-    )
+    let count = |status: &str| {
+        connection.query_row(
+            "SELECT count(*) FROM executions WHERE status = ?1",
+            [status],
+            |row| row.get::<_, i64>(0),
+        )
+    };
+    Ok(format!(
+        "{} executions running, {} stopped",
+        count("RUNNING")?,
+        count("ABORTED")?
+    ))
 }
 
 /// What the allocator holds: the bytes handed out and still in use, and the bytes it keeps
@@ -394,10 +402,14 @@ fn running_executions(data_dir: &std::path::Path) -> rusqlite::Result<i64> {
 fn heap_figures() -> String {
     // SAFETY: mallinfo2 only reads glibc's own counters; it takes no pointers.
     let info = unsafe { libc::mallinfo2() };
+    // SAFETY: reads SQLite's global memory counter; it takes no pointers.
+    let sqlite_in_use = unsafe { rusqlite::ffi::sqlite3_memory_used() };
     let mib = |bytes: usize| bytes as f64 / (1024.0 * 1024.0);
     format!(
-        "heap in use {:.1} MiB, free in the allocator {:.1} MiB",
+        "heap in use {:.1} MiB (SQLite's page caches and statements {:.1}), free in the \
+         allocator {:.1} MiB",
         mib(info.uordblks + info.hblkhd),
+        mib(usize::try_from(sqlite_in_use).unwrap_or(0)),
         mib(info.fordblks)
     )
 }

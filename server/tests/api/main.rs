@@ -24,3 +24,4 @@ mod live;
 mod moto;
 mod pages;
 mod security_matrix;
+mod superseding;
