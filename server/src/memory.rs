@@ -1,35 +1,121 @@
-//! How the allocator is set up for a server that runs many threads for a long time.
+//! How memory is allocated in a server that runs many threads for a long time.
 //!
-//! glibc's allocator gives each thread that meets contention a heap (arena) of its own, up to
-//! eight per core, and memory freed in one arena serves only the threads attached to it. The
-//! server runs tokio's workers, the engine's own runtime and the blocking lanes' threads
-//! (SQLite, the engine's calls), which come and go; in the load bench's ten-minute soak the
-//! heap in use stayed near 60 MiB while the memory kept free grew by 60 MiB and the resident
-//! size with it, and `malloc_trim` every five seconds did not change that. Two arenas bound
-//! how many heaps keep free memory, at the price of threads sharing an arena's lock.
+//! With glibc's allocator alone, the load bench's ten-minute soak held its heap in use flat
+//! (about 60 MiB) while the memory glibc kept free grew by 30–60 MiB and the resident size
+//! with it: freed memory stayed spread between live allocations (tokio's workers, the engine's
+//! own runtime and the blocking lanes' threads all allocate and free), `malloc_trim` every
+//! five seconds did not give it back, and capping glibc at two arenas only slowed the growth.
+//!
+//! So the Rust side allocates with jemalloc, which keeps small allocations of one size
+//! together and returns pages left empty to the system after a delay; its background thread
+//! does that even when the thread that freed them goes quiet. Every binary that links the
+//! server (the server itself, its tests and its benchmarks) runs on it, so the figures
+//! measured are those of production.
+//!
+//! The C libraries (SQLite above all) still call glibc's `malloc`. Handing SQLite to jemalloc
+//! too (through `SQLITE_CONFIG_MALLOC`, or jemalloc's unprefixed build for every library)
+//! made the soak worse: SQLite frees large blocks at a high rate, and jemalloc's freed pages
+//! waiting to be returned grew from 9 to 60–100 MiB. glibc serves them, capped at two arenas
+//! so that the blocking lanes' many threads do not each get a heap of their own, and with
+//! large blocks and the top of its heaps returned as they are freed.
 
 use std::sync::Once;
 
-/// Arenas glibc may create (the main one included).
-const ARENAS: i32 = 2;
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
-/// Caps glibc's arenas, once per process (a test that starts many servers sets it once).
+/// jemalloc's options, which it reads when it starts, before `main`: the background thread
+/// that returns unused pages.
+#[cfg(not(target_env = "msvc"))]
+#[unsafe(export_name = "_rjem_malloc_conf")]
+static JEMALLOC_OPTIONS: JemallocOptions = JemallocOptions(c"background_thread:true".as_ptr());
+
+/// A C string jemalloc reads as `const char *`.
+#[repr(transparent)]
+struct JemallocOptions(*const std::ffi::c_char);
+
+// SAFETY: the pointer is to a string literal, which nothing writes.
+unsafe impl Sync for JemallocOptions {}
+
+/// Arenas glibc may create for the C libraries (the main one included).
+const GLIBC_ARENAS: i32 = 2;
+
+/// Allocations from this size up get pages of their own, returned when freed. Left alone,
+/// glibc raises the bound each time such a block is freed (up to 32 MiB), and SQLite's
+/// larger buffers then stay in its heaps between smaller live allocations.
+const GLIBC_OWN_PAGES_FROM: i32 = 64 * 1024;
+
+/// Free memory at the top of a glibc heap beyond this goes back to the system.
+const GLIBC_KEEP_AT_TOP: i32 = 128 * 1024;
+
+/// Sets glibc up for the C libraries, once per process (a test that starts many servers asks
+/// many times): two arenas, and large blocks and the top of its heaps returned when freed.
 /// Elsewhere than glibc there is nothing to set.
-pub fn limit_allocator_arenas() {
+pub fn set_up_glibc_for_the_c_libraries() {
     static SET: Once = Once::new();
-    SET.call_once(set_arena_max);
+    SET.call_once(apply_glibc_settings);
 }
 
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn set_arena_max() {
-    // SAFETY: mallopt takes no pointers; M_ARENA_MAX only bounds arenas created from now on.
-    // It answers 0 when it refuses, and the server then runs with glibc's default.
+fn apply_glibc_settings() {
+    // SAFETY: mallopt takes no pointers; the settings apply to allocations from now on. It
+    // answers 0 when it refuses, and the C libraries then run with glibc's default.
     unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, ARENAS);
+        libc::mallopt(libc::M_ARENA_MAX, GLIBC_ARENAS);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, GLIBC_OWN_PAGES_FROM);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, GLIBC_KEEP_AT_TOP);
     }
 }
 
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn set_arena_max() {
-    let _ = ARENAS;
+fn apply_glibc_settings() {
+    let _ = (GLIBC_ARENAS, GLIBC_OWN_PAGES_FROM, GLIBC_KEEP_AT_TOP);
+}
+
+/// What jemalloc holds for the Rust side, in bytes (the C libraries' memory is glibc's).
+#[derive(Debug, Clone, Copy)]
+pub struct AllocatorFigures {
+    /// Handed out and not freed yet.
+    pub allocated: usize,
+    /// Pages holding at least one allocation: `active - allocated` is what fragmentation costs.
+    pub active: usize,
+    /// Pages jemalloc has in memory: its own metadata and freed pages not yet returned too.
+    pub resident: usize,
+    /// jemalloc's own bookkeeping.
+    pub metadata: usize,
+    /// Freed pages it has not returned to the system yet (it does after a delay).
+    pub dirty: usize,
+}
+
+/// jemalloc's figures now, or `None` when it cannot tell.
+pub fn allocator_figures() -> Option<AllocatorFigures> {
+    #[cfg(not(target_env = "msvc"))]
+    {
+        use tikv_jemalloc_ctl::{epoch, stats};
+        // jemalloc refreshes its statistics only when the epoch advances.
+        epoch::advance().ok()?;
+        Some(AllocatorFigures {
+            allocated: stats::allocated::read().ok()?,
+            active: stats::active::read().ok()?,
+            resident: stats::resident::read().ok()?,
+            metadata: stats::metadata::read().ok()?,
+            dirty: dirty_pages()?.saturating_mul(page_size()),
+        })
+    }
+    #[cfg(target_env = "msvc")]
+    None
+}
+
+/// Dirty pages over every arena (4096 is jemalloc's "all arenas" index).
+#[cfg(not(target_env = "msvc"))]
+fn dirty_pages() -> Option<usize> {
+    // SAFETY: the name is NUL-terminated and names a `size_t` statistic.
+    unsafe { tikv_jemalloc_ctl::raw::read::<usize>(b"stats.arenas.4096.pdirty\0") }.ok()
+}
+
+#[cfg(not(target_env = "msvc"))]
+fn page_size() -> usize {
+    // SAFETY: the name is NUL-terminated and names a `size_t` setting.
+    unsafe { tikv_jemalloc_ctl::raw::read::<usize>(b"arenas.page\0") }.unwrap_or(4096)
 }

@@ -21,8 +21,9 @@
 //! profiler, which slows every allocation, with the decisions still coming).
 //!
 //! `GATEHOUSE_LOAD_SECONDS=600` makes it a soak run: every minute it prints the process's
-//! resident memory (and what the allocator says is in use and kept free), its open file
-//! descriptors, the size of the SQLite write-ahead logs and the executions running.
+//! resident memory (and what the allocator says is in use, the pages that sits on and what it
+//! holds in memory), its open file descriptors, the size of the SQLite write-ahead logs and the
+//! executions running.
 //! The server runs in the bench's process, so memory and descriptors include the 200 clients
 //! (their share is constant once they are connected).
 
@@ -346,13 +347,17 @@ async fn approve(
 
 fn process_figures(data_dir: &std::path::Path) -> String {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let rss = status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse::<f64>().ok())
-        .map(|kb| kb / 1024.0)
-        .unwrap_or(f64::NAN);
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|value| value.parse::<f64>().ok())
+            .unwrap_or(f64::NAN)
+    };
+    let rss = field("VmRSS:") / 1024.0;
+    let rss_file = field("RssFile:") / 1024.0;
+    let threads = field("Threads:");
     let fds = std::fs::read_dir("/proc/self/fd")
         .map(|d| d.count())
         .unwrap_or(0);
@@ -367,7 +372,8 @@ fn process_figures(data_dir: &std::path::Path) -> String {
         })
         .unwrap_or(0);
     format!(
-        "RSS {rss:.1} MiB ({}), {fds} open file descriptors, WAL {:.1} MiB, {}",
+        "RSS {rss:.1} MiB (mapped from files, the program's code: {rss_file:.1}; {}), \
+         {threads} threads, {fds} open file descriptors, WAL {:.1} MiB, {}",
         heap_figures(),
         wal as f64 / (1024.0 * 1024.0),
         running_executions(data_dir).unwrap_or_else(|e| format!("executions unknown ({e})"))
@@ -396,22 +402,36 @@ fn running_executions(data_dir: &std::path::Path) -> rusqlite::Result<String> {
     ))
 }
 
-/// What the allocator holds: the bytes handed out and still in use, and the bytes it keeps
-/// free (freed by the program but not returned to the system). RSS growing while the first
-/// stays flat is fragmentation, not something kept.
+/// What the allocators hold. jemalloc (the Rust side): the bytes handed out and still in use,
+/// the pages those sit on (the difference is fragmentation), the pages it has in memory and,
+/// of those, its metadata and the freed pages it has not returned yet. glibc (SQLite and the
+/// other C libraries): in use and kept free. RSS growing while what is in use stays flat is
+/// an allocator keeping memory, not the server.
 fn heap_figures() -> String {
-    // SAFETY: mallinfo2 only reads glibc's own counters; it takes no pointers.
-    let info = unsafe { libc::mallinfo2() };
     // SAFETY: reads SQLite's global memory counter; it takes no pointers.
     let sqlite_in_use = unsafe { rusqlite::ffi::sqlite3_memory_used() };
     let mib = |bytes: usize| bytes as f64 / (1024.0 * 1024.0);
-    format!(
-        "heap in use {:.1} MiB (SQLite's page caches and statements {:.1}), free in the \
-         allocator {:.1} MiB",
-        mib(info.uordblks + info.hblkhd),
-        mib(usize::try_from(sqlite_in_use).unwrap_or(0)),
-        mib(info.fordblks)
-    )
+    let sqlite = mib(usize::try_from(sqlite_in_use).unwrap_or(0));
+    // SAFETY: mallinfo2 only reads glibc's own counters; it takes no pointers.
+    let glibc = unsafe { libc::mallinfo2() };
+    let glibc = format!(
+        "glibc: in use {:.1} MiB, free {:.1} MiB",
+        mib(glibc.uordblks + glibc.hblkhd),
+        mib(glibc.fordblks)
+    );
+    match server::memory::allocator_figures() {
+        Some(figures) => format!(
+            "jemalloc: in use {:.1} MiB on pages of {:.1} MiB, resident {:.1} MiB (its \
+             metadata {:.1}, freed pages not yet returned {:.1}); {glibc}; SQLite's page \
+             caches and statements (glibc's) {sqlite:.1} MiB",
+            mib(figures.allocated),
+            mib(figures.active),
+            mib(figures.resident),
+            mib(figures.metadata),
+            mib(figures.dirty)
+        ),
+        None => format!("{glibc}; SQLite's page caches and statements {sqlite:.1} MiB"),
+    }
 }
 
 async fn audited_once(client: &reqwest::Client, address: &SocketAddr, decided: &[String]) {
