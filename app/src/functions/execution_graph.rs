@@ -22,14 +22,16 @@ const GAP_Y: i32 = 34;
 const MARGIN: i32 = 16;
 const GUTTER: i32 = 14;
 
-struct Transition {
-    from: String,
-    to: String,
-    kind: EdgeKind,
+/// One way from a state to another: `Next`, a Choice rule or `Default`, or a `Catch`.
+pub(crate) struct Transition {
+    pub(crate) from: String,
+    pub(crate) to: String,
+    pub(crate) kind: EdgeKind,
     label: Option<String>,
 }
 
-fn transitions(states: &serde_json::Map<String, Value>) -> Vec<Transition> {
+/// Every transition of the definition's top-level `states`.
+pub(crate) fn transitions(states: &serde_json::Map<String, Value>) -> Vec<Transition> {
     let mut out = Vec::new();
     for (name, state) in states {
         let mut push = |to: &Value, kind: EdgeKind, label: Option<String>| {

@@ -8,8 +8,9 @@
 //! approval is sent, Gatehouse stops every run that started before the approved one and is
 //! still between its own approval and its endpoint update (it has deployed nothing yet), with
 //! a cause naming the newer run, and records each stop in the audit log. Runs started after
-//! the approved one are left alone, so two approvers deciding at once never stop each other's
-//! runs. A deployment already under way (the update was accepted) is not touched.
+//! the approved one are left alone: approving an older commit after a newer one is the
+//! approver's choice, and it deploys after the newer. A deployment already under way (the
+//! update was accepted) is not touched.
 //!
 //! Which states are "waiting to deploy" is read from the definition: those on the way from a
 //! `.waitForTaskToken` task to the `sagemaker:updateEndpoint` task, that task included.
@@ -20,7 +21,9 @@ use serde_json::{json, Value};
 
 use crate::control_plane::ControlPlane;
 use crate::functions::audit_trail::record;
+use crate::functions::execution_graph::transitions;
 use crate::models::audit::AuditOutcome;
+use crate::models::executions::EdgeKind;
 use crate::models::identity::Identity;
 use crate::models::pipeline::{ExecutionQuery, ExecutionRef, ExecutionStatus, ExecutionSummary};
 
@@ -46,16 +49,21 @@ pub fn deploy_queue_states(definition: &Value) -> BTreeSet<String> {
         .filter(|(_, state)| resource(state).ends_with(":sagemaker:updateEndpoint"))
         .map(|(name, _)| name.as_str())
         .collect();
-    let successors: HashMap<&str, Vec<&str>> = states
-        .iter()
-        .map(|(name, state)| (name.as_str(), next_states(state)))
-        .collect();
+    // Where each state goes when it does not fail: `Next`, a Choice's rules and `Default`.
+    let edges = transitions(states);
+    let mut successors: HashMap<&str, Vec<&str>> = HashMap::new();
+    for edge in edges.iter().filter(|edge| edge.kind != EdgeKind::Catch) {
+        successors
+            .entry(edge.from.as_str())
+            .or_default()
+            .push(edge.to.as_str());
+    }
     // Forward from where an approval leads on success, not past an update.
     let mut after_approval = HashSet::new();
     let mut frontier: Vec<&str> = states
-        .values()
-        .filter(|state| resource(state).ends_with(".waitForTaskToken"))
-        .flat_map(next_states)
+        .iter()
+        .filter(|(_, state)| resource(state).ends_with(".waitForTaskToken"))
+        .flat_map(|(name, _)| successors.get(name.as_str()).into_iter().flatten().copied())
         .collect();
     while let Some(name) = frontier.pop() {
         if !states.contains_key(name) || !after_approval.insert(name) || updates.contains(name) {
@@ -79,22 +87,6 @@ pub fn deploy_queue_states(definition: &Value) -> BTreeSet<String> {
         .intersection(&before_update)
         .map(|name| name.to_string())
         .collect()
-}
-
-/// Where a state goes when it does not fail: `Next`, a Choice's rules and `Default`.
-fn next_states(state: &Value) -> Vec<&str> {
-    let mut next: Vec<&str> = ["Next", "Default"]
-        .iter()
-        .filter_map(|field| state.get(field).and_then(Value::as_str))
-        .collect();
-    if let Some(choices) = state.get("Choices").and_then(Value::as_array) {
-        next.extend(
-            choices
-                .iter()
-                .filter_map(|rule| rule.get("Next").and_then(Value::as_str)),
-        );
-    }
-    next
 }
 
 /// Whether `older` started before `newer`; executions started in the same millisecond are
