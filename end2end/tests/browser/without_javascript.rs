@@ -85,6 +85,12 @@ async fn approving_and_starting_work_through_plain_forms_with_javascript_off() {
 
     // The operator, in a fresh session.
     click(client, r#"[data-testid="sign-out"]"#).await;
+    // The click returns before the browser has the answer; going elsewhere before it arrives
+    // would cancel the sign-out and leave ana signed in.
+    assert_eq!(
+        text(client, r#"[data-testid="signed-out"]"#).await,
+        "You are signed out."
+    );
     client
         .goto(&server.url("/executions"))
         .await
