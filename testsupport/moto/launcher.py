@@ -62,9 +62,11 @@ change exists because a test needs AWS behaviour that moto lacks, and stays mini
    with the endpoint `Creating`, then `InService` (or `Failed` with a `FailureReason` when a
    model cannot be loaded, e.g. its model data cannot be downloaded); UpdateEndpoint is refused
    unless the endpoint is InService ("Cannot update in-progress endpoint"), else the endpoint
-   is `Updating` while the old config keeps serving, then `InService` on the new config — or,
-   when the new config's model cannot be loaded, SageMaker rolls back: `InService` on the old
-   config with the `FailureReason`. Here both settle ENDPOINT_SETTLE_SECONDS after the call,
+   is `Updating` while the old config keeps serving (DescribeEndpoint's `EndpointConfigName`
+   is still the old one; the new one is in `PendingDeploymentSummary.EndpointConfigName`,
+   which AWS returns only while a new config is being deployed), then `InService` on the new
+   config — or, when the new config's model cannot be loaded, SageMaker rolls back:
+   `InService` on the old config with the `FailureReason`. Here both settle ENDPOINT_SETTLE_SECONDS after the call,
    and "cannot be loaded" means the model's ModelDataUrl names no object in this server's S3
    (a test breaks a model by deleting its artifact). So that a trained model has an artifact
    to load, the training `.sync` of extension 4 writes a placeholder object where
@@ -635,6 +637,7 @@ def _settle_later(backend, endpoint_name, config_name, creating):
             # Rolled back: the old config keeps serving, and says why.
             endpoint.endpoint_status = "InService"
             endpoint.failure_reason = failure
+        endpoint.pending_deployment_summary = None
         endpoint.last_modified_time = utcnow()
 
     timer = threading.Timer(ENDPOINT_SETTLE_SECONDS, settle)
@@ -666,6 +669,11 @@ def backend_update_endpoint(self, endpoint_name, endpoint_config_name):
     endpoint.endpoint_status = "Updating"
     endpoint.failure_reason = None
     endpoint.last_modified_time = utcnow()
+    # Serialised by moto as DescribeEndpoint's PendingDeploymentSummary; None leaves it out.
+    endpoint.pending_deployment_summary = {
+        "EndpointConfigName": endpoint_config_name,
+        "StartTime": endpoint.last_modified_time,
+    }
     _settle_later(self, endpoint_name, endpoint_config_name, creating=False)
     return endpoint
 

@@ -319,27 +319,6 @@ async fn deploy_local_pipeline_is_enough_to_run_it() {
     );
 }
 
-/// Starts the pipeline for `commit` and approves it once it asks for a decision; returns
-/// the execution ARN. `before_approval` runs while the execution waits for the decision.
-async fn approve_commit(
-    engine: &engine::Engine,
-    machine: &str,
-    commit: &str,
-    before_approval: impl FnOnce(),
-) -> String {
-    let input = json!({"commitID": commit, "imageUri": "local/iris:latest"}).to_string();
-    let arn = engine
-        .start_execution(machine, Some(commit), Some(&input))
-        .unwrap()
-        .execution_arn;
-    let token = wait_for_pending_token(engine, &arn).await;
-    before_approval();
-    engine
-        .send_task_success(&token, r#"{"decision": "approved", "by": "ana"}"#)
-        .unwrap();
-    arn
-}
-
 /// The stable endpoint across commits: the first approved commit creates it, the next
 /// one updates it (the first keeps answering while it is Updating), an operator's
 /// UpdateEndpoint back to the first config rolls it back, and a commit whose model cannot

@@ -112,3 +112,24 @@ pub async fn wait_for_pending_token(engine: &Engine, arn: &str) -> String {
     }
     panic!("the execution never asked for a decision");
 }
+
+/// Starts the pipeline for `commit` and approves it once it asks for a decision; returns
+/// the execution ARN. `before_approval` runs while the execution waits for the decision.
+pub async fn approve_commit(
+    engine: &engine::Engine,
+    machine: &str,
+    commit: &str,
+    before_approval: impl FnOnce(),
+) -> String {
+    let input = json!({"commitID": commit, "imageUri": "local/iris:latest"}).to_string();
+    let arn = engine
+        .start_execution(machine, Some(commit), Some(&input))
+        .unwrap()
+        .execution_arn;
+    let token = wait_for_pending_token(engine, &arn).await;
+    before_approval();
+    engine
+        .send_task_success(&token, r#"{"decision": "approved", "by": "ana"}"#)
+        .unwrap();
+    arn
+}
