@@ -18,6 +18,13 @@
 //! waiting to be returned grew from 9 to 60–100 MiB. glibc serves them, capped at two arenas
 //! so that the blocking lanes' many threads do not each get a heap of their own, and with
 //! large blocks and the top of its heaps returned as they are freed.
+//!
+//! SQLite itself is bounded too: every connection (the engine's writer and its pooled
+//! readers, the server's own) keeps a page cache that grows to 2 MiB as pages are touched,
+//! so over a long run they filled up one after another, in glibc's heaps between other
+//! allocations. A process-wide soft limit makes SQLite reuse cached pages instead of
+//! allocating more once all its connections together hold that much; a page it dropped is
+//! read again from the system's file cache.
 
 use std::sync::Once;
 
@@ -49,12 +56,24 @@ const GLIBC_OWN_PAGES_FROM: i32 = 64 * 1024;
 /// Free memory at the top of a glibc heap beyond this goes back to the system.
 const GLIBC_KEEP_AT_TOP: i32 = 128 * 1024;
 
-/// Sets glibc up for the C libraries, once per process (a test that starts many servers asks
-/// many times): two arenas, and large blocks and the top of its heaps returned when freed.
-/// Elsewhere than glibc there is nothing to set.
-pub fn set_up_glibc_for_the_c_libraries() {
+/// What SQLite's connections may hold together (page caches above all) before SQLite reuses
+/// cached pages rather than allocate more.
+const SQLITE_SOFT_HEAP_LIMIT: i64 = 8 * 1024 * 1024;
+
+/// Sets memory up for the C libraries, once per process (a test that starts many servers
+/// asks many times): glibc with two arenas and large blocks and the top of its heaps
+/// returned when freed (elsewhere than glibc there is nothing to set), and SQLite's soft
+/// heap limit.
+pub fn set_up_memory_for_the_c_libraries() {
     static SET: Once = Once::new();
-    SET.call_once(apply_glibc_settings);
+    SET.call_once(|| {
+        apply_glibc_settings();
+        // SAFETY: takes a number; SQLite keeps the bound process-wide under its own mutex,
+        // and a connection allocating at that moment sees the old or the new bound.
+        unsafe {
+            rusqlite::ffi::sqlite3_soft_heap_limit64(SQLITE_SOFT_HEAP_LIMIT);
+        }
+    });
 }
 
 #[cfg(all(target_os = "linux", target_env = "gnu"))]

@@ -181,7 +181,7 @@ impl Application {
         config: Config,
         aws: Option<AwsSdkConfig>,
     ) -> Result<Self, StartupError> {
-        crate::memory::set_up_glibc_for_the_c_libraries();
+        crate::memory::set_up_memory_for_the_c_libraries();
         tokio::fs::create_dir_all(&config.data_dir)
             .await
             .map_err(|source| StartupError::DataDir {
