@@ -12,8 +12,6 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const ROWS_REPEATED: usize = 1500;
-/// The stable endpoint the pipeline deploys to (`EndpointName` in the local substitutions).
-const SERVING: &str = "iris-serving";
 
 fn child(root: &Path, name: &str) -> Child {
     let input = root.join(format!("{name}.json"));

@@ -5,11 +5,6 @@ use crate::common::*;
 use engine::{Engine, EngineConfig, ExecutionStatus};
 use std::time::Duration;
 
-const SERVING: &str = "iris-serving";
-const DEFINITIONS: [&str; 2] = [
-    "infra/statemachine/mlops.asl.json",
-    "infra/statemachine/mlops.jsonata.asl.json",
-];
 /// Longer than the default so that an update started when one settles is still in progress
 /// at the overtaken run's first poll, five seconds after its own update began.
 const ENDPOINT_DELAY: Duration = Duration::from_secs(4);

@@ -9,8 +9,6 @@ use std::time::Duration;
 
 const INPUT: &str = r#"{"commitID": "d236eba5-09-03-2020-18-29-15", "imageUri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/iris:d236eba5"}"#;
 const COMMIT: &str = "d236eba5-09-03-2020-18-29-15";
-/// The stable endpoint the pipeline deploys to (`EndpointName` in the local substitutions).
-const SERVING: &str = "iris-serving";
 
 fn start_mlops(engine: &engine::Engine, name: &str) -> String {
     let arn = engine

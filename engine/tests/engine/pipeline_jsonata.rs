@@ -11,11 +11,6 @@ use serde_json::{json, Value};
 
 const INPUT: &str = r#"{"commitID": "d236eba5-09-03-2020-18-29-15", "imageUri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/iris:d236eba5"}"#;
 const COMMIT: &str = "d236eba5-09-03-2020-18-29-15";
-const SERVING: &str = "iris-serving";
-const DEFINITIONS: [&str; 2] = [
-    "infra/statemachine/mlops.asl.json",
-    "infra/statemachine/mlops.jsonata.asl.json",
-];
 
 fn start(engine: &Engine, definition: &str, name: &str) -> String {
     let arn = engine

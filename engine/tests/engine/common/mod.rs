@@ -40,6 +40,15 @@ pub fn read(relative: &str) -> String {
     std::fs::read_to_string(repo_file(relative)).unwrap()
 }
 
+/// The stable endpoint the pipeline deploys to (`EndpointName` in the local substitutions).
+pub const SERVING: &str = "iris-serving";
+
+/// The seed pipeline, in JSONPath and in JSONata: the two run the same pipeline.
+pub const DEFINITIONS: [&str; 2] = [
+    "infra/statemachine/mlops.asl.json",
+    "infra/statemachine/mlops.jsonata.asl.json",
+];
+
 pub fn local_substitutions() -> BTreeMap<String, String> {
     serde_json::from_str(&read("infra/statemachine/local-substitutions.json")).unwrap()
 }
